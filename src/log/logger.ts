@@ -1,0 +1,46 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  /** pino level name: trace, debug, info, warn, error, fatal, silent. */
+  readonly level?: string;
+  /** Human-readable output (pino-pretty) instead of JSON lines; defaults to "stderr is a terminal". */
+  readonly pretty?: boolean;
+}
+
+/** Paths pino blanks out wherever they appear in a logged object, so secrets never reach a log. */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  '*.*.password',
+  'tls.keyPath',
+  '*.tls.keyPath',
+  'authorization',
+];
+
+/**
+ * The one place a logger is made. Everything below the CLI receives a Logger as an argument;
+ * logs go to stderr so stdout stays free for command output (summaries, --json).
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? process.env.ZDM_LOG_LEVEL?.toLowerCase() ?? 'info';
+  const pretty = options.pretty ?? process.stderr.isTTY === true;
+  const redact = { paths: REDACTED_PATHS, censor: '[redacted]' };
+  if (pretty) {
+    return pino({
+      level,
+      redact,
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: 2, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+      },
+    });
+  }
+  return pino({ level, redact }, pino.destination({ dest: 2, sync: true }));
+}
+
+/** A logger that drops everything, for tests and library callers that do not care. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
