@@ -1,0 +1,51 @@
+import type { Argv } from 'yargs';
+import { readConfigFile } from '../config/config-file.js';
+import { envName, flagName, resolveSettings, unknownFileKeys } from '../config/resolve.js';
+import type { SettingsSpec, SettingsValues } from '../config/setting.js';
+
+/** Options every command has. */
+export function withCommonOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('config', {
+      type: 'string',
+      describe:
+        'YAML file of settings (snake_case keys, as the original proxy). Env ZDM_* and flags override it.',
+    })
+    .option('log-level', {
+      type: 'string',
+      describe: 'trace, debug, info, warn, error (env ZDM_LOG_LEVEL)',
+    });
+}
+
+/**
+ * Declares one flag per setting of `spec` (`origin_port` → `--origin-port`). Values stay raw strings
+ * here: the setting's own parser validates flags, environment and file the same way.
+ */
+export function withSettingsOptions<T>(yargs: Argv<T>, spec: SettingsSpec, group: string): Argv<T> {
+  let out = yargs;
+  for (const [key, setting] of Object.entries(spec)) {
+    out = out.option(flagName(key), {
+      type: setting.type === 'boolean' ? 'boolean' : 'string',
+      describe: `${setting.doc} [env ${envName(key)}]`,
+      group,
+    }) as Argv<T>;
+  }
+  return out;
+}
+
+export interface ResolvedSettings<S extends SettingsSpec> {
+  readonly values: SettingsValues<S>;
+  readonly unknownFileKeys: readonly string[];
+}
+
+/** Reads `--config`, the environment and the flags into validated, frozen settings. */
+export function resolveFromArgv<S extends SettingsSpec>(
+  spec: S,
+  argv: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ResolvedSettings<S> {
+  const configPath = (argv.config as string | undefined) ?? env.ZDM_CONFIG;
+  const file = configPath === undefined ? undefined : readConfigFile(configPath);
+  const values = resolveSettings(spec, { file, fileName: configPath, env, flags: argv });
+  return { values, unknownFileKeys: file === undefined ? [] : unknownFileKeys([spec], file) };
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { schemaCheckCommand } from '../schema/schema-check-command.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('zdm')
+  .usage(
+    '$0 <command> [options]\n\nMove a live application from one Cassandra cluster (Origin) to another (Target).',
+  )
+  .command(schemaCheckCommand)
+  .demandCommand(1, 'Name a command; see --help.')
+  .strict()
+  .recommendCommands()
+  .wrap(Math.min(120, process.stdout.columns ?? 100))
+  .epilogue('Settings come from --config (YAML), then ZDM_* environment variables, then flags (flags win).')
+  .parseAsync();
