@@ -129,6 +129,8 @@ export async function connectCluster(
         ...(tuning.maxProtocolVersion === undefined ? {} : { maxVersion: tuning.maxProtocolVersion }),
       },
       queryOptions: { prepare: true, consistency: consistencyCode(config.readConsistency) },
+      // Exact round trips: bigint/varint as BigInt, maps and sets keep non-string keys and order.
+      encoding: { map: Map, set: Set, useBigIntAsLong: true, useBigIntAsVarint: true },
     });
     await client.connect();
     logger.info(
