@@ -113,7 +113,7 @@ export class CheckpointStore {
         const insert = db.prepare(
           `INSERT INTO ranges (id, start, "end", status) VALUES (?, ?, ?, 'pending')`,
         );
-        ranges.forEach((r, i) => insert.run(i + 1, r.start.toString(), r.end.toString()));
+        for (const [i, r] of ranges.entries()) insert.run(i + 1, r.start.toString(), r.end.toString());
       })();
     } catch (error) {
       db.close();

@@ -57,6 +57,15 @@ export interface ResolvedClusterOptions {
 
 export const DEFAULT_BASE_DIR = join('.zdm', 'clusters');
 export const DEFAULT_FIRST_ADDRESS = '127.0.0.2';
+/**
+ * The default pair of single-node clusters a migration is tried on: same ports, different addresses.
+ * The CLI, the integration runner and the test helpers all use these.
+ */
+export const DEFAULT_PAIR = [
+  { name: 'origin', address: '127.0.0.2' },
+  { name: 'target', address: '127.0.0.3' },
+] as const;
+
 /** SimpleSnitch puts every node in this data centre; drivers need it as their local DC. */
 export const LOCAL_DATA_CENTER = 'datacenter1';
 

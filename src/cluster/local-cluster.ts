@@ -305,7 +305,7 @@ async function startNodeProcess(
   const pid = child.pid;
   if (pid === undefined) await spawnError;
   const nodePid = pid!;
-  if (!options.detached) trackNode(nodePid);
+  if (!options.detached) trackNode(nodePid, clusterMarkerArg(input.clusterDir));
   await writeFile(layout.pidFile, `${nodePid}\n`);
   log.debug({ node: input.address, pid: nodePid }, 'node spawned');
 
