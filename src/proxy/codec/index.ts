@@ -60,6 +60,7 @@ export {
   writeDataType,
 } from './messages/data-type.js';
 export * from './messages/error.js';
+export * from './messages/error-body.js';
 export { decodeEvent, type Event, EventType, encodeEvent } from './messages/event.js';
 export { decodeExecute, type ExecuteRequest, encodeExecute } from './messages/execute.js';
 export { decodePrepare, encodePrepare, type PrepareRequest } from './messages/prepare.js';

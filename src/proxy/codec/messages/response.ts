@@ -9,7 +9,8 @@ import {
   encodeAuthenticate,
   encodeAuthToken,
 } from './auth.js';
-import { decodeError, type ErrorBody, encodeError } from './error.js';
+import { decodeError, encodeError } from './error.js';
+import type { ErrorBody } from './error-body.js';
 import { decodeEvent, type Event, encodeEvent } from './event.js';
 import { decodeResult, encodeResult, type Result } from './result.js';
 import { decodeSupported, encodeEmpty, encodeSupported, type SupportedResponse } from './startup.js';

@@ -27,6 +27,7 @@ export class Writer {
     return this.#buf.subarray(0, this.#length);
   }
 
+  /** Grows the buffer if needed; call it before reading `this.#buf`, which it may replace. */
   #reserve(n: number): number {
     const at = this.#length;
     if (at + n > this.#buf.length) {
@@ -39,31 +40,36 @@ export class Writer {
   }
 
   writeRaw(bytes: Uint8Array): this {
-    this.#buf.set(bytes, this.#reserve(bytes.length));
+    const at = this.#reserve(bytes.length);
+    this.#buf.set(bytes, at);
     return this;
   }
 
   writeByte(n: number, field = 'byte'): this {
     checkRange(n, 0, 0xff, field);
-    this.#buf.writeUInt8(n, this.#reserve(1));
+    const at = this.#reserve(1);
+    this.#buf.writeUInt8(n, at);
     return this;
   }
 
   writeShort(n: number, field = 'short'): this {
     checkRange(n, 0, 0xffff, field);
-    this.#buf.writeUInt16BE(n, this.#reserve(2));
+    const at = this.#reserve(2);
+    this.#buf.writeUInt16BE(n, at);
     return this;
   }
 
   writeInt(n: number, field = 'int'): this {
     checkRange(n, INT_MIN, INT_MAX, field);
-    this.#buf.writeInt32BE(n, this.#reserve(4));
+    const at = this.#reserve(4);
+    this.#buf.writeInt32BE(n, at);
     return this;
   }
 
   writeLong(n: bigint, field = 'long'): this {
     if (n < LONG_MIN || n > LONG_MAX) throw new CodecError(`${n} out of range`, { field });
-    this.#buf.writeBigInt64BE(n, this.#reserve(8));
+    const at = this.#reserve(8);
+    this.#buf.writeBigInt64BE(n, at);
     return this;
   }
 
