@@ -1,0 +1,170 @@
+import { isCounter, isMultiCell } from '../schema/cql-type.js';
+import type { UserTypeSchema } from '../schema/table-schema.js';
+import { valueKey } from '../schema/value-key.js';
+import type { CellValue, ComparedColumn } from './diff-entry.js';
+
+/** What differs in one column: its value, its writetime(s), its TTL(s). */
+export type Aspect = 'value' | 'writetime' | 'ttl';
+
+export interface CellDifference {
+  readonly column: ComparedColumn;
+  readonly aspects: readonly Aspect[];
+  readonly origin: CellValue;
+  readonly target: CellValue;
+}
+
+export interface CompareOptions {
+  readonly writetime: boolean;
+  readonly ttl: boolean;
+  /** Seconds by which two remaining TTLs may differ (they are read at slightly different times). */
+  readonly ttlToleranceS: number;
+  readonly writetimeMin: bigint | undefined;
+  readonly writetimeMax: bigint | undefined;
+  readonly userTypes: ReadonlyMap<string, UserTypeSchema>;
+}
+
+const isNull = (v: unknown): boolean => v === null || v === undefined;
+const asBig = (v: unknown): bigint | undefined =>
+  isNull(v) ? undefined : typeof v === 'bigint' ? v : BigInt(String(v));
+const asNumber = (v: unknown): number | undefined => (isNull(v) ? undefined : Number(v));
+
+function ttlDiffers(a: unknown, b: unknown, tolerance: number): boolean {
+  const x = asNumber(a);
+  const y = asNumber(b);
+  if (x === undefined || y === undefined) return x !== y;
+  return Math.abs(x - y) > tolerance;
+}
+
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : isNull(v) ? [] : [v]);
+
+interface Element {
+  readonly value: unknown;
+  readonly writetime: unknown;
+  readonly ttl: unknown;
+}
+
+/**
+ * The cells of a multi-cell column by element: sets by element, maps by key, lists by position,
+ * UDTs by field name. Cassandra 5.0 returns WRITETIME()/TTL() of such a column as one list entry
+ * per element (per field for UDTs), in the value's own order.
+ */
+export function elementsOf(
+  column: ComparedColumn,
+  cell: CellValue,
+  userTypes: ReadonlyMap<string, UserTypeSchema>,
+): Map<string, Element> {
+  const type = column.origin.type;
+  const wts = list(cell.writetime);
+  const ttls = list(cell.ttl);
+  const out = new Map<string, Element>();
+  if (isNull(cell.value)) return out;
+  if (type.kind === 'udt') {
+    const fields = userTypes.get(type.name)?.fields ?? [];
+    const object = cell.value as Record<string, unknown>;
+    const present = fields.filter((f) => !isNull(object[f.name]));
+    // One entry per field, or (should a version list only the fields that hold a cell) per present field.
+    const perField = wts.length === fields.length;
+    (perField ? fields : present).forEach((f, i) => {
+      if (isNull(object[f.name])) return;
+      out.set(f.name, { value: object[f.name], writetime: wts[i] ?? null, ttl: ttls[i] ?? null });
+    });
+    return out;
+  }
+  if (type.kind === 'map') {
+    const entries = cell.value instanceof Map ? [...cell.value] : Object.entries(cell.value as object);
+    entries.forEach(([k, v], i) => {
+      out.set(valueKey(k), { value: v, writetime: wts[i] ?? null, ttl: ttls[i] ?? null });
+    });
+    return out;
+  }
+  const items = cell.value instanceof Set ? [...cell.value] : list(cell.value);
+  items.forEach((v, i) => {
+    const key = type.kind === 'set' ? valueKey(v) : String(i);
+    out.set(key, { value: v, writetime: wts[i] ?? null, ttl: ttls[i] ?? null });
+  });
+  return out;
+}
+
+/** The newest writetime of a cell or of any element of a multi-cell column. */
+export function newestWritetime(cell: CellValue): bigint | undefined {
+  let newest: bigint | undefined;
+  for (const w of list(cell.writetime)) {
+    const t = asBig(w);
+    if (t !== undefined && (newest === undefined || t > newest)) newest = t;
+  }
+  return newest;
+}
+
+function inWindow(cell: CellValue, options: CompareOptions): boolean {
+  if (options.writetimeMin === undefined && options.writetimeMax === undefined) return true;
+  const wt = newestWritetime(cell);
+  if (wt === undefined) return isNull(cell.value);
+  return (
+    (options.writetimeMin === undefined || wt >= options.writetimeMin) &&
+    (options.writetimeMax === undefined || wt <= options.writetimeMax)
+  );
+}
+
+/** Counters compare by value; an absent counter cell counts as 0. */
+const counterValue = (v: unknown): bigint => asBig(v) ?? 0n;
+
+function compareColumn(
+  column: ComparedColumn,
+  o: CellValue,
+  t: CellValue,
+  options: CompareOptions,
+): readonly Aspect[] {
+  const type = column.origin.type;
+  if (isCounter(type)) return counterValue(o.value) === counterValue(t.value) ? [] : ['value'];
+  const aspects: Aspect[] = [];
+  if (valueKey(o.value) !== valueKey(t.value)) aspects.push('value');
+  if (isNull(o.value) || isNull(t.value)) return aspects;
+  if (!isMultiCell(type)) {
+    if (options.writetime && asBig(o.writetime) !== asBig(t.writetime)) aspects.push('writetime');
+    if (options.ttl && ttlDiffers(o.ttl, t.ttl, options.ttlToleranceS)) aspects.push('ttl');
+    return aspects;
+  }
+  const oe = elementsOf(column, o, options.userTypes);
+  const te = elementsOf(column, t, options.userTypes);
+  let writetime = false;
+  let ttl = false;
+  for (const [key, a] of oe) {
+    const b = te.get(key);
+    if (b === undefined) continue;
+    if (asBig(a.writetime) !== asBig(b.writetime)) writetime = true;
+    if (ttlDiffers(a.ttl, b.ttl, options.ttlToleranceS)) ttl = true;
+  }
+  if (options.writetime && writetime) aspects.push('writetime');
+  if (options.ttl && ttl) aspects.push('ttl');
+  return aspects;
+}
+
+/**
+ * Compares a row's (or a partition's static) cells on both sides, column by column. Columns whose
+ * Origin cells fall outside --writetime-min/--writetime-max are not compared.
+ */
+export function compareCells(
+  columns: readonly ComparedColumn[],
+  origin: readonly CellValue[],
+  target: readonly CellValue[],
+  options: CompareOptions,
+): CellDifference[] {
+  const out: CellDifference[] = [];
+  columns.forEach((column, i) => {
+    const o = origin[i]!;
+    const t = target[i]!;
+    if (!inWindow(o, options)) return;
+    const aspects = compareColumn(column, o, t, options);
+    if (aspects.length > 0) out.push({ column, aspects, origin: o, target: t });
+  });
+  return out;
+}
+
+/** Whether any cell holds a value (a static entry with only nulls stands for "no statics"). */
+export const hasValues = (cells: readonly CellValue[]): boolean => cells.some((c) => !isNull(c.value));
+
+/** Whether any cell of an Origin row passes the writetime window (rows entirely outside are skipped). */
+export function anyInWindow(cells: readonly CellValue[], options: CompareOptions): boolean {
+  if (options.writetimeMin === undefined && options.writetimeMax === undefined) return true;
+  return cells.some((c) => !isNull(c.value) && inWindow(c, options));
+}

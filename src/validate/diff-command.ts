@@ -1,0 +1,69 @@
+import type { Argv, CommandModule } from 'yargs';
+import { runCommand } from '../cli/run-command.js';
+import { resolveFromArgv, withCommonOptions, withSettingsOptions } from '../cli/settings-options.js';
+import { CLUSTER_SETTINGS } from '../config/cluster-settings.js';
+import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
+import { createLogger } from '../log/logger.js';
+import { asRunFailure, DIFF_EXIT, runDiff } from './diff-job.js';
+import { DIFF_SETTINGS } from './diff-settings.js';
+
+const SPEC = { ...CLUSTER_SETTINGS, ...RANGE_JOB_SETTINGS, ...DIFF_SETTINGS };
+
+export const diffCommand: CommandModule<object, { table: string }> = {
+  command: 'diff <table>',
+  describe:
+    'Compare a table on Origin and Target (values, writetimes, TTLs), report every difference, optionally repair',
+  builder: (yargs) => {
+    const withTable = withCommonOptions(yargs as Argv<object>).positional('table', {
+      type: 'string',
+      demandOption: true,
+      describe: 'keyspace.table on Origin (quote case-sensitive names: \'"Ks"."Table"\')',
+    });
+    return withSettingsOptions(
+      withSettingsOptions(withSettingsOptions(withTable, DIFF_SETTINGS, 'Diff:'), RANGE_JOB_SETTINGS, 'Run:'),
+      CLUSTER_SETTINGS,
+      'Clusters:',
+    )
+      .epilogue(
+        [
+          'Both clusters are read over the same token ranges in token and clustering order and merged (no',
+          'lookup per row). A difference is re-read from both clusters after --recheck-delay-ms and reported',
+          'only if it persists. Differences go to a JSON Lines report beside the checkpoint',
+          '(<checkpoint>.diff.jsonl); the summary goes to stdout (--json for one JSON object).',
+          'An interrupted run resumes when the same command runs again; a completed one is followed by a new run.',
+          '',
+          `Exit codes: ${DIFF_EXIT.clean} no difference remains, ${DIFF_EXIT.differences} differences found (and not all corrected),`,
+          `${DIFF_EXIT.failed} the run failed (bad input, unreachable cluster, ranges that could not be compared),`,
+          `${DIFF_EXIT.schemaMismatch} Origin and Target tables incompatible, ${DIFF_EXIT.interrupted} interrupted (resumable).`,
+        ].join('\n'),
+      )
+      .example('$0 diff shop.orders --origin-contact-points 10.0.0.1 --target-contact-points 10.1.0.1', '')
+      .example('$0 diff shop.orders --config zdm.yaml --autocorrect', 'repair missing and mismatched rows')
+      .example(
+        '$0 diff shop.orders --config zdm.yaml --rerun checkpoints/diff-shop.orders-20250101-120000.sqlite --autocorrect',
+        'repair after review, reading only the ranges that differed',
+      ) as unknown as Argv<{
+      table: string;
+    }>;
+  },
+  handler: (argv) =>
+    runCommand(async () => {
+      const raw = argv as unknown as Record<string, unknown>;
+      try {
+        const { values, unknownFileKeys } = resolveFromArgv(SPEC, raw);
+        const logger = createLogger({ level: raw['log-level'] as string | undefined });
+        if (unknownFileKeys.length > 0)
+          logger.warn({ keys: unknownFileKeys }, 'config file keys that diff does not use');
+        return await runDiff({
+          table: argv.table,
+          clusters: values,
+          job: values,
+          diff: values,
+          logger,
+          tty: process.stderr.isTTY === true && !values.json,
+        });
+      } catch (error) {
+        throw asRunFailure(error);
+      }
+    }),
+};

@@ -1,0 +1,204 @@
+import type { ColumnMapping } from '../schema/compare.js';
+import { quoteIdent } from '../schema/identifier.js';
+import type { ColumnSchema, TableSchema, UserTypeSchema } from '../schema/table-schema.js';
+import {
+  carriesWriteTime,
+  selectWithMetadataCql,
+  tokenCql,
+  ttlAlias,
+  valueColumns,
+  writeTimeAlias,
+} from '../schema/table-schema.js';
+import { valueKey } from '../schema/value-key.js';
+import { type Compare, clusteringComparator, partitionKeyComparator } from './key-order.js';
+
+/** One Origin column and the Target column it is compared with (after --skip/--rename-columns). */
+export interface ComparedColumn {
+  readonly origin: ColumnSchema;
+  readonly target: ColumnSchema;
+}
+
+/** The columns a diff compares, by role, in Origin's order. */
+export interface DiffLayout {
+  readonly partitionKey: readonly ComparedColumn[];
+  readonly clustering: readonly ComparedColumn[];
+  readonly statics: readonly ComparedColumn[];
+  readonly regulars: readonly ComparedColumn[];
+  readonly userTypes: ReadonlyMap<string, UserTypeSchema>;
+}
+
+export type Side = 'origin' | 'target';
+
+/** One cell (or multi-cell column) as read: writetime and TTL are lists for multi-cell columns. */
+export interface CellValue {
+  readonly value: unknown;
+  readonly writetime: unknown;
+  readonly ttl: unknown;
+}
+
+/**
+ * What the merge compares: a clustering row, or a partition's static cells (`clustering`
+ * undefined), which sort before the partition's rows so statics are compared once per partition.
+ */
+export interface DiffEntry {
+  readonly token: bigint;
+  readonly partition: readonly unknown[];
+  readonly clustering: readonly unknown[] | undefined;
+  /** The layout's statics for a static entry, its regulars for a row. */
+  readonly cells: readonly CellValue[];
+}
+
+export const TOKEN_ALIAS = 'zdm_token';
+
+export function diffLayout(origin: TableSchema, target: TableSchema, mapping: ColumnMapping): DiffLayout {
+  const pair = (columns: readonly ColumnSchema[]): ComparedColumn[] =>
+    columns
+      .filter((c) => !mapping.skip.has(c.name))
+      .map((c) => {
+        const name = mapping.rename.get(c.name) ?? c.name;
+        const t = [...target.partitionKey, ...target.clustering, ...target.statics, ...target.regulars].find(
+          (x) => x.name === name,
+        );
+        // openTablePair has refused the pair if a mapped column were absent on Target.
+        return { origin: c, target: t ?? c };
+      });
+  return {
+    partitionKey: pair(origin.partitionKey),
+    clustering: pair(origin.clustering),
+    statics: pair(origin.statics),
+    regulars: pair(origin.regulars),
+    userTypes: origin.userTypes,
+  };
+}
+
+const allCompared = (l: DiffLayout) => [...l.partitionKey, ...l.clustering, ...l.statics, ...l.regulars];
+
+/** Reads and point-reads of one side, and how its rows become entries. */
+export class SideView {
+  readonly schema: TableSchema;
+  private readonly columns: readonly ColumnSchema[];
+  private readonly aliasIndex: ReadonlyMap<string, number>;
+
+  constructor(
+    readonly side: Side,
+    schema: TableSchema,
+    readonly layout: DiffLayout,
+  ) {
+    this.schema = schema;
+    this.columns = allCompared(layout).map((c) => c[side]);
+    this.aliasIndex = new Map(valueColumns(schema).map((c, i) => [c.name, i]));
+  }
+
+  private select(): string {
+    return selectWithMetadataCql(this.schema, this.columns).replace(
+      /^SELECT /,
+      `SELECT ${tokenCql(this.schema)} AS ${TOKEN_ALIAS}, `,
+    );
+  }
+
+  /** The range scan: `token(pk) > ? AND token(pk) <= ?`, plus the operator's --where on both sides. */
+  rangeQuery(where: string | undefined): string {
+    const token = tokenCql(this.schema);
+    const base = `${this.select()} WHERE ${token} > ? AND ${token} <= ?`;
+    return where === undefined ? base : `${base} AND ${where} ALLOW FILTERING`;
+  }
+
+  /** Re-read of one row (or, for statics, of the partition's first row) by primary key. */
+  pointQuery(withClustering: boolean): string {
+    const keys = [...this.layout.partitionKey, ...(withClustering ? this.layout.clustering : [])].map(
+      (c) => `${quoteIdent(c[this.side].name)} = ?`,
+    );
+    return `${this.select()} WHERE ${keys.join(' AND ')}${withClustering ? '' : ' LIMIT 1'}`;
+  }
+
+  private cells(row: Record<string, unknown>, columns: readonly ComparedColumn[]): CellValue[] {
+    return columns.map((c) => {
+      const column = c[this.side];
+      const i = this.aliasIndex.get(column.name)!;
+      const meta = carriesWriteTime(column);
+      return {
+        value: row[column.name] ?? null,
+        writetime: meta ? (row[writeTimeAlias(i)] ?? null) : null,
+        ttl: meta ? (row[ttlAlias(i)] ?? null) : null,
+      };
+    });
+  }
+
+  /**
+   * Turns rows in scan order into entries: a static entry on each partition's first row (when the
+   * table has compared statics), and a row entry unless the row is a static-only partition's (null
+   * clustering values).
+   */
+  *entries(rows: Iterable<unknown>, previous: { key: string | undefined }): Generator<DiffEntry> {
+    const { layout, side } = this;
+    for (const raw of rows) {
+      const row = raw as Record<string, unknown>;
+      const token = row[TOKEN_ALIAS] as bigint;
+      const partition = layout.partitionKey.map((c) => row[c[side].name]);
+      const key = `${token}|${partition.map(valueKey).join('|')}`;
+      if (key !== previous.key) {
+        previous.key = key;
+        if (layout.statics.length > 0) {
+          yield { token, partition, clustering: undefined, cells: this.cells(row, layout.statics) };
+        }
+      }
+      const clustering = layout.clustering.map((c) => row[c[side].name] ?? null);
+      if (clustering.length > 0 && clustering.every((v) => v === null)) continue;
+      yield { token, partition, clustering, cells: this.cells(row, layout.regulars) };
+    }
+  }
+}
+
+const cmpBig = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Scan order of entries: token, partition key bytes, statics first, then clustering order. */
+export function entryComparator(layout: DiffLayout): Compare<DiffEntry> {
+  const partition = partitionKeyComparator(layout.partitionKey.map((c) => c.origin));
+  const clustering = clusteringComparator(
+    layout.clustering.map((c) => c.origin),
+    layout.userTypes,
+  );
+  return (a, b) => {
+    const byToken = cmpBig(a.token, b.token);
+    if (byToken !== 0) return byToken;
+    const byPartition = partition(a.partition, b.partition);
+    if (byPartition !== 0) return byPartition;
+    if (a.clustering === undefined || b.clustering === undefined) {
+      return a.clustering === b.clustering ? 0 : a.clustering === undefined ? -1 : 1;
+    }
+    return clustering(a.clustering, b.clustering);
+  };
+}
+
+/** A JSON-safe rendering of a decoded CQL value for the report. */
+export function jsonValue(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(jsonValue);
+  if (value instanceof Set) return [...value].map(jsonValue);
+  if (value instanceof Map) return [...value].map(([k, v]) => [jsonValue(k), jsonValue(v)]);
+  const text = (value as { toString(): string }).toString();
+  if (text !== '[object Object]') return text;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, jsonValue(v)]),
+  );
+}
+
+/** The primary key of an entry as `{column: value}` objects, with Origin's column names. */
+export function entryKey(layout: DiffLayout, entry: DiffEntry) {
+  return {
+    token: entry.token.toString(),
+    partition: Object.fromEntries(
+      layout.partitionKey.map((c, i) => [c.origin.name, jsonValue(entry.partition[i])]),
+    ),
+    clustering:
+      entry.clustering === undefined
+        ? null
+        : Object.fromEntries(
+            layout.clustering.map((c, i) => [c.origin.name, jsonValue(entry.clustering![i])]),
+          ),
+  };
+}

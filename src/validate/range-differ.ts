@@ -1,0 +1,326 @@
+import pLimit from 'p-limit';
+import type { Counts } from '../checkpoint/checkpoint-store.js';
+import type { CqlClient } from '../connect/cluster-client.js';
+import type { Logger } from '../log/logger.js';
+import { readPages } from '../ranges/page-reader.js';
+import type { RangeWorker } from '../ranges/range-runner.js';
+import type { RateLimiter } from '../ranges/rate-limiter.js';
+import type { TokenRange } from '../ranges/token-ring.js';
+import {
+  anyInWindow,
+  type CellDifference,
+  type CompareOptions,
+  compareCells,
+  hasValues,
+} from './cell-compare.js';
+import {
+  type DiffEntry,
+  type DiffLayout,
+  entryComparator,
+  entryKey,
+  jsonValue,
+  type SideView,
+} from './diff-entry.js';
+import type { Repairer } from './diff-repair.js';
+import type { DiffReport, RepairOutcome, ReportLine } from './diff-report.js';
+import type { DifferenceKind } from './diff-settings.js';
+import { mergeSorted } from './sorted-merge.js';
+
+export interface DiffSetup {
+  readonly origin: CqlClient;
+  readonly target: CqlClient;
+  readonly layout: DiffLayout;
+  readonly originView: SideView;
+  readonly targetView: SideView;
+  readonly where: string | undefined;
+  readonly fetchSize: number;
+  readonly originConsistency: number;
+  readonly targetConsistency: number;
+  readonly originLimiter: RateLimiter;
+  readonly targetLimiter: RateLimiter;
+  readonly compare: CompareOptions;
+  readonly recheckDelayMs: number;
+  readonly repair: ReadonlySet<DifferenceKind>;
+  readonly repairer: Repairer;
+  readonly report: DiffReport;
+  readonly tables: { readonly origin: string; readonly target: string };
+  /** The run's fixed timestamp, for deleting extra rows that have no cells. */
+  readonly runTimestamp: bigint;
+  readonly logger: Logger;
+}
+
+/** Counters of a diff range, as saved in the checkpoint. */
+export interface DiffCounts {
+  rowsCompared: number;
+  rowsEqual: number;
+  rowsSkipped: number;
+  missing: number;
+  extra: number;
+  mismatched: number;
+  /** Differences that were gone on the recheck (writes in flight). */
+  transient: number;
+  corrected: number;
+  superseded: number;
+  repairFailed: number;
+}
+
+const zero = (): DiffCounts => ({
+  rowsCompared: 0,
+  rowsEqual: 0,
+  rowsSkipped: 0,
+  missing: 0,
+  extra: 0,
+  mismatched: 0,
+  transient: 0,
+  corrected: 0,
+  superseded: 0,
+  repairFailed: 0,
+});
+
+function add(into: DiffCounts, from: DiffCounts): void {
+  for (const k of Object.keys(into) as (keyof DiffCounts)[]) into[k] += from[k];
+}
+
+/** A difference seen by the scan, to be confirmed by a recheck. */
+interface Candidate {
+  readonly origin: DiffEntry | undefined;
+  readonly target: DiffEntry | undefined;
+}
+
+/** Resume position of a range: every token up to `after` is fully compared. */
+export function encodeResume(after: bigint): string {
+  return JSON.stringify({ after: after.toString() });
+}
+
+export function decodeResume(state: string | undefined): bigint | undefined {
+  if (state === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(state) as { after?: string };
+    return parsed.after === undefined ? undefined : BigInt(parsed.after);
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function* entriesOf(
+  setup: DiffSetup,
+  view: SideView,
+  client: CqlClient,
+  range: TokenRange,
+  consistency: number,
+  limiter: RateLimiter,
+): AsyncGenerator<DiffEntry> {
+  const previous = { key: undefined as string | undefined };
+  const pages = readPages({
+    client,
+    query: view.rangeQuery(setup.where),
+    range,
+    fetchSize: setup.fetchSize,
+    consistency,
+    resumeState: undefined,
+    limiter,
+  });
+  for await (const page of pages) yield* view.entries(page.rows, previous);
+}
+
+/**
+ * The diff worker: reads a range from both clusters in token and clustering order, merges the two
+ * streams, and rechecks, reports and (optionally) repairs what differs.
+ *
+ * Resume: work is grouped by token. The checkpoint saves "every token up to T is done" only once
+ * all entries of tokens <= T are compared and their differences settled, so a restarted range reads
+ * again from `token > T` and never counts a row twice. Report lines written before a kill -9 but
+ * after the last commit are found again and deduplicated by the report.
+ */
+export function diffRangeWorker(setup: DiffSetup): RangeWorker {
+  const compare = entryComparator(setup.layout);
+  const describe = (e: DiffEntry) => JSON.stringify(entryKey(setup.layout, e));
+  const rechecks = pLimit(16);
+
+  const pointRead = async (view: SideView, client: CqlClient, consistency: number, key: DiffEntry) => {
+    const withClustering = key.clustering !== undefined;
+    const params = [...key.partition, ...(key.clustering ?? [])];
+    const result = await client.execute(view.pointQuery(withClustering), params, {
+      prepare: true,
+      consistency,
+    });
+    for (const entry of view.entries(result.rows, { key: undefined })) {
+      if ((entry.clustering === undefined) === !withClustering) return entry;
+    }
+    return undefined;
+  };
+  const readOrigin = (key: DiffEntry) =>
+    pointRead(setup.originView, setup.origin, setup.originConsistency, key);
+  const readTarget = (key: DiffEntry) =>
+    pointRead(setup.targetView, setup.target, setup.targetConsistency, key);
+
+  const columnsOf = (e: DiffEntry) =>
+    e.clustering === undefined ? setup.layout.statics : setup.layout.regulars;
+
+  /** Rechecks one candidate; reports and repairs it if the difference persists. */
+  const settle = async (candidate: Candidate, counts: DiffCounts): Promise<void> => {
+    const key = (candidate.origin ?? candidate.target)!;
+    const [o, t] = await Promise.all([readOrigin(key), readTarget(key)]);
+    const present = (e: DiffEntry | undefined) =>
+      e !== undefined && (e.clustering !== undefined || hasValues(e.cells));
+    let kind: DifferenceKind;
+    let differences: CellDifference[] = [];
+    if (present(o) && present(t)) {
+      differences = compareCells(columnsOf(o!), o!.cells, t!.cells, setup.compare);
+      if (differences.length === 0) {
+        counts.transient++;
+        return;
+      }
+      kind = 'mismatch';
+    } else if (present(o)) {
+      kind = 'missing';
+    } else if (present(t)) {
+      kind = 'extra';
+    } else {
+      counts.transient++;
+      return;
+    }
+    let result: { outcome: RepairOutcome; note?: string } = { outcome: 'reported' };
+    if (setup.repair.has(kind)) {
+      try {
+        result =
+          kind === 'extra'
+            ? await setup.repairer.deleteExtra(t!, setup.runTimestamp)
+            : await setup.repairer.repairFromOrigin(o!, present(t) ? t : undefined);
+      } catch (error) {
+        result = { outcome: 'failed', note: (error as Error).message };
+      }
+    }
+    if (kind === 'missing') counts.missing++;
+    else if (kind === 'extra') counts.extra++;
+    else counts.mismatched++;
+    if (result.outcome === 'corrected') counts.corrected++;
+    else if (result.outcome === 'superseded') counts.superseded++;
+    else if (result.outcome === 'failed') counts.repairFailed++;
+    const entry = (kind === 'extra' ? t : o)!;
+    const base = {
+      kind,
+      table: setup.tables.origin,
+      targetTable: setup.tables.target,
+      key: entryKey(setup.layout, entry),
+      repair: result.outcome,
+      ...(result.note === undefined ? {} : { repairNote: result.note }),
+    };
+    const cell = (c: { value: unknown; writetime: unknown; ttl: unknown }) => ({
+      value: jsonValue(c.value),
+      writetime: jsonValue(c.writetime),
+      ttl: jsonValue(c.ttl),
+    });
+    if (kind !== 'mismatch') {
+      setup.report.append(base as ReportLine);
+      return;
+    }
+    for (const d of differences) {
+      setup.report.append({
+        ...base,
+        column: d.column.origin.name,
+        aspects: d.aspects,
+        origin: cell(d.origin),
+        target: cell(d.target),
+      } as ReportLine);
+    }
+  };
+
+  return async ({ range, stop, commit }) => {
+    const after = decodeResume(range.resumeState);
+    const span = { start: after ?? range.start, end: range.end };
+    const origin = entriesOf(
+      setup,
+      setup.originView,
+      setup.origin,
+      span,
+      setup.originConsistency,
+      setup.originLimiter,
+    );
+    const target = entriesOf(
+      setup,
+      setup.targetView,
+      setup.target,
+      span,
+      setup.targetConsistency,
+      setup.targetLimiter,
+    );
+
+    // Entries of the token being read; moved to `ready` once a greater token shows up.
+    let groupToken: bigint | undefined;
+    let group = zero();
+    let groupCandidates: Candidate[] = [];
+    let ready = zero();
+    let readyCandidates: Candidate[] = [];
+    let readyToken: bigint | undefined;
+
+    const closeGroup = () => {
+      if (groupToken === undefined) return;
+      add(ready, group);
+      readyCandidates.push(...groupCandidates);
+      readyToken = groupToken;
+      group = zero();
+      groupCandidates = [];
+    };
+    const flush = async (final: boolean) => {
+      if (readyCandidates.length > 0) {
+        if (setup.recheckDelayMs > 0) await sleep(setup.recheckDelayMs);
+        const counts = ready;
+        await Promise.all(readyCandidates.map((c) => rechecks(() => settle(c, counts))));
+      }
+      commit(
+        final || readyToken === undefined ? undefined : encodeResume(readyToken),
+        ready as unknown as Counts,
+      );
+      ready = zero();
+      readyCandidates = [];
+    };
+
+    for await (const step of mergeSorted(origin, target, compare, describe)) {
+      const entry = (step.origin ?? step.target)!;
+      if (entry.token !== groupToken) {
+        closeGroup();
+        groupToken = entry.token;
+        if (ready.rowsCompared + ready.extra >= setup.fetchSize || readyCandidates.length >= 256) {
+          await flush(false);
+          if (stop.aborted) return 'stopped';
+        }
+      }
+      const isRow = entry.clustering !== undefined;
+      if (step.origin !== undefined && step.target !== undefined) {
+        if (isRow) group.rowsCompared++;
+        if (isRow && !anyInWindow(step.origin.cells, setup.compare) && hasValues(step.origin.cells)) {
+          group.rowsSkipped++;
+          continue;
+        }
+        const differences = compareCells(
+          columnsOf(step.origin),
+          step.origin.cells,
+          step.target.cells,
+          setup.compare,
+        );
+        if (differences.length === 0) {
+          if (isRow) group.rowsEqual++;
+        } else {
+          groupCandidates.push(step);
+        }
+      } else if (step.origin !== undefined) {
+        if (!isRow && !hasValues(step.origin.cells)) continue;
+        if (isRow) group.rowsCompared++;
+        if (isRow && !anyInWindow(step.origin.cells, setup.compare)) {
+          group.rowsSkipped++;
+          continue;
+        }
+        groupCandidates.push(step);
+      } else {
+        if (!isRow && !hasValues(step.target!.cells)) continue;
+        groupCandidates.push(step);
+      }
+    }
+    closeGroup();
+    await flush(true);
+    return 'done';
+  };
+}
