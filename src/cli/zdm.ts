@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { migrateCommand } from '../migrate/migrate-command.js';
 import { schemaCheckCommand } from '../schema/schema-check-command.js';
+import { diffCommand } from '../validate/diff-command.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('zdm')
   .usage(
     '$0 <command> [options]\n\nMove a live application from one Cassandra cluster (Origin) to another (Target).',
   )
+  .command(migrateCommand)
   .command(schemaCheckCommand)
+  .command(diffCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()

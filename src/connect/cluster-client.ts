@@ -3,6 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import cassandra from 'cassandra-driver';
 import type { ClusterConfig, ConsistencyName } from '../config/cluster-settings.js';
 import { describeError, OperatorError } from '../errors.js';
+import './driver-patches.js';
 import type { Logger } from '../log/logger.js';
 
 const { Client, auth, policies, types } = cassandra;

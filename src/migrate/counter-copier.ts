@@ -1,0 +1,90 @@
+import type { Counts } from '../checkpoint/checkpoint-store.js';
+import { readPages } from '../ranges/page-reader.js';
+import type { RangeWorker } from '../ranges/range-runner.js';
+import { quoteIdent } from '../schema/identifier.js';
+import type { CopySetup } from './range-copier.js';
+
+const asBigint = (v: unknown): bigint => (v === null || v === undefined ? 0n : BigInt(String(v)));
+
+/**
+ * Counter deltas that bring Target to Origin's values: Origin minus Target per column. Counters can
+ * only be added to, so this is what makes a rerun harmless: a second pass finds nothing to add.
+ */
+export function counterDeltas(
+  originValues: readonly unknown[],
+  targetValues: readonly unknown[] | undefined,
+): bigint[] {
+  return originValues.map((v, i) => asBigint(v) - asBigint(targetValues?.[i]));
+}
+
+/**
+ * The migrate worker for counter tables: reads Target's current values for the page's rows, then
+ * adds the differences. Rows missing on Target are created only when `createMissing` is set.
+ */
+export function copyCounterRangeWorker(setup: CopySetup, createMissing: boolean): RangeWorker {
+  const schema = setup.originSchema;
+  const keyColumns = [...schema.partitionKey, ...schema.clustering];
+  const counters = setup.copied.filter((c) => c.column.kind === 'regular' || c.column.kind === 'static');
+  const targetKeys = keyColumns.map((c) => setup.copied.find((m) => m.column === c)?.targetName ?? c.name);
+  const where = targetKeys.map((k) => `${quoteIdent(k)} = ?`).join(' AND ');
+  const readTarget = `SELECT ${counters.map((c) => quoteIdent(c.targetName)).join(', ')} FROM ${setup.writeTarget.tableCql} WHERE ${where}`;
+
+  return async ({ range, stop, commit }) => {
+    const pages = readPages({
+      client: setup.origin,
+      query: setup.readQuery,
+      range,
+      fetchSize: setup.fetchSize,
+      consistency: setup.readConsistency,
+      resumeState: range.resumeState,
+      limiter: setup.readLimiter,
+    });
+    for await (const page of pages) {
+      const counts = { rowsRead: 0, rowsWritten: 0, rowsSkipped: 0, rowsUnchanged: 0 };
+      const work = page.rows.map((driverRow) =>
+        setup.writeSlots(async () => {
+          const row = driverRow as unknown as Record<string, unknown>;
+          counts.rowsRead++;
+          const keyValues = keyColumns.map((c) => row[c.name]);
+          const originValues = counters.map((c) => row[c.column.name]);
+          const existing = (
+            await setup.target.execute(readTarget, keyValues, {
+              prepare: true,
+              consistency: setup.writeConsistency,
+            })
+          ).first();
+          if (existing === null && !createMissing) {
+            counts.rowsSkipped++;
+            return;
+          }
+          const deltas = counterDeltas(
+            originValues,
+            existing === null ? undefined : counters.map((c) => existing.get(c.targetName)),
+          );
+          // A missing row is created even when Origin's values are all zero (adding 0 creates it).
+          const changed = counters
+            .map((c, i) => ({ name: c.targetName, delta: deltas[i]! }))
+            .filter((c) => c.delta !== 0n || existing === null);
+          if (changed.length === 0) {
+            counts.rowsUnchanged++;
+            return;
+          }
+          await setup.writeLimiter.acquire(1);
+          const set = changed.map((c) => `${quoteIdent(c.name)} = ${quoteIdent(c.name)} + ?`).join(', ');
+          await setup.target.execute(
+            `UPDATE ${setup.writeTarget.tableCql} SET ${set} WHERE ${where}`,
+            [...changed.map((c) => c.delta), ...keyValues],
+            { prepare: true, consistency: setup.writeConsistency },
+          );
+          counts.rowsWritten++;
+        }),
+      );
+      const results = await Promise.allSettled(work);
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure !== undefined) throw failure.reason;
+      commit(page.nextState, counts as Counts);
+      if (page.nextState !== undefined && stop.aborted) return 'stopped';
+    }
+    return 'done';
+  };
+}

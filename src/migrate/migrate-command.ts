@@ -1,0 +1,64 @@
+import type { Argv, CommandModule } from 'yargs';
+import { runCommand } from '../cli/run-command.js';
+import { resolveFromArgv, withCommonOptions, withSettingsOptions } from '../cli/settings-options.js';
+import { CLUSTER_SETTINGS } from '../config/cluster-settings.js';
+import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
+import { createLogger } from '../log/logger.js';
+import { MIGRATE_EXIT, runMigrate } from './migrate-job.js';
+import { MIGRATE_SETTINGS } from './migrate-settings.js';
+
+const SPEC = { ...CLUSTER_SETTINGS, ...RANGE_JOB_SETTINGS, ...MIGRATE_SETTINGS };
+
+export const migrateCommand: CommandModule<object, { table: string }> = {
+  command: 'migrate <table>',
+  describe: "Copy a table from Origin to Target over token ranges, keeping every cell's writetime and TTL",
+  builder: (yargs) => {
+    const withTable = withCommonOptions(yargs as Argv<object>).positional('table', {
+      type: 'string',
+      demandOption: true,
+      describe: 'keyspace.table on Origin (quote case-sensitive names: \'"Ks"."Table"\')',
+    });
+    return withSettingsOptions(
+      withSettingsOptions(
+        withSettingsOptions(withTable, RANGE_JOB_SETTINGS, 'Run:'),
+        MIGRATE_SETTINGS,
+        'Counters:',
+      ),
+      CLUSTER_SETTINGS,
+      'Clusters:',
+    )
+      .epilogue(
+        [
+          'State is kept in an SQLite checkpoint under --checkpoint-dir: run the same command again after any',
+          'interruption (Ctrl-C, kill, crash, outage) and it resumes, skipping finished ranges and continuing',
+          'unfinished ones from their last saved page. Ranges that failed are retried on the next run.',
+          '',
+          `Exit codes: ${MIGRATE_EXIT.ok} all copied, ${MIGRATE_EXIT.rangesFailed} some ranges failed, ${MIGRATE_EXIT.operatorError} bad input or`,
+          `unreachable cluster, ${MIGRATE_EXIT.schemaMismatch} Origin and Target tables incompatible, ${MIGRATE_EXIT.interrupted} interrupted (resumable).`,
+        ].join('\n'),
+      )
+      .example('$0 migrate shop.orders --origin-contact-points 10.0.0.1 --target-contact-points 10.1.0.1', '')
+      .example(
+        '$0 migrate shop.orders --config zdm.yaml --concurrency 16 --target-rate-limit 20000',
+        '',
+      ) as unknown as Argv<{
+      table: string;
+    }>;
+  },
+  handler: (argv) =>
+    runCommand(async () => {
+      const raw = argv as unknown as Record<string, unknown>;
+      const { values, unknownFileKeys } = resolveFromArgv(SPEC, raw);
+      const logger = createLogger({ level: raw['log-level'] as string | undefined });
+      if (unknownFileKeys.length > 0)
+        logger.warn({ keys: unknownFileKeys }, 'config file keys that migrate does not use');
+      return runMigrate({
+        table: argv.table,
+        clusters: values,
+        job: values,
+        migrate: values,
+        logger,
+        tty: process.stderr.isTTY === true && !values.json,
+      });
+    }),
+};

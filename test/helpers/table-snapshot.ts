@@ -1,0 +1,93 @@
+import type cassandra from 'cassandra-driver';
+import { readTableSchema } from '../../src/schema/introspect.js';
+import {
+  allColumns,
+  carriesWriteTime,
+  primaryKeyColumns,
+  selectWithMetadataCql,
+  ttlAlias,
+  valueColumns,
+  writeTimeAlias,
+} from '../../src/schema/table-schema.js';
+import { valueKey } from '../../src/schema/value-key.js';
+
+export interface CellSnapshot {
+  readonly value: string;
+  readonly writetime: string;
+  /** Remaining TTL as read (seconds, or list of them for multi-cell columns). */
+  readonly ttl: unknown;
+}
+
+/** Every row of a table, keyed by primary key, with each cell's value, writetime and TTL. */
+export async function snapshotTable(
+  client: cassandra.Client,
+  keyspace: string,
+  table: string,
+): Promise<Map<string, Record<string, CellSnapshot>>> {
+  const schema = await readTableSchema(client, keyspace, table);
+  const rows = new Map<string, Record<string, CellSnapshot>>();
+  const values = valueColumns(schema);
+  const query = selectWithMetadataCql(schema, allColumns(schema));
+  const all: cassandra.types.Row[] = [];
+  let pageState: string | undefined;
+  do {
+    const page = await client.execute(query, [], {
+      prepare: true,
+      fetchSize: 500,
+      ...(pageState ? { pageState } : {}),
+    });
+    all.push(...page.rows);
+    pageState = page.pageState ?? undefined;
+  } while (pageState);
+  for (const row of all) {
+    const r = row as unknown as Record<string, unknown>;
+    const key = primaryKeyColumns(schema)
+      .map((c) => valueKey(r[c.name]))
+      .join('|');
+    const cells: Record<string, CellSnapshot> = {};
+    values.forEach((c, i) => {
+      cells[c.name] = {
+        value: valueKey(r[c.name]),
+        writetime: carriesWriteTime(c) ? valueKey(r[writeTimeAlias(i)]) : '',
+        ttl: carriesWriteTime(c) ? r[ttlAlias(i)] : null,
+      };
+    });
+    rows.set(key, cells);
+  }
+  return rows;
+}
+
+/** TTLs equal within `tolerance` seconds (element-wise for lists). */
+export function ttlClose(a: unknown, b: unknown, tolerance = 2): boolean {
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => ttlClose(x, b[i], tolerance));
+  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+  return Math.abs(Number(a) - Number(b)) <= tolerance;
+}
+
+/** Lists every cell that differs between two snapshots, for assertion messages. */
+export function snapshotDifferences(
+  origin: Map<string, Record<string, CellSnapshot>>,
+  target: Map<string, Record<string, CellSnapshot>>,
+  options: { ignoreWritetime?: readonly string[] } = {},
+): string[] {
+  const out: string[] = [];
+  for (const [key, cells] of origin) {
+    const other = target.get(key);
+    if (other === undefined) {
+      out.push(`missing row ${key}`);
+      continue;
+    }
+    for (const [column, cell] of Object.entries(cells)) {
+      const t = other[column];
+      if (t === undefined) out.push(`${key} ${column}: missing column`);
+      else if (t.value !== cell.value) out.push(`${key} ${column}: value ${cell.value} vs ${t.value}`);
+      else if (!options.ignoreWritetime?.includes(column) && t.writetime !== cell.writetime)
+        out.push(`${key} ${column}: writetime ${cell.writetime} vs ${t.writetime}`);
+      else if (!ttlClose(cell.ttl, t.ttl))
+        out.push(`${key} ${column}: ttl ${String(cell.ttl)} vs ${String(t.ttl)}`);
+    }
+  }
+  for (const key of target.keys()) if (!origin.has(key)) out.push(`extra row ${key}`);
+  return out;
+}
