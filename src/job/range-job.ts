@@ -2,7 +2,6 @@ import pLimit from 'p-limit';
 import type { ClusterConfig } from '../config/cluster-settings.js';
 import { consistencyCode } from '../connect/cluster-client.js';
 import { OperatorError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
 import { RateLimiter } from '../ranges/rate-limiter.js';
 import { defaultSplits, requestedSpan, splitRange, type TokenRange } from '../ranges/token-ring.js';
 import type { ColumnMapping } from '../schema/compare.js';
