@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OperatorError } from '../errors.js';
@@ -452,9 +452,19 @@ async function readManifest(clusterDir: string): Promise<ClusterManifest> {
 }
 
 async function tailFrom(path: string, offset: number, lines: number): Promise<string> {
+  // Only the end is read: a node stuck in a retry loop can write hundreds of MB of log.
+  const maxBytes = 64 * 1024;
   try {
-    const text = (await readFile(path)).subarray(offset).toString('utf8');
-    return text.trimEnd().split('\n').slice(-lines).join('\n');
+    const file = await open(path, 'r');
+    try {
+      const size = (await file.stat()).size;
+      const start = Math.max(offset, size - maxBytes);
+      const buffer = Buffer.alloc(Math.max(0, size - start));
+      await file.read(buffer, 0, buffer.length, start);
+      return buffer.toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } finally {
+      await file.close();
+    }
   } catch {
     return '';
   }

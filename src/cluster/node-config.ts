@@ -188,9 +188,11 @@ export function nodeJvmArgs(input: NodeConfigInput): string[] {
     `-Dcassandra.storagedir=${input.nodeDir}`,
     `-Dcassandra.logdir=${layout.logDir}`,
     `-Dlogback.configurationFile=${fileUrl(layout.logbackFile)}`,
-    // Single-machine clusters: nothing to wait for, and the superuser must exist as soon as CQL is up.
+    // Single-machine clusters: nothing to wait for.
     '-Dcassandra.skip_wait_for_gossip_to_settle=0',
-    '-Dcassandra.superuser_setup_delay_ms=0',
+    // The stock 10 s before cassandra/cassandra exists would dominate a password cluster's start. Not 0:
+    // the same delay paces retries while a peer is down, and 0 makes that a busy loop logging ~20k lines/s.
+    '-Dcassandra.superuser_setup_delay_ms=500',
     // Skips fsync of system tables: much faster schema changes; durability does not matter for tests.
     '-Dcassandra.unsafesystem=true',
     '-Djdk.attach.allowAttachSelf=true',

@@ -103,7 +103,7 @@ describe('nodeJvmArgs', () => {
     assert.ok(args.includes('-Dcassandra.logdir=/tmp/zdm/clusters/origin/node2/logs'));
     assert.ok(args.includes('-Djava.io.tmpdir=/tmp/zdm/clusters/origin/node2/tmp'));
     assert.ok(args.includes('-Dcassandra-foreground=yes'));
-    assert.ok(args.includes('-Dcassandra.superuser_setup_delay_ms=0'));
+    assert.ok(args.includes('-Dcassandra.superuser_setup_delay_ms=500'));
   });
 
   test('JDK 17 module options come in flag/value pairs', () => {
