@@ -167,7 +167,8 @@ function planColumn(cell: CellInput, groups: Groups, options: PlanOptions): void
   if (uniform && kept.length === elements.length) {
     groups.add(kept[0]!.timestamp, kept[0]!.ttl, { op: 'set', column: name, value: rebuild(kept) });
   } else if (type.kind === 'list') {
-    const newest = kept.reduce((m, e) => Math.max(e.timestamp, m), kept[0]!.timestamp);
+    let newest = kept[0]!.timestamp;
+    for (const e of kept) if (e.timestamp > newest) newest = e.timestamp;
     const ttl = kept.every((e) => e.ttl > 0) ? Math.max(...kept.map((e) => e.ttl)) : 0;
     groups.add(newest, ttl, { op: 'set', column: name, value: rebuild(kept) });
   } else {
