@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.js';
+import { OperatorError } from '../../src/errors.js';
+import { openOrCreateRun } from '../../src/job/job-run.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { runRanges } from '../../src/ranges/range-runner.js';
+import { splitRange } from '../../src/ranges/token-ring.js';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'zdm-ck-unit-'));
+const identity = {
+  job: 'migrate' as const,
+  originTable: 'ks.t',
+  targetTable: 'ks.t',
+  options: { where: undefined, skip: [] },
+};
+const logger = silentLogger();
+
+describe('checkpoint store and run lifecycle', () => {
+  test('a new run, then a resume of the same run, then "already completed"', () => {
+    const d = dir();
+    const first = openOrCreateRun({
+      dir: d,
+      identity,
+      fresh: false,
+      planRanges: () => splitRange(4),
+      logger,
+    });
+    assert.equal(first.resumed, false);
+    first.store.beginSession();
+    first.store.startAttempt(1);
+    first.store.savePage(1, 'abcd', { rowsRead: 10 });
+    first.store.finishRange(2, 'done');
+    first.store.close(); // as if killed: range 1 was left running
+
+    const second = openOrCreateRun({
+      dir: d,
+      identity,
+      fresh: false,
+      planRanges: () => assert.fail('must not replan'),
+      logger,
+    });
+    assert.equal(second.resumed, true);
+    second.store.beginSession();
+    const ranges = second.store.ranges();
+    assert.deepEqual(
+      ranges.map((r) => r.status),
+      ['pending', 'done', 'pending', 'pending'],
+    );
+    assert.equal(ranges[0]!.resumeState, 'abcd');
+    assert.equal(ranges[0]!.counts.rowsRead, 10);
+    assert.equal(second.store.run().sessions, 2);
+    second.store.finishRun('completed');
+    second.store.close();
+
+    const third = openOrCreateRun({ dir: d, identity, fresh: false, planRanges: () => [], logger });
+    assert.equal(third.alreadyCompleted, true);
+    third.store.close();
+    const fresh = openOrCreateRun({
+      dir: d,
+      identity,
+      fresh: true,
+      planRanges: () => splitRange(2),
+      logger,
+      now: new Date(Date.now() + 5000),
+    });
+    assert.equal(fresh.store.ranges().length, 2);
+    fresh.store.close();
+  });
+
+  test('an unfinished run with other options is refused, naming the change', () => {
+    const d = dir();
+    openOrCreateRun({
+      dir: d,
+      identity,
+      fresh: false,
+      planRanges: () => splitRange(2),
+      logger,
+    }).store.close();
+    assert.throws(
+      () =>
+        openOrCreateRun({
+          dir: d,
+          identity: { ...identity, options: { where: "a = 'b'", skip: [] } },
+          fresh: false,
+          planRanges: () => [],
+          logger,
+        }),
+      (e: unknown) =>
+        e instanceof OperatorError &&
+        e.code === 'CHECKPOINT_OPTIONS_DIFFER' &&
+        /where: undefined → "a = 'b'"/.test(e.message),
+    );
+  });
+
+  test('a corrupt or foreign file is refused and left untouched', () => {
+    const d = dir();
+    const garbage = join(d, 'migrate-ks.t-20260101-000000.sqlite');
+    writeFileSync(garbage, 'this is not sqlite at all, just text '.repeat(200));
+    assert.throws(
+      () => openOrCreateRun({ dir: d, identity, fresh: false, planRanges: () => [], logger }),
+      /CHECKPOINT_INVALID|cannot be used/,
+    );
+    const foreign = join(dir(), 'other.sqlite');
+    const db = new Database(foreign);
+    db.exec("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('format', 'something-else')");
+    db.close();
+    assert.throws(() => CheckpointStore.open(foreign), /not a zdm checkpoint/);
+  });
+});
+
+describe('runRanges', () => {
+  test('retries a failing range, marks it failed after max attempts, finishes the others', async () => {
+    const d = dir();
+    const { store } = openOrCreateRun({
+      dir: d,
+      identity,
+      fresh: false,
+      planRanges: () => splitRange(5),
+      logger,
+    });
+    store.beginSession();
+    const calls = new Map<number, number>();
+    const outcome = await runRanges({
+      store,
+      concurrency: 2,
+      maxAttempts: 3,
+      retryDelayMs: 1,
+      stop: new AbortController().signal,
+      logger,
+      seed: 1,
+      worker: async ({ range, commit }) => {
+        calls.set(range.id, (calls.get(range.id) ?? 0) + 1);
+        if (range.id === 3) throw new Error('target down');
+        commit(undefined, { rowsRead: 1 });
+        return 'done';
+      },
+    });
+    assert.deepEqual(outcome, { done: 4, failed: 1, stopped: false });
+    assert.equal(calls.get(3), 3);
+    const failed = store.ranges('failed');
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0]!.lastError, 'target down');
+    assert.equal(store.totals().counts.rowsRead, 4);
+    // The next session retries only the failed range.
+    assert.equal(store.resetFailed(), 1);
+    assert.deepEqual(
+      store.ranges('pending').map((r) => r.id),
+      [3],
+    );
+    store.close();
+  });
+
+  test('a stop request leaves unfinished ranges pending with their saved position', async () => {
+    const { store } = openOrCreateRun({
+      dir: dir(),
+      identity,
+      fresh: false,
+      planRanges: () => splitRange(3),
+      logger,
+    });
+    store.beginSession();
+    const stop = new AbortController();
+    const outcome = await runRanges({
+      store,
+      concurrency: 1,
+      maxAttempts: 1,
+      retryDelayMs: 1,
+      stop: stop.signal,
+      logger,
+      seed: 1,
+      worker: async ({ range, commit, stop: signal }) => {
+        commit(`page-after-${range.id}`, { rowsRead: 1 });
+        stop.abort();
+        return signal.aborted ? 'stopped' : 'done';
+      },
+    });
+    assert.equal(outcome.stopped, true);
+    const ranges = store.ranges();
+    assert.equal(ranges.filter((r) => r.status === 'pending').length, 3);
+    assert.equal(ranges.filter((r) => r.resumeState !== undefined).length, 1);
+    store.close();
+  });
+});
