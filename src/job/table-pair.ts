@@ -77,10 +77,19 @@ export async function openTablePair(options: {
     await Promise.allSettled([clients.origin.shutdown(), clients.target.shutdown()]);
   };
   try {
-    const [originSchema, targetSchema] = await Promise.all([
-      readTableSchema(clients.origin, options.originTable.keyspace, options.originTable.table, 'Origin'),
-      readTableSchema(clients.target, options.targetTable.keyspace, options.targetTable.table, 'Target'),
-    ]);
+    // Origin first: when both lack the table, the operator hears about the source of the data.
+    const originSchema = await readTableSchema(
+      clients.origin,
+      options.originTable.keyspace,
+      options.originTable.table,
+      'Origin',
+    );
+    const targetSchema = await readTableSchema(
+      clients.target,
+      options.targetTable.keyspace,
+      options.targetTable.table,
+      'Target',
+    );
     const problems = compareTables(originSchema, targetSchema, mapping);
     if (problems.length > 0) throw schemaMismatchError(options.originTable, options.targetTable, problems);
     return { ...clients, originSchema, targetSchema, mapping, close };

@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url';
 import type { ClusterEndpoint } from './clusters.js';
 
 const ZDM = fileURLToPath(new URL('../../src/cli/zdm.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
 export interface CliResult {
   readonly code: number | null;
@@ -28,7 +27,9 @@ export function clusterFlags(origin: ClusterEndpoint, target: ClusterEndpoint): 
 
 /** Starts the real CLI (`zdm ...`) as a child process. */
 export function startZdm(args: readonly string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [TSX, ZDM, ...args], {
+  // `node --import tsx` runs the CLI in this one process (the tsx command would add a child process,
+  // and a kill -9 of the parent would leave the real work running).
+  const child = spawn(process.execPath, ['--import', 'tsx', ZDM, ...args], {
     env: { ...process.env, ZDM_LOG_LEVEL: process.env.ZDM_LOG_LEVEL ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

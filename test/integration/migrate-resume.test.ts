@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type cassandra from 'cassandra-driver';
+import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
+import { clusterFlags, runZdm, startZdm } from '../helpers/cli.js';
+import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
+import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
+import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
+
+const KS = 'mig_resume';
+const ROWS = 30_000;
+
+async function seed(client: cassandra.Client, rows: number, query: string, values: (i: number) => unknown[]) {
+  const inFlight = new Set<Promise<unknown>>();
+  for (let i = 0; i < rows; i++) {
+    const p = client.execute(query, values(i), { prepare: true }).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= 64) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('zdm migrate: interruptions, filters and mappings', () => {
+  let origin: ClusterEndpoint;
+  let target: ClusterEndpoint;
+  let o: cassandra.Client;
+  let t: cassandra.Client;
+
+  before(async () => {
+    ({ origin, target } = await sharedClusters());
+    o = await exactClient(origin, 'origin');
+    t = await exactClient(target, 'target');
+    const schema = [
+      `CREATE TABLE ${KS}.events (id int PRIMARY KEY, name text, score double, tags set<text>)`,
+      `CREATE TABLE ${KS}.wide (p int, c int, v text, PRIMARY KEY (p, c))`,
+      `CREATE TABLE ${KS}.people (id int PRIMARY KEY, region text, name text, secret text, old_name text)`,
+    ];
+    await freshKeyspace(o, KS);
+    await runAll(o, schema);
+    await freshKeyspace(t, KS);
+    await runAll(t, [
+      schema[0]!,
+      schema[1]!,
+      `CREATE TABLE ${KS}.people (id int PRIMARY KEY, region text, name text, new_name text)`,
+      `CREATE TABLE ${KS}.people_eu (id int PRIMARY KEY, region text, name text, secret text, old_name text)`,
+    ]);
+    await seed(
+      o,
+      ROWS,
+      `INSERT INTO ${KS}.events (id, name, score, tags) VALUES (?, ?, ?, ?) USING TIMESTAMP ?`,
+      (i) => [i, `event-${i}`, i / 7, new Set([`t${i % 5}`, 'all']), BigInt(1_000_000 + i)],
+    );
+    await seed(o, 100_000, `INSERT INTO ${KS}.wide (p, c, v) VALUES (1, ?, ?)`, (i) => [i, `v${i}`]);
+    await seed(
+      o,
+      200,
+      `INSERT INTO ${KS}.people (id, region, name, secret, old_name) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?`,
+      (i) => [i, i % 2 ? 'eu' : 'us', `n${i}`, `s${i}`, `o${i}`, BigInt(i < 100 ? 5_000 : 9_000)],
+    );
+  });
+
+  after(async () => {
+    await o?.shutdown();
+    await t?.shutdown();
+  });
+
+  test('kill -9 three times mid-run, then rerun: Target equals Origin and no finished range is redone', async () => {
+    const checkpoints = mkdtempSync(join(tmpdir(), 'zdm-kill-'));
+    const args = [
+      'migrate',
+      `${KS}.events`,
+      ...clusterFlags(origin, target),
+      '--checkpoint-dir',
+      checkpoints,
+      '--splits',
+      '200',
+      '--concurrency',
+      '4',
+      '--target-rate-limit',
+      '4000',
+      '--fetch-size',
+      '200',
+    ];
+    const doneBefore = new Map<number, number>();
+    for (let kill = 0; kill < 3; kill++) {
+      const run = startZdm(args);
+      await sleep(2500 + kill * 500);
+      run.child.kill('SIGKILL');
+      const result = await run.done;
+      assert.equal(
+        result.signal,
+        'SIGKILL',
+        `run ${kill} ended before it was killed: ${result.stdout}${result.stderr}`,
+      );
+      const [file] = listCheckpointFiles(checkpoints);
+      assert.ok(file, 'a checkpoint exists after the first kill');
+      const store = CheckpointStore.open(file);
+      for (const r of store.ranges('done')) if (!doneBefore.has(r.id)) doneBefore.set(r.id, r.completedAt!);
+      store.close();
+    }
+    assert.ok(
+      doneBefore.size > 0 && doneBefore.size < 200,
+      `some ranges finished before the kills (${doneBefore.size})`,
+    );
+    const final = await runZdm([
+      ...args.filter((a) => a !== '--target-rate-limit' && a !== '4000'),
+      '--target-rate-limit',
+      '0',
+      '--json',
+    ]);
+    assert.equal(final.code, 0, final.stderr);
+    const files = listCheckpointFiles(checkpoints);
+    assert.equal(files.length, 1, 'every session used the same run');
+    const store = CheckpointStore.open(files[0]!);
+    const ranges = store.ranges();
+    assert.equal(store.run().sessions, 4);
+    assert.ok(ranges.every((r) => r.status === 'done'));
+    for (const [id, completedAt] of doneBefore) {
+      const r = ranges.find((x) => x.id === id)!;
+      assert.equal(r.completedAt, completedAt, `range ${id} finished before a kill and was not redone`);
+      assert.equal(r.attempts, 1, `range ${id} ran once`);
+    }
+    // Counters never count a page twice: pages are committed once, after their writes.
+    assert.equal(store.totals().counts.rowsRead, ROWS);
+    store.close();
+    const [a, b] = await Promise.all([snapshotTable(o, KS, 'events'), snapshotTable(t, KS, 'events')]);
+    assert.equal(a.size, ROWS);
+    assert.deepEqual(snapshotDifferences(a, b), []);
+  });
+
+  test('a 100,000-row partition is copied completely', async () => {
+    const result = await runZdm([
+      'migrate',
+      `${KS}.wide`,
+      ...clusterFlags(origin, target),
+      '--checkpoint-dir',
+      mkdtempSync(join(tmpdir(), 'zdm-wide-')),
+      '--json',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+    assert.equal(summary['rows written'], 100_000);
+    const count = (await t.execute(`SELECT COUNT(*) AS n FROM ${KS}.wide WHERE p = 1`)).first().get('n');
+    assert.equal(Number(count), 100_000);
+  });
+
+  test('--skip-columns and --rename-columns map Origin columns onto a differently shaped Target', async () => {
+    const base = [
+      'migrate',
+      `${KS}.people`,
+      ...clusterFlags(origin, target),
+      '--checkpoint-dir',
+      mkdtempSync(join(tmpdir(), 'zdm-map-')),
+    ];
+    const refused = await runZdm(base);
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /column secret of type text is missing on Target/);
+    assert.match(refused.stderr, /column old_name of type text is missing on Target/);
+    const result = await runZdm([
+      ...base,
+      '--skip-columns',
+      'secret',
+      '--rename-columns',
+      'old_name:new_name',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const row = (
+      await t.execute(`SELECT name, new_name, WRITETIME(new_name) AS w FROM ${KS}.people WHERE id = 150`)
+    ).first();
+    assert.equal(row.get('new_name'), 'o150');
+    assert.equal(String(row.get('w')), '9000');
+  });
+
+  test('--where, --token-min/--token-max and --writetime-min select what is copied', async () => {
+    const flags = [
+      ...clusterFlags(origin, target),
+      '--checkpoint-dir',
+      mkdtempSync(join(tmpdir(), 'zdm-filter-')),
+    ];
+    const where = await runZdm([
+      'migrate',
+      `${KS}.people`,
+      ...flags,
+      '--target-table',
+      `${KS}.people_eu`,
+      '--where',
+      "region = 'eu'",
+      '--writetime-min',
+      '6000',
+      '--json',
+    ]);
+    assert.equal(where.code, 0, where.stderr);
+    const ids = (await t.execute(`SELECT id FROM ${KS}.people_eu`)).rows
+      .map((r) => Number(r.get('id')))
+      .sort((x, y) => x - y);
+    const expected = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 2 === 1 && i >= 100);
+    assert.deepEqual(ids, expected);
+    // Token filters: copy only the upper half of the ring into an empty table and check by token.
+    await t.execute(`TRUNCATE ${KS}.people_eu`);
+    const tokens = await runZdm([
+      'migrate',
+      `${KS}.people`,
+      ...flags,
+      '--fresh',
+      '--target-table',
+      `${KS}.people_eu`,
+      '--token-min',
+      '0',
+      '--json',
+    ]);
+    assert.equal(tokens.code, 0, tokens.stderr);
+    const copied = (await t.execute(`SELECT token(id) AS tk FROM ${KS}.people_eu`)).rows.map((r) =>
+      BigInt(String(r.get('tk'))),
+    );
+    const originUpper = (await o.execute(`SELECT token(id) AS tk FROM ${KS}.people WHERE token(id) >= 0`))
+      .rowLength;
+    assert.equal(copied.length, originUpper);
+    assert.ok(copied.every((tk) => tk >= 0n));
+  });
+
+  test('bad input: missing table, bad flag value, unknown column mapping', async () => {
+    const flags = clusterFlags(origin, target);
+    const missing = await runZdm(['migrate', `${KS}.nope`, ...flags]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /Table mig_resume.nope does not exist on Origin/);
+    const badFlag = await runZdm(['migrate', `${KS}.events`, ...flags, '--concurrency', 'lots']);
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /concurrency \(from flag --concurrency\): expected a whole number/);
+    const noCluster = await runZdm(['migrate', `${KS}.events`]);
+    assert.equal(noCluster.code, 2);
+    assert.match(noCluster.stderr, /origin_contact_points .* is required/);
+  });
+});
