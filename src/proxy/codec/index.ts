@@ -97,6 +97,7 @@ export {
   type StartupRequest,
   type SupportedResponse,
 } from './messages/startup.js';
+export { ByteQueue } from './primitives/byte-queue.js';
 export { Consistency, type ConsistencyLevel } from './primitives/consistency.js';
 export { formatInetAddress, parseInetAddress } from './primitives/inet-address.js';
 export { Reader } from './primitives/reader.js';
@@ -113,3 +114,22 @@ export {
 } from './rewrite/rewrite.js';
 export { type BuildRowsOptions, buildRowsResult } from './rows/build-rows-result.js';
 export { type CellValue, decodeCell, encodeCell } from './rows/cells.js';
+export { crc24, crc32 } from './segment/crc.js';
+export {
+  COMPRESSED_SEGMENT_HEADER,
+  decodeSegmentHeader,
+  type EncodeSegmentOptions,
+  encodeSegment,
+  MAX_SEGMENT_PAYLOAD,
+  SEGMENT_CRC24_LENGTH,
+  SEGMENT_CRC32_LENGTH,
+  type SegmentHeader,
+  segmentsForFrames,
+  UNCOMPRESSED_SEGMENT_HEADER,
+} from './segment/segment-codec.js';
+export {
+  type Segment,
+  SegmentChecksumError,
+  SegmentReader,
+  type SegmentReaderResult,
+} from './segment/segment-reader.js';

@@ -1,3 +1,4 @@
+import { ByteQueue } from '../primitives/byte-queue.js';
 import {
   decodeHeader,
   type FrameHeader,
@@ -42,12 +43,7 @@ export interface FramerResult {
 export class Framer {
   readonly #supported: ReadonlySet<number>;
   readonly #maxBodyLength: number;
-  /** Unconsumed chunks; the first one is consumed from #headOffset. */
-  #chunks: Buffer[] = [];
-  #headOffset = 0;
-  #buffered = 0;
-  /** Bytes consumed since the start of the stream, for error offsets. */
-  #consumed = 0;
+  readonly #queue = new ByteQueue();
   #error: FramingError | null = null;
 
   constructor(options: FramerOptions) {
@@ -57,7 +53,7 @@ export class Framer {
 
   /** Bytes received but not yet part of a complete frame. */
   get bufferedLength(): number {
-    return this.#buffered;
+    return this.#queue.length;
   }
 
   get error(): FramingError | null {
@@ -66,83 +62,32 @@ export class Framer {
 
   push(chunk: Buffer): FramerResult {
     if (this.#error !== null) return { frames: [], error: this.#error };
-    if (chunk.length > 0) {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-    }
+    const queue = this.#queue;
+    queue.push(chunk);
     const frames: RawFrame[] = [];
     for (;;) {
-      if (this.#buffered === 0) break;
+      if (queue.length === 0) break;
       // The version byte alone decides support, so a v1/v2 peer (8-byte header) is still reported.
-      const version = this.#peek(1).readUInt8(0) & ~RESPONSE_BIT;
+      const version = queue.peek(1).readUInt8(0) & ~RESPONSE_BIT;
       if (!this.#supported.has(version)) {
-        this.#error = new UnsupportedVersionError(version, this.#consumed);
+        this.#error = new UnsupportedVersionError(version, queue.consumed);
         break;
       }
-      if (this.#buffered < HEADER_LENGTH) break;
-      const header = decodeHeader(this.#peek(HEADER_LENGTH));
+      if (queue.length < HEADER_LENGTH) break;
+      const header = decodeHeader(queue.peek(HEADER_LENGTH));
       if (header.length < 0) {
-        this.#error = new NegativeFrameLengthError(header, this.#consumed);
+        this.#error = new NegativeFrameLengthError(header, queue.consumed);
         break;
       }
       if (header.length > this.#maxBodyLength) {
-        this.#error = new FrameTooLargeError(header, this.#maxBodyLength, this.#consumed);
+        this.#error = new FrameTooLargeError(header, this.#maxBodyLength, queue.consumed);
         break;
       }
       const total = HEADER_LENGTH + header.length;
-      if (this.#buffered < total) break;
-      const raw = this.#take(total);
+      if (queue.length < total) break;
+      const raw = queue.take(total);
       frames.push({ header, body: raw.subarray(HEADER_LENGTH), raw });
     }
     return { frames, error: this.#error };
-  }
-
-  /** The next `n` buffered bytes without consuming them (copied only when they span chunks). */
-  #peek(n: number): Buffer {
-    const first = this.#chunks[0]!;
-    if (first.length - this.#headOffset >= n) return first.subarray(this.#headOffset, this.#headOffset + n);
-    return this.#gather(n, false);
-  }
-
-  #take(n: number): Buffer {
-    const first = this.#chunks[0]!;
-    let out: Buffer;
-    if (first.length - this.#headOffset >= n) {
-      out = first.subarray(this.#headOffset, this.#headOffset + n);
-      this.#headOffset += n;
-      if (this.#headOffset === first.length) {
-        this.#chunks.shift();
-        this.#headOffset = 0;
-      }
-    } else {
-      out = this.#gather(n, true);
-    }
-    this.#buffered -= n;
-    this.#consumed += n;
-    return out;
-  }
-
-  /** Copies `n` bytes that span several chunks, dropping the consumed chunks if asked. */
-  #gather(n: number, consume: boolean): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    let written = 0;
-    let index = 0;
-    let offset = this.#headOffset;
-    while (written < n) {
-      const chunk = this.#chunks[index]!;
-      const count = Math.min(chunk.length - offset, n - written);
-      chunk.copy(out, written, offset, offset + count);
-      written += count;
-      offset += count;
-      if (offset === chunk.length) {
-        index++;
-        offset = 0;
-      }
-    }
-    if (consume) {
-      this.#chunks.splice(0, index);
-      this.#headOffset = offset;
-    }
-    return out;
   }
 }
