@@ -43,6 +43,8 @@ export interface CellValue {
 export interface DiffEntry {
   readonly token: bigint;
   readonly partition: readonly unknown[];
+  /** Equality key of (token, partition key values): partitions compare by it before any byte encoding. */
+  readonly partitionId: string;
   readonly clustering: readonly unknown[] | undefined;
   /** The layout's statics for a static entry, its regulars for a row. */
   readonly cells: readonly CellValue[];
@@ -139,12 +141,12 @@ export class SideView {
       if (key !== previous.key) {
         previous.key = key;
         if (layout.statics.length > 0) {
-          yield { token, partition, clustering: undefined, cells: this.cells(row, layout.statics) };
+          yield { token, partition, partitionId: key, clustering: undefined, cells: this.cells(row, layout.statics) };
         }
       }
       const clustering = layout.clustering.map((c) => row[c[side].name] ?? null);
       if (clustering.length > 0 && clustering.every((v) => v === null)) continue;
-      yield { token, partition, clustering, cells: this.cells(row, layout.regulars) };
+      yield { token, partition, partitionId: key, clustering, cells: this.cells(row, layout.regulars) };
     }
   }
 }
@@ -161,8 +163,10 @@ export function entryComparator(layout: DiffLayout): Compare<DiffEntry> {
   return (a, b) => {
     const byToken = cmpBig(a.token, b.token);
     if (byToken !== 0) return byToken;
-    const byPartition = partition(a.partition, b.partition);
-    if (byPartition !== 0) return byPartition;
+    if (a.partitionId !== b.partitionId) {
+      const byPartition = partition(a.partition, b.partition);
+      if (byPartition !== 0) return byPartition;
+    }
     if (a.clustering === undefined || b.clustering === undefined) {
       return a.clustering === b.clustering ? 0 : a.clustering === undefined ? -1 : 1;
     }

@@ -131,6 +131,7 @@ describe('entryComparator', () => {
   const e = (token: bigint, k: number, clustering: unknown[] | undefined): DiffEntry => ({
     token,
     partition: [k],
+    partitionId: `${token}|${k}`,
     clustering,
     cells: [],
   });
