@@ -28,6 +28,15 @@ async function cleanUp(): Promise<void> {
   await sweepStrayNodes(baseDir, logger);
 }
 
+// A run cut short by a signal must not look like a test failure: exit 130/143 like the exit guard does.
+let signalExit: number | undefined;
+process.once('SIGINT', () => {
+  signalExit = 130;
+});
+process.once('SIGTERM', () => {
+  signalExit = 143;
+});
+
 // Ctrl-C reaches the test process too (same process group); SIGTERM to this pid alone is passed on.
 addSignalCleanup(async () => {
   if (testProcess?.pid !== undefined && testProcess.exitCode === null) {
@@ -89,4 +98,4 @@ try {
   if (exitCode === 0) rmSync(baseDir, { recursive: true, force: true });
   else console.log(`# cluster directories and logs kept in ${baseDir}`);
 }
-process.exit(exitCode);
+process.exit(signalExit ?? exitCode);

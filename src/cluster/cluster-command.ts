@@ -92,11 +92,12 @@ const startCommand: CommandModule<object, StartArgs> = {
       })
       .epilogue(
         [
-          'Nodes run in the background and outlive this command; stop them with `zdm cluster stop`.',
-          'Data is kept between runs unless --reset is given. The first run downloads the Cassandra jars',
-          '(~67 MB, needs `mvn` and Java 17) into ~/.cache/zdm (override with ZDM_CASSANDRA_LIB).',
-          'Each node needs ~1.5 GB of memory and takes ~10 s to start.',
-        ].join('\n'),
+          'Nodes run in the background and outlive this command; stop them with `zdm cluster stop`. ' +
+            'Data is kept between runs unless --reset is given. Each node needs ~1.5 GB of memory and ' +
+            'takes ~10 s to start; clusters live under --base-dir (config, data, logs/system.log).',
+          'The first run downloads the Cassandra 5.0 jars (~67 MB; needs `mvn` and Java 17) into ' +
+            '~/.cache/zdm; set ZDM_CASSANDRA_LIB to use another directory of jars.',
+        ].join('\n\n'),
       )
       .example('$0 cluster start', 'origin on 127.0.0.2:9042 and target on 127.0.0.3:9042')
       .example(
@@ -207,7 +208,7 @@ const stopCommand: CommandModule<object, StopArgs> = {
     withCommon(yargs)
       .option('name', { type: 'string', describe: 'Stop only this cluster' })
       .epilogue(
-        'Each node gets SIGTERM (clean shutdown) and SIGKILL after 15 s. Without --name, stray node JVMs\n' +
+        'Each node gets SIGTERM (clean shutdown) and SIGKILL after 15 s. Without --name, stray node JVMs ' +
           'of clusters under --base-dir whose pidfiles were lost are stopped too.',
       ) as unknown as Argv<StopArgs>,
   handler: (argv) => runCommand(() => stopHandler(argv)),
@@ -218,7 +219,11 @@ async function stopHandler(argv: StopArgs): Promise<number> {
   const baseDir = resolve(argv['base-dir']);
   const names = argv.name === undefined ? (await listClusters(baseDir)).map((c) => c.name) : [argv.name];
   const stopped: Record<string, number[]> = {};
-  for (const name of names) stopped[name] = await stopClusterAt(join(baseDir, name), logger);
+  // In parallel: each node takes seconds to flush and shut down, and clusters do not depend on each other.
+  const pids = await Promise.all(names.map((name) => stopClusterAt(join(baseDir, name), logger)));
+  names.forEach((name, i) => {
+    stopped[name] = pids[i]!;
+  });
   if (argv.name === undefined) {
     const strays = await sweepStrayNodes(baseDir, logger);
     if (strays.length > 0) stopped['(strays)'] = strays;
