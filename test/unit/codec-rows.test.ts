@@ -69,6 +69,8 @@ describe('cells (spec v4 §6)', () => {
     assert.throws(() => encodeCell(cqlType.bigint, 1, 4), CodecError);
     assert.throws(() => encodeCell(cqlType.decimal, 1, 4), CodecError);
     assert.throws(() => encodeCell(cqlType.uuid, 'nope', 4), CodecError);
+    assert.throws(() => encodeCell(cqlType.ascii, 'é', 4), CodecError);
+    assert.deepEqual(encodeCell(cqlType.text, 'é', 4), Buffer.from('é'));
     assert.throws(() => decodeCell(cqlType.int, hex('00'), 4), CodecError);
     assert.throws(() => decodeCell(cqlType.set(cqlType.varchar), hex('7fffffff'), 4), CodecError);
     assert.throws(() => decodeCell(cqlType.uuid, hex('00'), 4), CodecError);

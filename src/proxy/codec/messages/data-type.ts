@@ -159,6 +159,8 @@ export const cqlType = {
   ...(Object.fromEntries(Object.keys(NATIVE).map((kind) => [kind, { kind }])) as {
     readonly [K in NativeTypeName]: { readonly kind: K };
   }),
+  /** `text` is an alias of varchar (spec v4 §6.16). */
+  text: { kind: 'varchar' },
   list: (element: DataType): DataType => ({ kind: 'list', element }),
   set: (element: DataType): DataType => ({ kind: 'set', element }),
   map: (key: DataType, value: DataType): DataType => ({ kind: 'map', key, value }),

@@ -29,9 +29,13 @@ export function encodeCell(type: DataType, value: CellValue, version: ProtocolVe
     new CodecError(`cannot encode ${typeof value} as ${type.kind}`, { field: `${type.kind} cell` });
   switch (type.kind) {
     case 'ascii':
-    case 'varchar':
+    case 'varchar': {
       if (typeof value !== 'string') throw mismatch();
-      return Buffer.from(value, type.kind === 'ascii' ? 'latin1' : 'utf8');
+      const bytes = Buffer.from(value, 'utf8');
+      // ascii is limited to [0, 127] (spec v4 §6.1): any other character takes more than one byte.
+      if (type.kind === 'ascii' && bytes.length !== value.length) throw mismatch();
+      return bytes;
+    }
     case 'uuid':
     case 'timeuuid':
       if (typeof value !== 'string') throw mismatch();
