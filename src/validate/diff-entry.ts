@@ -141,7 +141,13 @@ export class SideView {
       if (key !== previous.key) {
         previous.key = key;
         if (layout.statics.length > 0) {
-          yield { token, partition, partitionId: key, clustering: undefined, cells: this.cells(row, layout.statics) };
+          yield {
+            token,
+            partition,
+            partitionId: key,
+            clustering: undefined,
+            cells: this.cells(row, layout.statics),
+          };
         }
       }
       const clustering = layout.clustering.map((c) => row[c[side].name] ?? null);

@@ -15,7 +15,7 @@ import { runRanges } from '../ranges/range-runner.js';
 import { RateLimiter } from '../ranges/rate-limiter.js';
 import { seededRandom, shuffled, type TokenRange } from '../ranges/token-ring.js';
 import { isCounterTable } from '../schema/table-schema.js';
-import { diffLayout, SideView } from './diff-entry.js';
+import { type DiffEntry, diffLayout, SideView } from './diff-entry.js';
 import { Repairer } from './diff-repair.js';
 import { DiffReport, readReport, reportPathFor } from './diff-report.js';
 import { type DiffSettings, diffSemanticOptions, repairedKinds } from './diff-settings.js';
@@ -54,7 +54,7 @@ export function sampleRanges(ranges: readonly TokenRange[], percent: number, see
  * `--rerun <checkpoint>`: the ranges of an earlier diff run that had a difference in its report or
  * did not complete (failed or pending), so a review-then-repair pass reads only those.
  */
-export function rangesToRerun(checkpoint: string): TokenRange[] {
+export function rangesToRerun(checkpoint: string, originTable: string): TokenRange[] {
   if (!existsSync(checkpoint)) {
     throw new OperatorError(
       'RERUN_NOT_FOUND',
@@ -64,10 +64,12 @@ export function rangesToRerun(checkpoint: string): TokenRange[] {
   }
   const store = CheckpointStore.open(checkpoint);
   try {
-    if (store.run().job !== 'diff') {
+    const run = store.run();
+    if (run.job !== 'diff' || run.originTable !== originTable) {
       throw new OperatorError(
-        'RERUN_NOT_DIFF',
-        `${checkpoint} is the checkpoint of a ${store.run().job} run, not of a diff.`,
+        'RERUN_OTHER_RUN',
+        `${checkpoint} is the checkpoint of a ${run.job} of ${run.originTable}, not of a diff of ${originTable}.`,
+        'Pass the .sqlite file printed as "checkpoint" in the summary of the diff to repeat.',
       );
     }
     const ranges = store.ranges();
@@ -104,6 +106,12 @@ export async function runDiff(input: DiffInput): Promise<number> {
   const stopSignal = installStopSignal(logger);
   try {
     const counters = isCounterTable(pair.originSchema);
+    if (counters && (settings.writetime_min !== undefined || settings.writetime_max !== undefined)) {
+      throw new OperatorError(
+        'WRITETIME_FILTER_ON_COUNTERS',
+        `${refText(originRef)} is a counter table: counters have no writetime, so --writetime-min/--writetime-max cannot apply.`,
+      );
+    }
     const layout = diffLayout(pair.originSchema, pair.targetSchema, mapping);
     const originView = new SideView('origin', pair.originSchema, layout);
     const targetView = new SideView('target', pair.targetSchema, layout);
@@ -114,7 +122,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
       options: { ...semanticOptions(settings), ...diffSemanticOptions(diff) },
     };
     const plan = async (): Promise<TokenRange[]> => {
-      if (diff.rerun !== undefined) return rangesToRerun(diff.rerun);
+      if (diff.rerun !== undefined) return rangesToRerun(diff.rerun, refText(originRef));
       const { ranges } = await planRanges(pair, settings);
       return sampleRanges(ranges, diff.sample, Date.now() % 2 ** 31);
     };
@@ -175,7 +183,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
       };
       const originConsistency = consistencyCode(originConfig.readConsistency);
       const targetConsistency = consistencyCode(targetConfig.readConsistency);
-      const rereadTarget = async (key: import('./diff-entry.js').DiffEntry) => {
+      const rereadTarget = async (key: DiffEntry) => {
         const withClustering = key.clustering !== undefined;
         const result = await pair.target.execute(
           targetView.pointQuery(withClustering),

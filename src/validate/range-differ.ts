@@ -6,6 +6,7 @@ import { readPages } from '../ranges/page-reader.js';
 import type { RangeWorker } from '../ranges/range-runner.js';
 import type { RateLimiter } from '../ranges/rate-limiter.js';
 import type { TokenRange } from '../ranges/token-ring.js';
+import { valueKey } from '../schema/value-key.js';
 import {
   anyInWindow,
   type CellDifference,
@@ -104,6 +105,9 @@ export function decodeResume(state: string | undefined): bigint | undefined {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Reads of a row that keeps changing before its difference is reported as it stands. */
+const MAX_RECHECKS = 4;
+
 async function* entriesOf(
   setup: DiffSetup,
   view: SideView,
@@ -160,11 +164,34 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
     e.clustering === undefined ? setup.layout.statics : setup.layout.regulars;
 
   /** Rechecks one candidate; reports and repairs it if the difference persists. */
+  const present = (e: DiffEntry | undefined) =>
+    e !== undefined && (e.clustering !== undefined || hasValues(e.cells));
+
+  /** What a pair of reads holds (values and writetimes; TTLs tick down, so they are left out). */
+  const signature = (o: DiffEntry | undefined, t: DiffEntry | undefined) =>
+    [o, t]
+      .map((e) =>
+        present(e) ? e!.cells.map((c) => `${valueKey(c.value)}@${valueKey(c.writetime)}`).join(';') : '-',
+      )
+      .join('|');
+
+  /**
+   * Rechecks one candidate; reports and repairs it if the difference persists. A row that changed
+   * since the previous read is being written to: it is read again (after the delay) until two reads
+   * in a row agree, a few times at most, so a write in flight to one cluster is not reported.
+   */
   const settle = async (candidate: Candidate, counts: DiffCounts): Promise<void> => {
     const key = (candidate.origin ?? candidate.target)!;
-    const [o, t] = await Promise.all([readOrigin(key), readTarget(key)]);
-    const present = (e: DiffEntry | undefined) =>
-      e !== undefined && (e.clustering !== undefined || hasValues(e.cells));
+    let previous = signature(candidate.origin, candidate.target);
+    let o: DiffEntry | undefined;
+    let t: DiffEntry | undefined;
+    for (let read = 1; ; read++) {
+      [o, t] = await Promise.all([readOrigin(key), readTarget(key)]);
+      const now = signature(o, t);
+      if (now === previous || read >= MAX_RECHECKS) break;
+      previous = now;
+      if (setup.recheckDelayMs > 0) await sleep(setup.recheckDelayMs);
+    }
     let kind: DifferenceKind;
     let differences: CellDifference[] = [];
     if (present(o) && present(t)) {
