@@ -50,10 +50,15 @@ function approximateBytes(value: unknown): number {
   return 16;
 }
 
-/** One planned row (or a partition's static writes), or the start of a new partition. */
-type PageItem =
-  | 'partition'
-  | { writes: readonly PlannedWrite[]; readonly keyValues: readonly unknown[]; readonly rows: number };
+/** One planned row, or a partition's static writes. */
+interface RowItem {
+  readonly writes: readonly PlannedWrite[];
+  readonly keyValues: readonly unknown[];
+  /** Rows this item counts for the Target rate limit (0 for a partition's static writes). */
+  readonly rows: number;
+}
+/** A page in write order: row items, and marks where a new partition starts. */
+type PageItem = 'partition' | RowItem;
 
 /**
  * List elements are keyed by time UUIDs the server makes at write time, so writing a list that
@@ -129,33 +134,47 @@ interface PageCounts {
  */
 class PageWriter {
   private readonly pending: Promise<unknown>[] = [];
-  private batch: Statement[] = [];
+  private batch: RowItem[] = [];
   private batchBytes = 0;
   private batchRows = 0;
 
-  constructor(private readonly setup: CopySetup) {}
+  /** `readAt`: when the page was read, i.e. when its remaining TTLs were true. */
+  constructor(
+    private readonly setup: CopySetup,
+    private readonly readAt: number,
+  ) {}
 
-  add(statements: readonly Statement[], rows: number): void {
-    for (const s of statements) {
-      this.batch.push(s);
-      this.batchBytes += s.params.reduce((n: number, p) => n + approximateBytes(p), 0);
-    }
-    this.batchRows += rows;
+  add(item: RowItem): void {
+    this.batch.push(item);
+    for (const w of item.writes) for (const a of w.assignments) this.batchBytes += approximateBytes(a.value);
+    this.batchRows += item.rows;
     if (this.batch.length >= MAX_BATCH_STATEMENTS || this.batchBytes >= MAX_BATCH_BYTES) this.flush();
   }
 
   /** Ends the current partition's batch. */
   flush(): void {
     if (this.batch.length === 0) return;
-    const statements = this.batch;
+    const items = this.batch;
     const rows = this.batchRows;
     this.batch = [];
     this.batchBytes = 0;
     this.batchRows = 0;
-    const { target, writeConsistency, writeLimiter } = this.setup;
+    const { target, writeConsistency, writeLimiter, writeTarget } = this.setup;
     this.pending.push(
       this.setup.writeSlots(async () => {
         await writeLimiter.acquire(rows);
+        // A TTL read N seconds ago has N seconds less to live now; without this, Target's cells would
+        // outlive Origin's by however long the write waited (rate limits, a busy cluster).
+        const age = Math.floor((Date.now() - this.readAt) / 1000);
+        const statements = items.flatMap((item) =>
+          item.writes.map((w) =>
+            writeStatement(
+              writeTarget,
+              w.ttl > 0 && age > 0 ? { ...w, ttl: Math.max(1, w.ttl - age) } : w,
+              item.keyValues,
+            ),
+          ),
+        );
         if (statements.length === 1) {
           const [only] = statements as [Statement];
           return target.execute(only.query, only.params, { prepare: true, consistency: writeConsistency });
@@ -249,14 +268,10 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
         items.push({ writes: plan.writes, keyValues, rows: 1 });
       }
       if (listGuard !== undefined) await listGuard.dropUnchangedLists(items);
-      const writer = new PageWriter(setup);
+      const writer = new PageWriter(setup, page.receivedAt);
       for (const item of items) {
         if (item === 'partition') writer.flush();
-        else
-          writer.add(
-            item.writes.map((w) => writeStatement(setup.writeTarget, w, item.keyValues)),
-            item.rows,
-          );
+        else writer.add(item);
       }
       await writer.done();
       commit(page.nextState, counts as unknown as Counts);

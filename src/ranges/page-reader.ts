@@ -7,6 +7,8 @@ export interface Page {
   readonly rows: readonly cassandra.types.Row[];
   /** Where the next page starts; undefined on the last page. */
   readonly nextState: string | undefined;
+  /** When the page arrived (ms since the epoch): remaining TTLs were measured then. */
+  readonly receivedAt: number;
 }
 
 export interface PageReaderOptions {
@@ -33,8 +35,9 @@ export async function* readPages(options: PageReaderOptions): AsyncGenerator<Pag
       consistency: options.consistency,
       ...(state === undefined ? {} : { pageState: state }),
     });
+    const receivedAt = Date.now();
     await options.limiter?.acquire(result.rows.length);
-    return { rows: result.rows, nextState: result.pageState ?? undefined };
+    return { rows: result.rows, nextState: result.pageState ?? undefined, receivedAt };
   };
   let next: Promise<Page> | undefined = fetch(options.resumeState);
   while (next !== undefined) {
