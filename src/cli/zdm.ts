@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { clusterCommand } from '../cluster/cluster-command.js';
+import { statusCommand } from '../job/status-command.js';
 import { migrateCommand } from '../migrate/migrate-command.js';
 import { schemaCheckCommand } from '../schema/schema-check-command.js';
 import { diffCommand } from '../validate/diff-command.js';
@@ -13,6 +15,8 @@ await yargs(hideBin(process.argv))
   .command(migrateCommand)
   .command(schemaCheckCommand)
   .command(diffCommand)
+  .command(statusCommand)
+  .command(clusterCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()

@@ -1,0 +1,115 @@
+import { basename } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { CheckpointStore, listCheckpointFiles } from '../checkpoint/checkpoint-store.js';
+import { runCommand } from '../cli/run-command.js';
+import { describeError } from '../errors.js';
+
+interface StatusArgs {
+  'checkpoint-dir': string;
+  json: boolean;
+}
+
+/** One line of `zdm status`: a run and how far it got. */
+export interface RunStatusLine {
+  readonly file: string;
+  readonly job: string;
+  readonly table: string;
+  readonly status: string;
+  readonly ranges: string;
+  readonly failedRanges: number;
+  readonly rows: number;
+  readonly sessions: number;
+  readonly started: string;
+  readonly error?: string;
+}
+
+export function runStatusLines(dir: string): RunStatusLine[] {
+  return listCheckpointFiles(dir).map((path) => {
+    try {
+      const store = CheckpointStore.open(path);
+      try {
+        const run = store.run();
+        const { counts, byStatus } = store.totals();
+        const total = byStatus.done + byStatus.failed + byStatus.pending + byStatus.running;
+        return {
+          file: basename(path),
+          job: run.job,
+          table:
+            run.originTable === run.targetTable ? run.originTable : `${run.originTable} → ${run.targetTable}`,
+          status: run.status,
+          ranges: `${byStatus.done}/${total}`,
+          failedRanges: byStatus.failed,
+          rows: counts.rowsRead ?? counts.rowsCompared ?? 0,
+          sessions: run.sessions,
+          started: new Date(run.startedAt).toISOString(),
+        };
+      } finally {
+        store.close();
+      }
+    } catch (error) {
+      return {
+        file: basename(path),
+        job: '?',
+        table: '?',
+        status: 'unreadable',
+        ranges: '',
+        failedRanges: 0,
+        rows: 0,
+        sessions: 0,
+        started: '',
+        error: describeError(error),
+      };
+    }
+  });
+}
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
+  command: 'status',
+  describe: 'List the migrate and diff runs in the checkpoint directory and how far each got',
+  builder: (yargs) =>
+    (yargs as Argv<object>)
+      .option('checkpoint-dir', {
+        type: 'string',
+        default: 'checkpoints',
+        describe: 'Directory of run checkpoints',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'One JSON object per run',
+      }) as Argv<StatusArgs>,
+  handler: (argv) =>
+    runCommand(async () => {
+      const lines = runStatusLines(argv['checkpoint-dir']);
+      if (argv.json) {
+        for (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
+        return 0;
+      }
+      if (lines.length === 0) {
+        process.stdout.write(`No runs in ${argv['checkpoint-dir']}.\n`);
+        return 0;
+      }
+      const header = ['STARTED', 'JOB', 'TABLE', 'STATUS', 'RANGES', 'FAILED', 'ROWS', 'SESSIONS', 'FILE'];
+      const rows = lines.map((l) => [
+        l.started,
+        l.job,
+        l.table,
+        l.error === undefined ? l.status : `unreadable: ${l.error}`,
+        l.ranges,
+        String(l.failedRanges),
+        String(l.rows),
+        String(l.sessions),
+        l.file,
+      ]);
+      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      for (const r of [header, ...rows]) {
+        process.stdout.write(
+          `${r
+            .map((c, i) => c.padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd()}\n`,
+        );
+      }
+      return 0;
+    }),
+};
