@@ -87,11 +87,13 @@ function printable(value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
+const cell = (text: string) => text.replaceAll('|', '\\|');
+
 /** Markdown table of a spec: the reference documentation is generated from the schema itself. */
 export function settingsReference<S extends SettingsSpec>(spec: S): string {
   const rows = Object.entries(spec).map(([key, s]) => {
     const def = s.default === undefined ? '' : JSON.stringify(printable(s.default));
-    return `| \`${key}\` | \`${envName(key)}\` | \`--${flagName(key)}\` | ${s.type} | ${def} | ${s.doc} |`;
+    return `| \`${key}\` | \`${envName(key)}\` | \`--${flagName(key)}\` | ${cell(s.type)} | ${cell(def)} | ${cell(s.doc)} |`;
   });
   return [
     '| file key | environment | flag | type | default | meaning |',

@@ -89,3 +89,14 @@ describe('configuration: file, then environment, then flags', () => {
     );
   });
 });
+
+describe('docs/configuration.md', () => {
+  test('is the reference generated from the current schemas (run `npm run docs:config` after a change)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configurationReference } = await import('../../src/config/reference.js');
+    assert.equal(
+      readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8'),
+      configurationReference(),
+    );
+  });
+});
