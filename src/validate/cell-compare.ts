@@ -108,6 +108,53 @@ function inWindow(cell: CellValue, options: CompareOptions): boolean {
 /** Counters compare by value; an absent counter cell counts as 0. */
 const counterValue = (v: unknown): bigint => asBig(v) ?? 0n;
 
+/** Equal decoded values, without building keys for primitives, buffers and collections. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    // Different primitives (or null against a value), except numbers/bigints of equal value.
+    return typeof a === typeof b ? false : valueKey(a) === valueKey(b);
+  }
+  if (Buffer.isBuffer(a)) return Buffer.isBuffer(b) && a.equals(b);
+  if (Array.isArray(a)) return Array.isArray(b) && sameSequence(a, b);
+  // Sets and maps come back in Cassandra's order, so equal ones iterate alike.
+  if (a instanceof Set) return b instanceof Set && a.size === b.size && sameSequence([...a], [...b]);
+  if (a instanceof Map) {
+    return (
+      b instanceof Map &&
+      a.size === b.size &&
+      sameSequence([...a.keys()], [...b.keys()]) &&
+      sameSequence([...a.values()], [...b.values()])
+    );
+  }
+  return valueKey(a) === valueKey(b);
+}
+
+function sameSequence(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+  return true;
+}
+
+const sameTimestamp = (a: unknown, b: unknown): boolean => a === b || asBig(a) === asBig(b);
+
+/** Per-element writetimes and TTLs of two equal multi-cell values line up index by index. */
+function sameElementMeta(
+  o: CellValue,
+  t: CellValue,
+  options: CompareOptions,
+): { writetime: boolean; ttl: boolean } {
+  const ow = list(o.writetime);
+  const tw = list(t.writetime);
+  const ot = list(o.ttl);
+  const tt = list(t.ttl);
+  let writetime = ow.length === tw.length;
+  let ttl = ot.length === tt.length;
+  for (let i = 0; writetime && i < ow.length; i++) writetime = sameTimestamp(ow[i], tw[i]);
+  for (let i = 0; ttl && i < ot.length; i++) ttl = !ttlDiffers(ot[i], tt[i], options.ttlToleranceS);
+  return { writetime, ttl };
+}
+
 function compareColumn(
   column: ComparedColumn,
   o: CellValue,
@@ -115,15 +162,24 @@ function compareColumn(
   options: CompareOptions,
 ): readonly Aspect[] {
   const type = column.origin.type;
-  if (isCounter(type)) return counterValue(o.value) === counterValue(t.value) ? [] : ['value'];
-  const aspects: Aspect[] = [];
-  if (valueKey(o.value) !== valueKey(t.value)) aspects.push('value');
-  if (isNull(o.value) || isNull(t.value)) return aspects;
+  if (isCounter(type)) return counterValue(o.value) === counterValue(t.value) ? NONE : VALUE;
+  const sameValues = sameValue(o.value, t.value);
+  if (isNull(o.value) || isNull(t.value)) return sameValues ? NONE : VALUE;
   if (!isMultiCell(type)) {
-    if (options.writetime && asBig(o.writetime) !== asBig(t.writetime)) aspects.push('writetime');
-    if (options.ttl && ttlDiffers(o.ttl, t.ttl, options.ttlToleranceS)) aspects.push('ttl');
+    const writetime = options.writetime && !sameTimestamp(o.writetime, t.writetime);
+    const ttl = options.ttl && ttlDiffers(o.ttl, t.ttl, options.ttlToleranceS);
+    if (sameValues && !writetime && !ttl) return NONE;
+    const aspects: Aspect[] = sameValues ? [] : ['value'];
+    if (writetime) aspects.push('writetime');
+    if (ttl) aspects.push('ttl');
     return aspects;
   }
+  if (sameValues) {
+    // Equal values list their elements in the same order: compare the metadata lists directly.
+    const same = sameElementMeta(o, t, options);
+    if ((same.writetime || !options.writetime) && (same.ttl || !options.ttl)) return NONE;
+  }
+  const aspects: Aspect[] = sameValues ? [] : ['value'];
   const oe = elementsOf(column, o, options.userTypes);
   const te = elementsOf(column, t, options.userTypes);
   let writetime = false;
@@ -131,13 +187,16 @@ function compareColumn(
   for (const [key, a] of oe) {
     const b = te.get(key);
     if (b === undefined) continue;
-    if (asBig(a.writetime) !== asBig(b.writetime)) writetime = true;
+    if (!sameTimestamp(a.writetime, b.writetime)) writetime = true;
     if (ttlDiffers(a.ttl, b.ttl, options.ttlToleranceS)) ttl = true;
   }
   if (options.writetime && writetime) aspects.push('writetime');
   if (options.ttl && ttl) aspects.push('ttl');
   return aspects;
 }
+
+const NONE: readonly Aspect[] = [];
+const VALUE: readonly Aspect[] = ['value'];
 
 /**
  * Compares a row's (or a partition's static) cells on both sides, column by column. Columns whose

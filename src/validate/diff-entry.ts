@@ -52,6 +52,13 @@ export interface DiffEntry {
 
 export const TOKEN_ALIAS = 'zdm_token';
 
+/** Result column names of one compared column's value, writetime and TTL. */
+interface Accessor {
+  readonly value: string;
+  readonly writetime: string | undefined;
+  readonly ttl: string | undefined;
+}
+
 export function diffLayout(origin: TableSchema, target: TableSchema, mapping: ColumnMapping): DiffLayout {
   const pair = (columns: readonly ColumnSchema[]): ComparedColumn[] =>
     columns
@@ -80,6 +87,10 @@ export class SideView {
   readonly schema: TableSchema;
   private readonly columns: readonly ColumnSchema[];
   private readonly aliasIndex: ReadonlyMap<string, number>;
+  private readonly staticAccessors: readonly Accessor[];
+  private readonly regularAccessors: readonly Accessor[];
+  private readonly partitionNames: readonly string[];
+  private readonly clusteringNames: readonly string[];
 
   constructor(
     readonly side: Side,
@@ -89,6 +100,10 @@ export class SideView {
     this.schema = schema;
     this.columns = allCompared(layout).map((c) => c[side]);
     this.aliasIndex = new Map(valueColumns(schema).map((c, i) => [c.name, i]));
+    this.staticAccessors = this.accessors(layout.statics);
+    this.regularAccessors = this.accessors(layout.regulars);
+    this.partitionNames = layout.partitionKey.map((c) => c[side].name);
+    this.clusteringNames = layout.clustering.map((c) => c[side].name);
   }
 
   private select(): string {
@@ -113,17 +128,31 @@ export class SideView {
     return `${this.select()} WHERE ${keys.join(' AND ')}${withClustering ? '' : ' LIMIT 1'}`;
   }
 
-  private cells(row: Record<string, unknown>, columns: readonly ComparedColumn[]): CellValue[] {
+  /** Per column: the result column names of its value, writetime and TTL (computed once). */
+  private accessors(columns: readonly ComparedColumn[]): Accessor[] {
     return columns.map((c) => {
       const column = c[this.side];
       const i = this.aliasIndex.get(column.name)!;
       const meta = carriesWriteTime(column);
       return {
-        value: row[column.name] ?? null,
-        writetime: meta ? (row[writeTimeAlias(i)] ?? null) : null,
-        ttl: meta ? (row[ttlAlias(i)] ?? null) : null,
+        value: column.name,
+        writetime: meta ? writeTimeAlias(i) : undefined,
+        ttl: meta ? ttlAlias(i) : undefined,
       };
     });
+  }
+
+  private cells(row: Record<string, unknown>, accessors: readonly Accessor[]): CellValue[] {
+    const out: CellValue[] = new Array(accessors.length);
+    for (let i = 0; i < accessors.length; i++) {
+      const a = accessors[i]!;
+      out[i] = {
+        value: row[a.value] ?? null,
+        writetime: a.writetime === undefined ? null : (row[a.writetime] ?? null),
+        ttl: a.ttl === undefined ? null : (row[a.ttl] ?? null),
+      };
+    }
+    return out;
   }
 
   /**
@@ -131,30 +160,54 @@ export class SideView {
    * table has compared statics), and a row entry unless the row is a static-only partition's (null
    * clustering values).
    */
-  *entries(rows: Iterable<unknown>, previous: { key: string | undefined }): Generator<DiffEntry> {
-    const { layout, side } = this;
+  *entries(
+    rows: Iterable<unknown>,
+    previous: { key: string | undefined; token?: bigint; partition?: readonly unknown[] },
+  ): Generator<DiffEntry> {
+    const hasStatics = this.layout.statics.length > 0;
     for (const raw of rows) {
       const row = raw as Record<string, unknown>;
       const token = row[TOKEN_ALIAS] as bigint;
-      const partition = layout.partitionKey.map((c) => row[c[side].name]);
-      const key = `${token}|${partition.map(valueKey).join('|')}`;
-      if (key !== previous.key) {
+      let partition: readonly unknown[] = this.partitionNames.map((n) => row[n]);
+      let key: string;
+      if (
+        previous.key !== undefined &&
+        token === previous.token &&
+        sameValues(partition, previous.partition!)
+      ) {
+        // Same partition as the previous row: share its values and key.
+        key = previous.key;
+        partition = previous.partition!;
+      } else {
+        key = `${token}|${partition.map(valueKey).join('|')}`;
         previous.key = key;
-        if (layout.statics.length > 0) {
+        previous.token = token;
+        previous.partition = partition;
+        if (hasStatics) {
           yield {
             token,
             partition,
             partitionId: key,
             clustering: undefined,
-            cells: this.cells(row, layout.statics),
+            cells: this.cells(row, this.staticAccessors),
           };
         }
       }
-      const clustering = layout.clustering.map((c) => row[c[side].name] ?? null);
+      const clustering = this.clusteringNames.map((n) => row[n] ?? null);
       if (clustering.length > 0 && clustering.every((v) => v === null)) continue;
-      yield { token, partition, partitionId: key, clustering, cells: this.cells(row, layout.regulars) };
+      yield { token, partition, partitionId: key, clustering, cells: this.cells(row, this.regularAccessors) };
     }
   }
+}
+
+/** Equal decoded values, cheaply for primitives. */
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== y && (typeof x !== 'object' || valueKey(x) !== valueKey(y))) return false;
+  }
+  return true;
 }
 
 const cmpBig = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -4,6 +4,13 @@ import type { DifferenceKind } from './diff-settings.js';
 /** What happened to a reported difference. */
 export type RepairOutcome = 'reported' | 'corrected' | 'superseded' | 'failed';
 
+/** A cell as reported: value, writetime (µs) and remaining TTL (s); lists for multi-cell columns. */
+export interface CellReport {
+  readonly value: unknown;
+  readonly writetime: unknown;
+  readonly ttl: unknown;
+}
+
 /** One line of the report: one difference that persisted after the recheck. */
 export interface ReportLine {
   readonly kind: DifferenceKind;
@@ -18,8 +25,11 @@ export interface ReportLine {
   /** Set for mismatches: the Origin column name. */
   readonly column?: string;
   readonly aspects?: readonly string[];
-  readonly origin?: { readonly value: unknown; readonly writetime: unknown; readonly ttl: unknown };
-  readonly target?: { readonly value: unknown; readonly writetime: unknown; readonly ttl: unknown };
+  readonly origin?: CellReport;
+  readonly target?: CellReport;
+  /** Missing rows: Origin's cells; extra rows: Target's cells (by Origin column name). */
+  readonly originRow?: Readonly<Record<string, CellReport>>;
+  readonly targetRow?: Readonly<Record<string, CellReport>>;
   readonly repair: RepairOutcome;
   readonly repairNote?: string;
 }

@@ -25,7 +25,7 @@ import {
 import type { Repairer } from './diff-repair.js';
 import type { DiffReport, RepairOutcome, ReportLine } from './diff-report.js';
 import type { DifferenceKind } from './diff-settings.js';
-import { mergeSorted } from './sorted-merge.js';
+import { type MergeStep, mergeSorted, STOP, type StepResult } from './sorted-merge.js';
 
 export interface DiffSetup {
   readonly origin: CqlClient;
@@ -115,7 +115,7 @@ async function* entriesOf(
   range: TokenRange,
   consistency: number,
   limiter: RateLimiter,
-): AsyncGenerator<DiffEntry> {
+): AsyncGenerator<DiffEntry[]> {
   const previous = { key: undefined as string | undefined };
   const pages = readPages({
     client,
@@ -126,7 +126,7 @@ async function* entriesOf(
     resumeState: undefined,
     limiter,
   });
-  for await (const page of pages) yield* view.entries(page.rows, previous);
+  for await (const page of pages) yield [...view.entries(page.rows, previous)];
 }
 
 /**
@@ -241,7 +241,11 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
       ttl: jsonValue(c.ttl),
     });
     if (kind !== 'mismatch') {
-      setup.report.append(base as ReportLine);
+      // The row as the side that has it holds it, cell by cell.
+      const cells = Object.fromEntries(
+        columnsOf(entry).map((c, i) => [c.origin.name, cell(entry.cells[i]!)]),
+      );
+      setup.report.append({ ...base, [kind === 'missing' ? 'originRow' : 'targetRow']: cells } as ReportLine);
       return;
     }
     for (const d of differences) {
@@ -305,22 +309,15 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
       readyCandidates = [];
     };
 
-    for await (const step of mergeSorted(origin, target, compare, describe)) {
+    /** Classifies one merge step into the current token group. */
+    const classify = (step: MergeStep<DiffEntry>): void => {
       const entry = (step.origin ?? step.target)!;
-      if (entry.token !== groupToken) {
-        closeGroup();
-        groupToken = entry.token;
-        if (ready.rowsCompared + ready.extra >= setup.fetchSize || readyCandidates.length >= 256) {
-          await flush(false);
-          if (stop.aborted) return 'stopped';
-        }
-      }
       const isRow = entry.clustering !== undefined;
       if (step.origin !== undefined && step.target !== undefined) {
         if (isRow) group.rowsCompared++;
         if (isRow && !anyInWindow(step.origin.cells, setup.compare) && hasValues(step.origin.cells)) {
           group.rowsSkipped++;
-          continue;
+          return;
         }
         const differences = compareCells(
           columnsOf(step.origin),
@@ -334,18 +331,38 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
           groupCandidates.push(step);
         }
       } else if (step.origin !== undefined) {
-        if (!isRow && !hasValues(step.origin.cells)) continue;
+        if (!isRow && !hasValues(step.origin.cells)) return;
         if (isRow) group.rowsCompared++;
         if (isRow && !anyInWindow(step.origin.cells, setup.compare)) {
           group.rowsSkipped++;
-          continue;
+          return;
         }
         groupCandidates.push(step);
       } else {
-        if (!isRow && !hasValues(step.target!.cells)) continue;
+        if (!isRow && !hasValues(step.target!.cells)) return;
         groupCandidates.push(step);
       }
-    }
+    };
+
+    const onStep = (step: MergeStep<DiffEntry>): StepResult => {
+      const token = (step.origin ?? step.target)!.token;
+      if (token !== groupToken) {
+        closeGroup();
+        groupToken = token;
+        if (ready.rowsCompared + ready.extra >= setup.fetchSize || readyCandidates.length >= 256) {
+          return flush(false).then(() => {
+            if (stop.aborted) return STOP;
+            classify(step);
+            return undefined;
+          });
+        }
+      }
+      classify(step);
+      return undefined;
+    };
+
+    const finished = await mergeSorted(origin, target, compare, onStep, describe);
+    if (!finished) return 'stopped';
     closeGroup();
     await flush(true);
     return 'done';

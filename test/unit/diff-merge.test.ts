@@ -4,21 +4,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { IDENTITY_MAPPING } from '../../src/schema/compare.js';
-import { type CompareOptions, compareCells } from '../../src/validate/cell-compare.js';
+import { valueKey } from '../../src/schema/value-key.js';
+import { type CompareOptions, compareCells, sameValue } from '../../src/validate/cell-compare.js';
 import { diffLayout } from '../../src/validate/diff-entry.js';
 import { DiffReport, type ReportLine, readReport, reportPathFor } from '../../src/validate/diff-report.js';
 import { decodeResume, encodeResume } from '../../src/validate/range-differ.js';
-import { mergeSorted, OrderViolation } from '../../src/validate/sorted-merge.js';
+import { mergeSorted, OrderViolation, STOP } from '../../src/validate/sorted-merge.js';
 import { tableOf } from '../helpers/schema-builder.js';
 
-async function* from<T>(items: readonly T[]): AsyncGenerator<T> {
-  for (const i of items) yield i;
+/** Batches of `items` cut at `cuts` (positions), with an empty batch thrown in, as pages may come. */
+async function* batches<T>(items: readonly T[], cuts: readonly number[]): AsyncGenerator<T[]> {
+  let from = 0;
+  for (const cut of [...cuts, items.length]) {
+    yield items.slice(from, cut);
+    if (from === 0) yield [];
+    from = cut;
+  }
 }
 
-async function collect<T>(gen: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of gen) out.push(x);
-  return out;
+async function mergeToText(o: number[], t: number[], oCuts: number[] = [], tCuts: number[] = []) {
+  const out: string[] = [];
+  const finished = await mergeSorted(batches(o, oCuts), batches(t, tCuts), num, (s) => {
+    out.push(
+      s.origin !== undefined && s.target !== undefined
+        ? `${s.origin}=${s.target}`
+        : s.origin !== undefined
+          ? `${s.origin}-`
+          : `+${s.target}`,
+    );
+    return undefined;
+  });
+  assert.equal(finished, true);
+  return out.join(' ');
 }
 
 const num = (a: number, b: number) => a - b;
@@ -34,23 +51,26 @@ describe('mergeSorted', () => {
     ['origin empty', [], [7], '+7'],
   ];
   for (const [name, o, t, expected] of cases) {
-    test(name, async () => {
-      const steps = await collect(mergeSorted(from(o), from(t), num));
-      const text = steps
-        .map((s) =>
-          s.origin !== undefined && s.target !== undefined
-            ? `${s.origin}=${s.target}`
-            : s.origin !== undefined
-              ? `${s.origin}-`
-              : `+${s.target}`,
-        )
-        .join(' ');
-      assert.equal(text, expected);
+    test(`${name}, with pages cut at every offset`, async () => {
+      for (let i = 0; i <= o.length; i++) {
+        for (let j = 0; j <= t.length; j++) {
+          assert.equal(await mergeToText(o, t, [i], [j]), expected, `cuts ${i}/${j}`);
+        }
+      }
     });
   }
   test('a stream out of order fails instead of producing missing/extra rows', async () => {
-    await assert.rejects(collect(mergeSorted(from([1, 3, 2]), from([1, 2, 3]), num)), OrderViolation);
-    await assert.rejects(collect(mergeSorted(from([1]), from([2, 2]), num)), OrderViolation);
+    await assert.rejects(mergeToText([1, 3, 2], [1, 2, 3]), OrderViolation);
+    await assert.rejects(mergeToText([1], [2, 2], [], [1]), OrderViolation);
+  });
+  test('STOP from the step handler ends the merge early', async () => {
+    let seen = 0;
+    const finished = await mergeSorted(batches([1, 2, 3], [1]), batches([1, 2, 3], [2]), num, async () => {
+      seen++;
+      return seen === 2 ? STOP : undefined;
+    });
+    assert.equal(finished, false);
+    assert.equal(seen, 2);
   });
 });
 
@@ -72,7 +92,11 @@ describe('compareCells', () => {
     writetimeMax: undefined,
     userTypes: new Map(),
   };
-  const cell = (value: unknown, writetime: unknown = null, ttl: unknown = null) => ({ value, writetime, ttl });
+  const cell = (value: unknown, writetime: unknown = null, ttl: unknown = null) => ({
+    value,
+    writetime,
+    ttl,
+  });
   const base = () => [
     cell('x', 10n, null),
     cell(new Set(['a', 'b']), [10n, 11n], [null, 100]),
@@ -82,13 +106,19 @@ describe('compareCells', () => {
   const run = (change: (cells: ReturnType<typeof base>) => void, opts = options) => {
     const t = base();
     change(t);
-    return compareCells(layout.regulars, base(), t, opts).map((d) => `${d.column.origin.name}:${d.aspects.join('+')}`);
+    return compareCells(layout.regulars, base(), t, opts).map(
+      (d) => `${d.column.origin.name}:${d.aspects.join('+')}`,
+    );
   };
   const cases: [string, (c: ReturnType<typeof base>) => void, string[]][] = [
     ['equal', () => {}, []],
     ['value', (c) => (c[0] = cell('y', 10n)), ['v:value']],
     ['writetime', (c) => (c[0] = cell('x', 11n)), ['v:writetime']],
-    ['ttl missing on target', (c) => (c[1] = cell(new Set(['a', 'b']), [10n, 11n], [null, null])), ['tags:ttl']],
+    [
+      'ttl missing on target',
+      (c) => (c[1] = cell(new Set(['a', 'b']), [10n, 11n], [null, null])),
+      ['tags:ttl'],
+    ],
     ['ttl within tolerance', (c) => (c[1] = cell(new Set(['a', 'b']), [10n, 11n], [null, 97])), []],
     ['ttl beyond tolerance', (c) => (c[1] = cell(new Set(['a', 'b']), [10n, 11n], [null, 90])), ['tags:ttl']],
     ['collection element missing', (c) => (c[1] = cell(new Set(['a']), [10n], [null])), ['tags:value']],
@@ -98,7 +128,10 @@ describe('compareCells', () => {
   for (const [name, change, expected] of cases) test(name, () => assert.deepEqual(run(change), expected));
   test('--no-writetime and --no-ttl narrow the comparison', () => {
     const narrow = { ...options, writetime: false, ttl: false };
-    assert.deepEqual(run((c) => (c[0] = cell('x', 11n, 50)), narrow), []);
+    assert.deepEqual(
+      run((c) => (c[0] = cell('x', 11n, 50)), narrow),
+      [],
+    );
   });
   test('counters compare by value, null as 0', () => {
     const counters = tableOf({ k: 'pk int', hits: 'counter' });
@@ -142,4 +175,31 @@ test('resume state round trip', () => {
   assert.equal(decodeResume(encodeResume(-(2n ** 63n) + 5n)), -(2n ** 63n) + 5n);
   assert.equal(decodeResume(undefined), undefined);
   assert.equal(decodeResume('garbage'), undefined);
+});
+
+test('sameValue agrees with valueKey on decoded values', () => {
+  const values: unknown[] = [
+    null,
+    0,
+    1,
+    1n,
+    'a',
+    'b',
+    Buffer.from([1]),
+    Buffer.from([2]),
+    [1, 2],
+    [1, 3],
+    new Set(['a', 'b']),
+    new Set(['a']),
+    new Map([['k', 1]]),
+    new Map([['k', 2]]),
+    new Date(5),
+    { city: 'x' },
+    { city: 'y' },
+  ];
+  for (const a of values) {
+    for (const b of values) {
+      assert.equal(sameValue(a, b), valueKey(a) === valueKey(b), `${valueKey(a)} vs ${valueKey(b)}`);
+    }
+  }
 });
