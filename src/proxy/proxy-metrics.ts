@@ -1,0 +1,129 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ClusterName } from './route-request.js';
+
+export type RequestType = 'reads_origin' | 'reads_target' | 'writes';
+
+/**
+ * The original proxy's metrics (REFERENCE §1), each in a registry of its own (never the global
+ * one), so several proxies, or tests, can live in one process.
+ */
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly #failedWrites: Counter<'failed_on'>;
+  readonly #failedReads: Counter<'cluster'>;
+  readonly #failedConnections: Counter<'cluster'>;
+  readonly #duration: Histogram<'type'>;
+  readonly #inflight: Gauge<'type'>;
+  readonly #pscacheMisses: Counter;
+  readonly #clientConnections: Gauge;
+  readonly #nodeConnections: Record<ClusterName, Gauge<'node'>>;
+  readonly #nodeFailures: Record<ClusterName, Counter<'node' | 'error'>>;
+
+  constructor(prefix = 'zdm', pscacheEntries: () => number = () => 0) {
+    const registers = [this.registry];
+    const name = (n: string) => `${prefix}_${n}`;
+    this.#failedWrites = new Counter({
+      name: name('proxy_failed_writes_total'),
+      help: 'Writes that failed on origin, target or both',
+      labelNames: ['failed_on'],
+      registers,
+    });
+    this.#failedReads = new Counter({
+      name: name('proxy_failed_reads_total'),
+      help: 'Reads that failed',
+      labelNames: ['cluster'],
+      registers,
+    });
+    this.#failedConnections = new Counter({
+      name: name('proxy_failed_connections_total'),
+      help: 'Cluster connections that could not be opened',
+      labelNames: ['cluster'],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: name('proxy_request_duration_seconds'),
+      help: 'Time from a client request to its response',
+      labelNames: ['type'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.#inflight = new Gauge({
+      name: name('proxy_inflight_requests_total'),
+      help: 'Requests in flight',
+      labelNames: ['type'],
+      registers,
+    });
+    new Gauge({
+      name: name('pscache_entries_total'),
+      help: 'Prepared statements in the cache',
+      registers,
+      collect() {
+        this.set(pscacheEntries());
+      },
+    });
+    this.#pscacheMisses = new Counter({
+      name: name('pscache_miss_total'),
+      help: 'EXECUTEs of statements not in the cache',
+      registers,
+    });
+    this.#clientConnections = new Gauge({
+      name: name('client_connections_total'),
+      help: 'Open client connections',
+      registers,
+    });
+    const nodeGauge = (cluster: ClusterName) =>
+      new Gauge({
+        name: name(`${cluster}_connections_total`),
+        help: `Open connections to ${cluster} nodes`,
+        labelNames: ['node'],
+        registers,
+      });
+    const nodeFailures = (cluster: ClusterName) =>
+      new Counter({
+        name: name(`${cluster}_requests_failed_total`),
+        help: `Failed requests to ${cluster} nodes`,
+        labelNames: ['node', 'error'],
+        registers,
+      });
+    this.#nodeConnections = { origin: nodeGauge('origin'), target: nodeGauge('target') };
+    this.#nodeFailures = { origin: nodeFailures('origin'), target: nodeFailures('target') };
+  }
+
+  clientConnections(delta: number): void {
+    this.#clientConnections.inc(delta);
+  }
+
+  nodeConnections(cluster: ClusterName, node: string, delta: number): void {
+    this.#nodeConnections[cluster].inc({ node }, delta);
+  }
+
+  failedConnection(cluster: ClusterName): void {
+    this.#failedConnections.inc({ cluster });
+  }
+
+  nodeFailure(cluster: ClusterName, node: string, error: string): void {
+    this.#nodeFailures[cluster].inc({ node, error });
+  }
+
+  failedWrite(failedOn: 'origin' | 'target' | 'both'): void {
+    this.#failedWrites.inc({ failed_on: failedOn });
+  }
+
+  failedRead(cluster: ClusterName): void {
+    this.#failedReads.inc({ cluster });
+  }
+
+  pscacheMiss(): void {
+    this.#pscacheMisses.inc();
+  }
+
+  /** Marks a request in flight; the returned function records its duration and ends it. */
+  startRequest(type: RequestType): () => void {
+    this.#inflight.inc({ type });
+    const started = process.hrtime.bigint();
+    return () => {
+      this.#inflight.dec({ type });
+      this.#duration.observe({ type }, Number(process.hrtime.bigint() - started) / 1e9);
+    };
+  }
+}

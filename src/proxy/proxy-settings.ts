@@ -1,0 +1,189 @@
+import { type ClusterConfig, clusterConfig, clusterConfigProblems } from '../config/cluster-settings.js';
+import type { SettingsValues } from '../config/setting.js';
+import { boolean, integer, list, oneOf, optionalText, text } from '../config/setting.js';
+import { OperatorError } from '../errors.js';
+
+export const PRIMARY_CLUSTERS = ['ORIGIN', 'TARGET'] as const;
+export const READ_MODES = ['PRIMARY_ONLY', 'DUAL_ASYNC_ON_SECONDARY'] as const;
+
+/**
+ * The proxy's own settings, under the original zdm-proxy's names (`ZDM_PRIMARY_CLUSTER`,
+ * `ZDM_PROXY_LISTEN_PORT`, ...) and defaults; the cluster settings come from CLUSTER_SETTINGS.
+ */
+export const PROXY_SETTINGS = {
+  primary_cluster: oneOf(PRIMARY_CLUSTERS, {
+    default: 'ORIGIN',
+    doc: 'Cluster whose responses win and where synchronous reads go.',
+  }),
+  read_mode: oneOf(READ_MODES, {
+    default: 'PRIMARY_ONLY',
+    doc: 'PRIMARY_ONLY, or DUAL_ASYNC_ON_SECONDARY to also send reads (fire-and-forget) to the other cluster.',
+  }),
+  proxy_listen_address: text({ default: 'localhost', doc: 'Address the proxy listens on for clients.' }),
+  proxy_listen_port: integer({ default: 14002, min: 0, max: 65535, doc: 'CQL port the proxy listens on.' }),
+  proxy_request_timeout_ms: integer({
+    default: 10000,
+    min: 1,
+    doc: 'Time a cluster has to answer a request before the client gets a timeout error.',
+  }),
+  proxy_max_client_connections: integer({
+    default: 1000,
+    min: 1,
+    doc: 'Client connections accepted at once; more are refused.',
+  }),
+  proxy_max_stream_ids: integer({
+    default: 2048,
+    min: 2,
+    max: 32768,
+    doc: 'In-flight requests per cluster connection (stream ids).',
+  }),
+  proxy_topology_index: integer({
+    default: 0,
+    min: 0,
+    doc: "This instance's position in proxy_topology_addresses.",
+  }),
+  proxy_topology_addresses: list({
+    default: [],
+    doc: 'Addresses of all proxy instances, advertised to drivers in system.local/peers; empty: this one only.',
+  }),
+  proxy_topology_num_tokens: integer({
+    default: 8,
+    min: 1,
+    max: 256,
+    doc: 'Tokens each virtual proxy host owns.',
+  }),
+  proxy_tls_ca_path: optionalText({
+    default: undefined,
+    doc: 'CA (PEM) to verify client certificates with; with cert and key enables client-facing TLS.',
+  }),
+  proxy_tls_cert_path: optionalText({
+    default: undefined,
+    doc: 'Server certificate (PEM) shown to clients.',
+  }),
+  proxy_tls_key_path: optionalText({
+    default: undefined,
+    secret: true,
+    doc: 'Private key (PEM) of the server certificate.',
+  }),
+  proxy_tls_require_client_auth: boolean({ default: false, doc: 'Require client certificates.' }),
+  forward_client_credentials_to_origin: boolean({
+    default: false,
+    doc: "When both clusters need auth: the client's credentials go to Origin (configured ones to Target).",
+  }),
+  replace_default_timestamp: boolean({
+    default: true,
+    doc: 'Give writes without a timestamp one default timestamp, sent to both clusters (same writetime).',
+  }),
+  prepared_cache_size: integer({
+    default: 5000,
+    min: 1,
+    doc: 'Prepared statements remembered (least recently used are dropped; drivers re-prepare).',
+  }),
+  heartbeat_interval_ms: integer({
+    default: 30000,
+    min: 100,
+    doc: 'An idle cluster connection sends OPTIONS this often.',
+  }),
+  metrics_enabled: boolean({ default: true, doc: 'Serve /metrics and /health/* over HTTP.' }),
+  metrics_address: text({ default: 'localhost', doc: 'Address of the metrics HTTP server.' }),
+  metrics_port: integer({ default: 14001, min: 0, max: 65535, doc: 'Port of the metrics HTTP server.' }),
+  metrics_prefix: text({ default: 'zdm', doc: 'Prefix of every metric name.' }),
+} as const;
+
+export type ProxySettingsValues = SettingsValues<typeof PROXY_SETTINGS>;
+export type PrimaryCluster = (typeof PRIMARY_CLUSTERS)[number];
+export type ReadMode = (typeof READ_MODES)[number];
+
+/** Everything `startProxy` needs, validated and frozen. */
+export interface ProxyConfig {
+  readonly origin: ClusterConfig;
+  readonly target: ClusterConfig;
+  readonly primary: 'origin' | 'target';
+  readonly readMode: ReadMode;
+  readonly listenAddress: string;
+  readonly listenPort: number;
+  readonly requestTimeoutMs: number;
+  readonly maxClientConnections: number;
+  readonly maxStreamIds: number;
+  readonly topology: {
+    readonly index: number;
+    readonly addresses: readonly string[];
+    readonly numTokens: number;
+  };
+  readonly tls:
+    | {
+        readonly caPath: string | undefined;
+        readonly certPath: string;
+        readonly keyPath: string;
+        readonly requireClientAuth: boolean;
+      }
+    | undefined;
+  readonly forwardClientCredentialsToOrigin: boolean;
+  readonly replaceDefaultTimestamp: boolean;
+  readonly preparedCacheSize: number;
+  readonly heartbeatIntervalMs: number;
+  readonly metrics: {
+    readonly enabled: boolean;
+    readonly address: string;
+    readonly port: number;
+    readonly prefix: string;
+  };
+}
+
+/** Builds the proxy configuration; every problem is reported at once, naming the variable to fix. */
+export function proxyConfig(values: Readonly<Record<string, unknown>>): ProxyConfig {
+  const v = values as ProxySettingsValues;
+  const origin = clusterConfig(values, 'origin');
+  const target = clusterConfig(values, 'target');
+  const problems = [...clusterConfigProblems(origin), ...clusterConfigProblems(target)];
+  const addresses = v.proxy_topology_addresses;
+  if (addresses.length > 0 && v.proxy_topology_index >= addresses.length) {
+    problems.push(
+      `proxy_topology_index (ZDM_PROXY_TOPOLOGY_INDEX) is ${v.proxy_topology_index} but proxy_topology_addresses lists ${addresses.length} address(es)`,
+    );
+  }
+  if ((v.proxy_tls_cert_path === undefined) !== (v.proxy_tls_key_path === undefined)) {
+    problems.push(
+      'proxy_tls_cert_path and proxy_tls_key_path (ZDM_PROXY_TLS_CERT_PATH / _KEY_PATH) must be given together',
+    );
+  }
+  if (problems.length > 0) {
+    throw new OperatorError(
+      'CONFIG_INVALID',
+      `Invalid proxy configuration:\n  - ${problems.join('\n  - ')}`,
+      'Set the ZDM_* environment variables, a --config YAML file or the flags (see zdm-proxy start --help).',
+    );
+  }
+  const tls =
+    v.proxy_tls_cert_path !== undefined && v.proxy_tls_key_path !== undefined
+      ? {
+          caPath: v.proxy_tls_ca_path,
+          certPath: v.proxy_tls_cert_path,
+          keyPath: v.proxy_tls_key_path,
+          requireClientAuth: v.proxy_tls_require_client_auth,
+        }
+      : undefined;
+  return Object.freeze({
+    origin,
+    target,
+    primary: v.primary_cluster === 'TARGET' ? 'target' : 'origin',
+    readMode: v.read_mode,
+    listenAddress: v.proxy_listen_address,
+    listenPort: v.proxy_listen_port,
+    requestTimeoutMs: v.proxy_request_timeout_ms,
+    maxClientConnections: v.proxy_max_client_connections,
+    maxStreamIds: v.proxy_max_stream_ids,
+    topology: { index: v.proxy_topology_index, addresses, numTokens: v.proxy_topology_num_tokens },
+    tls,
+    forwardClientCredentialsToOrigin: v.forward_client_credentials_to_origin,
+    replaceDefaultTimestamp: v.replace_default_timestamp,
+    preparedCacheSize: v.prepared_cache_size,
+    heartbeatIntervalMs: v.heartbeat_interval_ms,
+    metrics: {
+      enabled: v.metrics_enabled,
+      address: v.metrics_address,
+      port: v.metrics_port,
+      prefix: v.metrics_prefix,
+    },
+  } as const);
+}

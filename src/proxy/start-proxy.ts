@@ -1,0 +1,129 @@
+import type net from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { BackendConnection } from './backend-connection.js';
+import type { SessionContext } from './client-session.js';
+import { ClusterControl } from './cluster-control.js';
+import { startMetricsServer } from './metrics-server.js';
+import { PreparedCache } from './prepared-cache.js';
+import { ProxyMetrics } from './proxy-metrics.js';
+import { listen } from './proxy-server.js';
+import type { ProxyConfig } from './proxy-settings.js';
+import type { ClusterName } from './route-request.js';
+import { monotonicMicros } from './timestamps.js';
+import { virtualHosts } from './virtual-tables.js';
+
+export interface RunningProxy {
+  readonly address: string;
+  readonly port: number;
+  /** The metrics HTTP port, when enabled. */
+  readonly metricsPort: number | undefined;
+  readonly metrics: ProxyMetrics;
+  readonly prepared: PreparedCache;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the proxy: control connections to both clusters first (it does not listen before both
+ * answer), then the metrics server and the client listener.
+ */
+export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
+  const settled = await Promise.allSettled([
+    ClusterControl.connect(config.origin, logger),
+    ClusterControl.connect(config.target, logger),
+  ]);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+    throw failed.reason;
+  }
+  const [origin, target] = settled.map((s) => (s as PromiseFulfilledResult<ClusterControl>).value) as [
+    ClusterControl,
+    ClusterControl,
+  ];
+  const controls: Record<ClusterName, ClusterControl> = { origin, target };
+  const prepared = new PreparedCache(config.preparedCacheSize);
+  const metrics = new ProxyMetrics(config.metrics.prefix, () => prepared.size);
+  const timestamps = monotonicMicros();
+  const credentials = {
+    origin: credentialsOf(config.origin),
+    target: credentialsOf(config.target),
+  };
+  const configured = config.topology.addresses;
+
+  const contextFor = (socket: net.Socket): SessionContext => {
+    // Without PROXY_TOPOLOGY_ADDRESSES the proxy is a one-node cluster at the address the client reached.
+    const addresses =
+      configured.length > 0 ? configured : [normalise(socket.localAddress ?? config.listenAddress)];
+    const self = configured.length > 0 ? config.topology.index : 0;
+    return {
+      primary: config.primary,
+      dualReads: config.readMode === 'DUAL_ASYNC_ON_SECONDARY',
+      requestTimeoutMs: config.requestTimeoutMs,
+      forwardClientCredentialsToOrigin: config.forwardClientCredentialsToOrigin,
+      replaceDefaultTimestamp: config.replaceDefaultTimestamp,
+      credentials,
+      connect: (cluster, version, hooks) =>
+        BackendConnection.open(controls[cluster].nextNode(), {
+          version,
+          maxStreamIds: config.maxStreamIds,
+          connectTimeoutMs: config[cluster].connectionTimeoutMs,
+          heartbeatIntervalMs: config.heartbeatIntervalMs,
+          onEvent: hooks.onEvent,
+          onClose: hooks.onClose,
+        }),
+      prepared,
+      topology: { hosts: virtualHosts(addresses, config.topology.numTokens), self, port: listener.port },
+      cqlVersions: [origin.cqlVersion],
+      timestamps,
+      metrics,
+      logger: logger.child({ client: `${socket.remoteAddress}:${socket.remotePort}` }),
+    };
+  };
+
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  if (config.metrics.enabled) {
+    metricsServer = await startMetricsServer(
+      metrics,
+      { status: () => ({ origin: origin.up, target: target.up }) },
+      config.metrics.address,
+      config.metrics.port,
+    );
+  }
+  const listener = await listen(config, contextFor, logger).catch(async (error: unknown) => {
+    await metricsServer?.close();
+    await Promise.all([origin.close(), target.close()]);
+    throw error;
+  });
+  logger.info(
+    {
+      address: listener.address,
+      port: listener.port,
+      metricsPort: metricsServer?.port,
+      primary: config.primary,
+    },
+    `zdm-proxy listening on ${listener.address}:${listener.port}`,
+  );
+  return {
+    address: listener.address,
+    port: listener.port,
+    metricsPort: metricsServer?.port,
+    metrics,
+    prepared,
+    close: async () => {
+      await listener.close();
+      await metricsServer?.close();
+      await Promise.all([origin.close(), target.close()]);
+    },
+  };
+}
+
+function credentialsOf(config: ProxyConfig['origin']) {
+  return config.username !== undefined && config.password !== undefined
+    ? { username: config.username, password: config.password }
+    : undefined;
+}
+
+/** `::ffff:127.0.0.1` → `127.0.0.1`: drivers compare peers' addresses as they connected to them. */
+function normalise(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
