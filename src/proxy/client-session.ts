@@ -231,14 +231,14 @@ export class ClientSession {
           this.#reply(header.streamId, protocolError('zdm-proxy: expected STARTUP or OPTIONS first'));
           return;
         }
-        void this.#startup(frame);
+        this.#guard(this.#startup(frame, decodeStartup(frame.body).options));
         return;
       case SessionStep.AUTHENTICATING:
         if (header.opcode !== Opcode.AUTH_RESPONSE) {
           this.#reply(header.streamId, protocolError('zdm-proxy: authentication is not complete'));
           return;
         }
-        void this.#authResponse(frame);
+        this.#guard(this.#authResponse(frame));
         return;
       case SessionStep.READY:
         if (header.version !== this.#version)
@@ -262,10 +262,17 @@ export class ClientSession {
 
   // ---- handshake ---------------------------------------------------------------------------
 
-  async #startup(frame: RawFrame): Promise<void> {
+  /** Async steps must never reject unhandled: a bug there closes this client, not the proxy. */
+  #guard(work: Promise<void>): void {
+    work.catch((error: unknown) => {
+      this.#log.error({ err: error }, 'closing a client connection after an unexpected error');
+      this.close();
+    });
+  }
+
+  async #startup(frame: RawFrame, options: ReadonlyMap<string, string>): Promise<void> {
     const stream = frame.header.streamId;
     this.#version = frame.header.version as ProtocolVersion;
-    const options = decodeStartup(frame.body).options;
     const compression = options.get(StartupOption.COMPRESSION);
     if (compression !== undefined && compression !== '' && compression.toLowerCase() !== 'none') {
       this.#reply(
@@ -419,7 +426,7 @@ export class ClientSession {
     this.#reconnectDelay[cluster] = Math.min(delay * 2, RECONNECT_MAX_MS);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      void this.#reconnect(cluster);
+      this.#guard(this.#reconnect(cluster));
     }, delay);
     this.#timers.add(timer);
   }
@@ -599,7 +606,7 @@ export class ClientSession {
       return;
     }
     if (route.kind === 'virtual') {
-      void this.#virtual(frame, route.table, statement);
+      this.#guard(this.#virtual(frame, route.table, statement));
       return;
     }
     if (route.to !== 'both') {
@@ -838,7 +845,18 @@ export class ClientSession {
       return;
     }
     // The client's tracing and custom-payload flags travel with the body; nothing else does.
-    backend.request(opcode, flags & (FrameFlag.TRACING | FrameFlag.CUSTOM_PAYLOAD), body, onResult);
+    backend.request(opcode, flags & (FrameFlag.TRACING | FrameFlag.CUSTOM_PAYLOAD), body, (result) => {
+      try {
+        onResult(result);
+      } catch (error) {
+        // A response the proxy cannot read (a cluster bug, or ours) ends this client, not the proxy.
+        this.#log.error(
+          { err: error, cluster },
+          'closing a client connection: cannot handle a cluster response',
+        );
+        this.close();
+      }
+    });
   }
 
   /** A request timer: `settle()` is true for the first of response and timeout, false after. */
