@@ -26,18 +26,13 @@ export const diffCommand: CommandModule<object, { table: string }> = {
     )
       .epilogue(
         [
-          'Both clusters are read over the same token ranges in token and clustering order and merged (no',
-          'lookup per row). A difference is re-read from both clusters after --recheck-delay-ms and reported',
-          'only if it persists. Differences go to a JSON Lines report beside the checkpoint',
-          '(<checkpoint>.diff.jsonl); the summary goes to stdout (--json for one JSON object).',
-          'An interrupted run resumes when the same command runs again; a completed one is followed by a new run.',
-          '--origin-rate-limit / --target-rate-limit bound the rows read per second from each cluster.',
-          "Autocorrect writes USING TIMESTAMP of Origin's cells and deletes extra rows USING TIMESTAMP of the newest",
-          'cell seen on them: a newer Target write always wins and is reported as "superseded".',
+          'Both clusters are read over the same token ranges in token and clustering order and merged (no lookup per row). A difference is read again from both clusters after --recheck-delay-ms and reported only if it persists. --origin-rate-limit / --target-rate-limit bound the rows read per second from each cluster.',
           '',
-          `Exit codes: ${DIFF_EXIT.clean} no difference remains, ${DIFF_EXIT.differences} differences found (and not all corrected),`,
-          `${DIFF_EXIT.failed} the run failed (bad input, unreachable cluster, ranges that could not be compared),`,
-          `${DIFF_EXIT.schemaMismatch} Origin and Target tables incompatible, ${DIFF_EXIT.interrupted} interrupted (resumable).`,
+          'Differences go to a JSON Lines report beside the checkpoint (<checkpoint>.diff.jsonl); the summary goes to stdout (--json: one JSON object). An interrupted run resumes when the same command runs again; after a completed run the same command starts a new one.',
+          '',
+          'Autocorrect writes with the writetimes of Origin\'s cells and deletes extra rows at the newest writetime seen on them: a newer Target write always wins and is reported as "superseded".',
+          '',
+          `Exit codes: ${DIFF_EXIT.clean} no difference remains, ${DIFF_EXIT.differences} differences found (and not all corrected), ${DIFF_EXIT.failed} the run failed (bad input, unreachable cluster, ranges that could not be compared), ${DIFF_EXIT.schemaMismatch} Origin and Target tables incompatible, ${DIFF_EXIT.interrupted} interrupted (resumable).`,
         ].join('\n'),
       )
       .example('$0 diff shop.orders --origin-contact-points 10.0.0.1 --target-contact-points 10.1.0.1', '')
@@ -51,7 +46,10 @@ export const diffCommand: CommandModule<object, { table: string }> = {
   },
   handler: (argv) =>
     runCommand(async () => {
-      const raw = argv as unknown as Record<string, unknown>;
+      // yargs reads --no-writetime / --no-ttl as the negation of --writetime / --ttl.
+      const raw = { ...(argv as unknown as Record<string, unknown>) };
+      if (raw.writetime === false) raw['no-writetime'] = true;
+      if (raw.ttl === false) raw['no-ttl'] = true;
       try {
         const { values, unknownFileKeys } = resolveFromArgv(SPEC, raw);
         const logger = createLogger({ level: raw['log-level'] as string | undefined });

@@ -402,6 +402,25 @@ describe('zdm diff', () => {
     assert.ok(writes > 50, `the writer made ${writes} writes during the diff`);
   });
 
+  test('--no-writetime and --no-ttl narrow the comparison', async () => {
+    await both(`DROP TABLE IF EXISTS ${KS}.narrow`);
+    await both(`CREATE TABLE ${KS}.narrow (k int PRIMARY KEY, v text)`);
+    await origin.execute(
+      `INSERT INTO ${KS}.narrow (k, v) VALUES (1, 'x') USING TIMESTAMP ? AND TTL 90000`,
+      [BASE_TS],
+      {
+        prepare: true,
+      },
+    );
+    await target.execute(`INSERT INTO ${KS}.narrow (k, v) VALUES (1, 'x') USING TIMESTAMP ?`, [BASE_TS - 1], {
+      prepare: true,
+    });
+    assert.equal((await runCli(diffArgs('narrow', '--no-writetime'))).code, 1);
+    assert.deepEqual(latestReport('narrow').map(describeLine), ['mismatch {"k":1} {} v:ttl']);
+    const narrowed = await runCli(diffArgs('narrow', '--no-writetime', '--no-ttl'));
+    assert.equal(narrowed.code, 0, narrowed.stderr);
+  });
+
   test('--sample validates a share of the ranges', async () => {
     const result = await runCli(diffArgs('newer', '--splits', '16', '--sample', '25'));
     assert.equal(result.summary?.['ranges done'], 4, result.stderr);
