@@ -73,6 +73,20 @@ function addCounts(a: Counts, b: Counts): Counts {
   return out;
 }
 
+function rangeRecord(row: Record<string, unknown>): RangeRecord {
+  return {
+    id: Number(row.id),
+    start: BigInt(String(row.start)),
+    end: BigInt(String(row.end)),
+    status: row.status as RangeStatus,
+    attempts: Number(row.attempts),
+    counts: JSON.parse(String(row.counts)) as Counts,
+    resumeState: row.resume_state === null ? undefined : String(row.resume_state),
+    lastError: row.last_error === null ? undefined : String(row.last_error),
+    completedAt: row.completed_at === null ? undefined : Number(row.completed_at),
+  };
+}
+
 /**
  * One run's state in one SQLite file: the run and every token range with its status, counters and
  * resume position. WAL mode: a commit survives kill -9 of the process.
@@ -188,23 +202,15 @@ export class CheckpointStore {
         ? this.db.prepare('SELECT * FROM ranges ORDER BY id').all()
         : this.db.prepare('SELECT * FROM ranges WHERE status = ? ORDER BY id').all(status)
     ) as Record<string, unknown>[];
-    return rows.map((row) => ({
-      id: Number(row.id),
-      start: BigInt(String(row.start)),
-      end: BigInt(String(row.end)),
-      status: row.status as RangeStatus,
-      attempts: Number(row.attempts),
-      counts: JSON.parse(String(row.counts)) as Counts,
-      resumeState: row.resume_state === null ? undefined : String(row.resume_state),
-      lastError: row.last_error === null ? undefined : String(row.last_error),
-      completedAt: row.completed_at === null ? undefined : Number(row.completed_at),
-    }));
+    return rows.map(rangeRecord);
   }
 
   range(id: number): RangeRecord {
-    const found = this.ranges().find((r) => r.id === id);
-    if (found === undefined) throw corrupt(this.path, `range ${id} is missing`);
-    return found;
+    const row = this.db.prepare('SELECT * FROM ranges WHERE id = ?').get(id) as
+      | Record<string, unknown>
+      | undefined;
+    if (row === undefined) throw corrupt(this.path, `range ${id} is missing`);
+    return rangeRecord(row);
   }
 
   startAttempt(id: number): void {

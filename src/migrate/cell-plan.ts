@@ -183,6 +183,55 @@ function planColumn(cell: CellInput, groups: Groups, options: PlanOptions): void
   }
 }
 
+/**
+ * The common case, planned without grouping: every present cell (and every element of a set, map or
+ * list) has the same writetime and TTL, as after one INSERT. Undefined when the row needs grouping.
+ */
+function planUniformRow(present: readonly CellInput[], options: PlanOptions): RowPlan | undefined {
+  let timestamp: bigint | undefined;
+  let ttl = 0;
+  const assignments: Assignment[] = [];
+  for (const cell of present) {
+    const type = cell.column.type;
+    let cellTimestamp: bigint | undefined;
+    let cellTtl: number;
+    if (
+      (type.kind === 'list' || type.kind === 'set' || type.kind === 'map' || type.kind === 'udt') &&
+      !type.frozen
+    ) {
+      if (type.kind === 'udt' || !Array.isArray(cell.writetime) || cell.writetime.length === 0)
+        return undefined;
+      const writetimes = cell.writetime as unknown[];
+      const ttls = listOf(cell.ttl);
+      cellTimestamp = asTimestamp(writetimes[0]);
+      cellTtl = asTtl(ttls[0]);
+      for (let i = 1; i < writetimes.length; i++) {
+        if (asTimestamp(writetimes[i]) !== cellTimestamp || asTtl(ttls[i]) !== cellTtl) return undefined;
+      }
+    } else {
+      cellTimestamp = asTimestamp(cell.writetime);
+      cellTtl = asTtl(cell.ttl);
+    }
+    if (cellTimestamp === undefined) return undefined;
+    if (timestamp === undefined) {
+      timestamp = cellTimestamp;
+      ttl = cellTtl;
+    } else if (cellTimestamp !== timestamp || cellTtl !== ttl) {
+      return undefined;
+    }
+    assignments.push({ op: 'set', column: cell.targetName, value: cell.value });
+  }
+  if (timestamp === undefined) return undefined;
+  const { writetimeMin, writetimeMax } = options;
+  if (
+    (writetimeMin !== undefined && timestamp < writetimeMin) ||
+    (writetimeMax !== undefined && timestamp > writetimeMax)
+  ) {
+    return undefined; // the general path counts what the filter skips
+  }
+  return { writes: [{ kind: 'insert', timestamp, ttl, assignments }], skippedCells: 0 };
+}
+
 /** Writes for one clustering row's regular cells (or a table's row when it has no clustering). */
 export function planRowWrites(cells: readonly CellInput[], options: PlanOptions): RowPlan {
   const present = cells.filter((c) => c.value !== null && c.value !== undefined);
@@ -192,6 +241,8 @@ export function planRowWrites(cells: readonly CellInput[], options: PlanOptions)
       skippedCells: 0,
     };
   }
+  const uniform = planUniformRow(present, options);
+  if (uniform !== undefined) return uniform;
   const groups = new Groups(options);
   for (const cell of present) planColumn(cell, groups, options);
   const all = groups

@@ -186,6 +186,7 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
           'this session rows read': progress.sessionRows,
           'this session seconds': Number(seconds.toFixed(1)),
           'this session rows/s': Math.round(progress.sessionRows / Math.max(seconds, 0.001)),
+          'peak RSS MB': Math.round(process.resourceUsage().maxRSS / 1024),
           checkpoint: store.path,
         },
         settings.json,
