@@ -82,6 +82,13 @@ export const RANGE_JOB_SETTINGS = {
     doc: 'Show the plan (ranges, options, schema) and exit without reading data.',
   }),
   json: boolean({ default: false, doc: 'Print the final summary as JSON on stdout.' }),
+  metrics_port: optionalInteger({
+    default: undefined,
+    min: 1,
+    max: 65535,
+    doc: 'Serve Prometheus metrics of the run on this port (/metrics); off when unset.',
+  }),
+  metrics_address: text({ default: 'localhost', doc: 'Address the metrics port listens on.' }),
   progress_interval_s: integer({
     default: 10,
     min: 1,

@@ -17,6 +17,7 @@ import {
 import { installStopSignal } from '../job/stop-signal.js';
 import { openTablePair } from '../job/table-pair.js';
 import type { Logger } from '../log/logger.js';
+import { JobMetrics } from '../metrics/job-metrics.js';
 import { runRanges } from '../ranges/range-runner.js';
 import { isCounterTable } from '../schema/table-schema.js';
 import { copyCounterRangeWorker } from './counter-copier.js';
@@ -150,22 +151,37 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
         tty: input.tty,
         intervalS: settings.progress_interval_s,
       });
+      const metrics = new JobMetrics('migrate');
+      metrics.setRangeCount(all.length);
+      if (settings.metrics_port !== undefined)
+        await metrics.serve(settings.metrics_address, settings.metrics_port, logger);
       const started = performance.now();
-      const outcome = await runRanges({
-        store,
-        worker: counters
-          ? copyCounterRangeWorker(setup, input.migrate.create_missing_counters)
-          : copyRangeWorker(setup),
-        concurrency: settings.concurrency,
-        maxAttempts: settings.max_attempts,
-        retryDelayMs: settings.retry_delay_ms,
-        stop: stopSignal.signal,
-        logger,
-        seed: Number(runRecord.startedAt % 2 ** 31),
-        onCommit: (delta) => progress.onCommit(delta),
-        onRangeEnd: (range) => progress.onRangeEnd(range.status === 'done'),
-      });
-      progress.stop();
+      let outcome: Awaited<ReturnType<typeof runRanges>>;
+      try {
+        outcome = await runRanges({
+          store,
+          worker: counters
+            ? copyCounterRangeWorker(setup, input.migrate.create_missing_counters)
+            : copyRangeWorker(setup),
+          concurrency: settings.concurrency,
+          maxAttempts: settings.max_attempts,
+          retryDelayMs: settings.retry_delay_ms,
+          stop: stopSignal.signal,
+          logger,
+          seed: Number(runRecord.startedAt % 2 ** 31),
+          onCommit: (delta) => {
+            progress.onCommit(delta);
+            metrics.onCommit(delta);
+          },
+          onRangeEnd: (range) => {
+            progress.onRangeEnd(range.status === 'done');
+            metrics.onRangeEnd(range.status === 'done');
+          },
+        });
+      } finally {
+        progress.stop();
+        await metrics.close();
+      }
       const seconds = (performance.now() - started) / 1000;
       const status = outcome.stopped ? 'interrupted' : outcome.failed > 0 ? 'failed' : 'completed';
       store.finishRun(status);

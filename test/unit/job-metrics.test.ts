@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { silentLogger } from '../../src/log/logger.js';
+import { JobMetrics } from '../../src/metrics/job-metrics.js';
+
+test('job metrics are served in Prometheus text format', async () => {
+  const metrics = new JobMetrics('migrate');
+  metrics.setRangeCount(10);
+  metrics.onCommit({ rowsRead: 1000, rowsWritten: 990, rowsSkipped: 0 });
+  metrics.onRangeEnd(true);
+  metrics.onRangeEnd(false);
+  await metrics.serve('127.0.0.1', 0, silentLogger());
+  try {
+    const response = await fetch(`http://127.0.0.1:${metrics.port}/metrics`);
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    assert.match(text, /zdm_job_rows_total\{job="migrate",counter="rowsRead"\} 1000/);
+    assert.match(text, /zdm_job_rows_total\{job="migrate",counter="rowsWritten"\} 990/);
+    assert.match(text, /zdm_job_ranges_total\{job="migrate",outcome="failed"\} 1/);
+    assert.match(text, /zdm_job_ranges\{job="migrate"\} 10/);
+    assert.equal((await fetch(`http://127.0.0.1:${metrics.port}/other`)).status, 404);
+  } finally {
+    await metrics.close();
+  }
+});
