@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ensureCassandraLib } from '../src/cluster/cassandra-dist.js';
 import { DEFAULT_PAIR } from '../src/cluster/cluster-options.js';
 import { addSignalCleanup } from '../src/cluster/exit-guard.js';
+import { findFreeLoopbackPrefix } from '../src/cluster/free-addresses.js';
 import { startCluster, stopClusterAt } from '../src/cluster/local-cluster.js';
 import { waitForExit } from '../src/cluster/node-process.js';
 import { findNodeProcesses, sweepStrayNodes } from '../src/cluster/stray-nodes.js';
@@ -17,9 +18,17 @@ import { createLogger } from '../src/log/logger.js';
 
 const logger = createLogger();
 const baseDir = mkdtempSync(join(tmpdir(), 'zdm-it-'));
+// Other runs (or a developer's `zdm cluster start`) may hold 127.0.0.2/3: then take the same last octets
+// in a free 127.0.N. Extra clusters of the tests use .10 upward in the same /24.
+const prefix =
+  process.env.ZDM_TEST_ADDRESS_PREFIX ??
+  (await findFreeLoopbackPrefix([2, 3, ...Array.from({ length: 10 }, (_, i) => 10 + i)], [9042, 7000]));
 // Not imported from test/helpers: that module registers node:test hooks, which a plain script must not.
-const shared = DEFAULT_PAIR;
-const [origin, target] = shared;
+const shared = DEFAULT_PAIR.map(({ name, address }) => ({
+  name,
+  address: `${prefix}.${address.split('.')[3]}`,
+}));
+const [origin, target] = shared as [(typeof shared)[0], (typeof shared)[0]];
 let testProcess: ChildProcess | undefined;
 
 async function cleanUp(): Promise<void> {

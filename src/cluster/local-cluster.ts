@@ -26,6 +26,7 @@ import {
 import {
   isPortOpen,
   isProcessAlive,
+  listensOn,
   readCmdline,
   readPidFile,
   readRssMb,
@@ -334,6 +335,14 @@ async function startNodeProcess(
         );
       }
       if (await isPortOpen(input.address, input.nativePort, 500)) {
+        if (listensOn(nodePid, input.address, input.nativePort) === false) {
+          // Someone else bound the address between our port check and our node's bind (concurrent runs).
+          throw new OperatorError(
+            'CLUSTER_PORT_IN_USE',
+            `another process took ${input.address}:${input.nativePort} while node ${input.address} of cluster ${input.clusterName} was starting`,
+            'another local cluster uses this address: choose another address, or stop that cluster',
+          );
+        }
         const version = await releaseVersion(input.address, input.nativePort, credentials).catch(
           () => undefined,
         );

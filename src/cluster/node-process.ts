@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -103,4 +103,49 @@ export function isPortOpen(address: string, port: number, timeoutMs = 1000): Pro
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/**
+ * Whether the socket listening on address:port belongs to `pid` (via /proc/net/tcp and /proc/<pid>/fd).
+ * undefined when nothing listens there or ownership cannot be read. Used so that a node's readiness
+ * probe is never answered by another process that grabbed the same address.
+ */
+export function listensOn(pid: number, address: string, port: number): boolean | undefined {
+  const inode = listeningInode(address, port);
+  if (inode === undefined) return undefined;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return true;
+      } catch {
+        // The fd closed between readdir and readlink.
+      }
+    }
+    return false;
+  } catch {
+    return undefined;
+  }
+}
+
+function listeningInode(address: string, port: number): string | undefined {
+  // /proc/net/tcp writes an IPv4 address as the hex of its bytes in host (little-endian) order.
+  const hexAddress = address
+    .split('.')
+    .map((octet) => Number(octet).toString(16).padStart(2, '0'))
+    .reverse()
+    .join('')
+    .toUpperCase();
+  const local = `${hexAddress}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of table.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    // fields: sl, local_address, rem_address, st (0A = LISTEN), ..., inode at index 9.
+    if (fields[1] === local && fields[3] === '0A') return fields[9];
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@ import { after } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { type ClusterOptions, DEFAULT_PAIR, LOCAL_DATA_CENTER } from '../../src/cluster/cluster-options.js';
 import { DEFAULT_SUPERUSER } from '../../src/cluster/cql-probe.js';
+import { addressPrefix, findFreeLoopbackPrefix } from '../../src/cluster/free-addresses.js';
 import {
   type RunningCluster,
   restartClusterAt,
@@ -50,6 +51,17 @@ const logger = createLogger({ level: process.env.ZDM_LOG_LEVEL ?? 'warn', pretty
 
 /** The base directory of every cluster of this run (the runner's, or one made for this file). */
 let baseDir = process.env.ZDM_TEST_CLUSTER_DIR;
+/** The loopback /24 of this run's clusters (127.0.0 unless another run holds its addresses). */
+let prefixPromise: Promise<string> | undefined;
+
+function addressPrefixOfRun(): Promise<string> {
+  const origin = process.env.ZDM_TEST_ORIGIN;
+  prefixPromise ??=
+    origin !== undefined
+      ? Promise.resolve(addressPrefix(origin))
+      : findFreeLoopbackPrefix([2, 3, ...Array.from({ length: 10 }, (_, i) => 10 + i)], [9042, 7000]);
+  return prefixPromise;
+}
 /** Shared clusters this process started (a file run on its own); undefined when the runner owns them. */
 const ownShared = new Map<string, RunningCluster>();
 let sharedPromise: Promise<SharedClusters> | undefined;
@@ -77,8 +89,10 @@ async function resolveShared(): Promise<SharedClusters> {
   if (origin && target) return { origin: endpointFromEnv(origin), target: endpointFromEnv(target) };
   const dir = testBaseDir();
   const started = Date.now();
+  const prefix = await addressPrefixOfRun();
   for (const { name, address } of DEFAULT_PAIR) {
-    ownShared.set(name, await startCluster({ name, firstAddress: address, baseDir: dir }, logger));
+    const firstAddress = `${prefix}.${address.split('.')[3]}`;
+    ownShared.set(name, await startCluster({ name, firstAddress, baseDir: dir }, logger));
   }
   console.log(`# shared origin/target clusters started in ${Date.now() - started} ms`);
   return {
@@ -144,13 +158,14 @@ export async function startExtraCluster(
   };
 }
 
-/** `count` consecutive loopback addresses from 127.0.0.10 upward, unused in this file and free. */
+/** `count` consecutive loopback addresses from <prefix>.10 upward, unused in this file and free. */
 async function allocateAddresses(count: number): Promise<string> {
+  const prefix = await addressPrefixOfRun();
   for (let first = EXTRA_FIRST_OCTET; first + count - 1 <= 250; first++) {
     const octets = Array.from({ length: count }, (_, i) => first + i);
     if (octets.some((o) => usedOctets.has(o))) continue;
-    const busy = await Promise.all(octets.map((o) => isPortOpen(`127.0.0.${o}`, 9042, 300)));
-    if (!busy.some(Boolean)) return `127.0.0.${first}`;
+    const busy = await Promise.all(octets.map((o) => isPortOpen(`${prefix}.${o}`, 9042, 300)));
+    if (!busy.some(Boolean)) return `${prefix}.${first}`;
   }
   throw new Error('ran out of loopback addresses for extra clusters');
 }
