@@ -1,8 +1,7 @@
 import type { Counts } from '../checkpoint/checkpoint-store.js';
-import { readPages } from '../ranges/page-reader.js';
 import type { RangeWorker } from '../ranges/range-runner.js';
 import { quoteIdent } from '../schema/identifier.js';
-import type { CopySetup } from './range-copier.js';
+import { type CopySetup, readOriginPages } from './range-copier.js';
 
 const asBigint = (v: unknown): bigint => (v === null || v === undefined ? 0n : BigInt(String(v)));
 
@@ -30,16 +29,7 @@ export function copyCounterRangeWorker(setup: CopySetup, createMissing: boolean)
   const readTarget = `SELECT ${counters.map((c) => quoteIdent(c.targetName)).join(', ')} FROM ${setup.writeTarget.tableCql} WHERE ${where}`;
 
   return async ({ range, stop, commit }) => {
-    const pages = readPages({
-      client: setup.origin,
-      query: setup.readQuery,
-      range,
-      fetchSize: setup.fetchSize,
-      consistency: setup.readConsistency,
-      resumeState: range.resumeState,
-      limiter: setup.readLimiter,
-    });
-    for await (const page of pages) {
+    for await (const page of readOriginPages(setup, range)) {
       const counts = { rowsRead: 0, rowsWritten: 0, rowsSkipped: 0, rowsUnchanged: 0 };
       const work = page.rows.map((driverRow) =>
         setup.writeSlots(async () => {

@@ -1,5 +1,5 @@
 import type { LimitFunction } from 'p-limit';
-import type { Counts } from '../checkpoint/checkpoint-store.js';
+import type { Counts, RangeRecord } from '../checkpoint/checkpoint-store.js';
 import type { CqlClient } from '../connect/cluster-client.js';
 import { readPages } from '../ranges/page-reader.js';
 import type { RangeWorker } from '../ranges/range-runner.js';
@@ -16,6 +16,19 @@ import {
   planStaticWrites,
 } from './cell-plan.js';
 import { type Statement, type WriteTarget, writeStatement } from './write-statement.js';
+
+/** Origin's pages of one range, from where the checkpoint says to resume. */
+export function readOriginPages(setup: CopySetup, range: RangeRecord) {
+  return readPages({
+    client: setup.origin,
+    query: setup.readQuery,
+    range,
+    fetchSize: setup.fetchSize,
+    consistency: setup.readConsistency,
+    resumeState: range.resumeState,
+    limiter: setup.readLimiter,
+  });
+}
 
 export interface CopySetup {
   readonly origin: CqlClient;
@@ -239,16 +252,7 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
 
   return async ({ range, stop, commit }) => {
     let lastPartition: string | undefined;
-    const pages = readPages({
-      client: setup.origin,
-      query: setup.readQuery,
-      range,
-      fetchSize: setup.fetchSize,
-      consistency: setup.readConsistency,
-      resumeState: range.resumeState,
-      limiter: setup.readLimiter,
-    });
-    for await (const page of pages) {
+    for await (const page of readOriginPages(setup, range)) {
       const counts: PageCounts = {
         rowsRead: 0,
         rowsWritten: 0,

@@ -3,24 +3,11 @@ import { runCommand } from '../cli/run-command.js';
 import { resolveFromArgv, withCommonOptions, withSettingsOptions } from '../cli/settings-options.js';
 import { CLUSTER_SETTINGS, clusterConfig } from '../config/cluster-settings.js';
 import { connectBoth } from '../connect/cluster-client.js';
-import { OperatorError } from '../errors.js';
+import { tableRef } from '../job/range-job.js';
 import { assertClusterConfigs, schemaMismatchError } from '../job/table-pair.js';
 import { createLogger } from '../log/logger.js';
 import { compareTables } from './compare.js';
-import { parseTableName } from './identifier.js';
 import { readTableSchema } from './introspect.js';
-
-export function tableArgument(text: string, what: string) {
-  const ref = parseTableName(text);
-  if (ref === undefined) {
-    throw new OperatorError(
-      'BAD_TABLE_NAME',
-      `${what} "${text}" is not of the form keyspace.table.`,
-      'Quote case-sensitive names: \'"MyKs"."MyTable"\'.',
-    );
-  }
-  return ref;
-}
 
 interface SchemaCheckArgs {
   table: string;
@@ -50,9 +37,9 @@ export const schemaCheckCommand: CommandModule<object, SchemaCheckArgs> = {
       const origin = clusterConfig(values, 'origin');
       const target = clusterConfig(values, 'target');
       assertClusterConfigs(origin, target);
-      const originRef = tableArgument(argv.table, 'Table');
+      const originRef = tableRef(argv.table, 'Table');
       const targetRef =
-        argv['target-table'] === undefined ? originRef : tableArgument(argv['target-table'], 'Target table');
+        argv['target-table'] === undefined ? originRef : tableRef(argv['target-table'], 'Target table');
       const clients = await connectBoth(origin, target, logger, { connectionsPerHost: 1 });
       try {
         const [a, b] = await Promise.all([

@@ -162,21 +162,24 @@ describe('zdm migrate: every CQL type, every cell with its own writetime and TTL
     }
   });
 
+  /** `zdm migrate mig_types.<table>` against the test clusters, sharing one checkpoint directory. */
+  const migrate = (table: string, ...extra: string[]) =>
+    runZdm([
+      'migrate',
+      `${KS}.${table}`,
+      ...clusterFlags(origin, target),
+      '--checkpoint-dir',
+      checkpoints,
+      ...extra,
+    ]);
+
   after(async () => {
     await o?.shutdown();
     await t?.shutdown();
   });
 
   test('Target equals Origin cell by cell: values, writetimes, TTLs (within 2 s)', async () => {
-    const result = await runZdm([
-      'migrate',
-      `${KS}.all_types`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      checkpoints,
-      '--splits',
-      '37',
-    ]);
+    const result = await migrate('all_types', '--splits', '37');
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /rows read\s+24/);
     const [a, b] = await Promise.all([snapshotTable(o, KS, 'all_types'), snapshotTable(t, KS, 'all_types')]);
@@ -198,25 +201,10 @@ describe('zdm migrate: every CQL type, every cell with its own writetime and TTL
   });
 
   test('a rerun of a completed run does nothing; --fresh copies again idempotently', async () => {
-    const again = await runZdm([
-      'migrate',
-      `${KS}.all_types`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      checkpoints,
-    ]);
+    const again = await migrate('all_types');
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /already completed/);
-    const fresh = await runZdm([
-      'migrate',
-      `${KS}.all_types`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      checkpoints,
-      '--fresh',
-      '--splits',
-      '5',
-    ]);
+    const fresh = await migrate('all_types', '--fresh', '--splits', '5');
     assert.equal(fresh.code, 0, fresh.stderr);
     const [a, b] = await Promise.all([snapshotTable(o, KS, 'all_types'), snapshotTable(t, KS, 'all_types')]);
     assert.deepEqual(snapshotDifferences(a, b), []);
@@ -224,36 +212,13 @@ describe('zdm migrate: every CQL type, every cell with its own writetime and TTL
 
   test('counter table: Target reaches Origin by added differences; a rerun changes nothing', async () => {
     await t.execute(`UPDATE ${KS}.counts SET hits = hits + 1000 WHERE k = 'k1' AND c = 1`);
-    const first = await runZdm([
-      'migrate',
-      `${KS}.counts`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      checkpoints,
-    ]);
+    const first = await migrate('counts');
     assert.equal(first.code, 0, first.stderr);
     // Only the row Target already had is brought to Origin's value; the others are missing and left alone.
     assert.match(first.stdout, /rows skipped\s+29/);
-    const created = await runZdm([
-      'migrate',
-      `${KS}.counts`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      checkpoints,
-      '--fresh',
-      '--create-missing-counters',
-    ]);
+    const created = await migrate('counts', '--fresh', '--create-missing-counters');
     assert.equal(created.code, 0, created.stderr);
-    const rerun = await runZdm([
-      'migrate',
-      `${KS}.counts`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      checkpoints,
-      '--fresh',
-      '--create-missing-counters',
-      '--json',
-    ]);
+    const rerun = await migrate('counts', '--fresh', '--create-missing-counters', '--json');
     assert.equal(rerun.code, 0, rerun.stderr);
     const summary = JSON.parse(rerun.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
     assert.equal(summary['rows written'], 0);
