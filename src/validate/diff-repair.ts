@@ -72,7 +72,10 @@ export class Repairer {
     await this.execute(statements);
     const after = await this.setup.reread(origin);
     if (after === undefined)
-      return { outcome: 'failed', note: 'row still absent on Target after the repair' };
+      return {
+        outcome: 'failed',
+        note: 'row still absent on Target after the repair (deleted there by a newer write?)',
+      };
     const left = compareCells(columns, origin.cells, after.cells, this.setup.compare);
     if (left.length === 0) return { outcome: 'corrected' };
     if (this.setup.counters)
