@@ -133,6 +133,66 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
     assert.deepEqual(snapshotDifferences(a, b), []);
   });
 
+  test('Ctrl-C stops after saving state (exit 130, run interrupted); zdm status shows it; a rerun finishes', async () => {
+    const checkpoints = mkdtempSync(join(tmpdir(), 'zdm-sigint-'));
+    const args = [
+      'migrate',
+      `${KS}.events`,
+      ...clusterFlags(origin, target),
+      '--checkpoint-dir',
+      checkpoints,
+      '--splits',
+      '50',
+      '--target-rate-limit',
+      '3000',
+      '--fresh',
+    ];
+    const run = startZdm(args);
+    for (let waited = 0; ; waited += 200) {
+      const [file] = listCheckpointFiles(checkpoints);
+      if (file !== undefined) {
+        const store = CheckpointStore.open(file);
+        const done = store.ranges('done').length;
+        store.close();
+        if (done >= 2) break;
+      }
+      assert.ok(waited < 120_000, 'the run made progress');
+      await sleep(200);
+    }
+    run.child.kill('SIGINT');
+    const stopped = await run.done;
+    assert.equal(stopped.code, 130, stopped.stderr);
+    assert.match(stopped.stdout, /: interrupted/);
+    const status = await runZdm(['status', '--checkpoint-dir', checkpoints, '--json']);
+    const line = JSON.parse(status.stdout.trim()) as { status: string; ranges: string; job: string };
+    assert.equal(line.job, 'migrate');
+    assert.equal(line.status, 'interrupted');
+    assert.notEqual(line.ranges, '50/50');
+    const finished = await runZdm(
+      args.filter((a) => a !== '--fresh' && a !== '3000' && a !== '--target-rate-limit'),
+    );
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.match(finished.stdout, /ranges done\s+50/);
+  });
+
+  test('--dry-run shows the plan and neither reads data nor creates a checkpoint', async () => {
+    const checkpoints = mkdtempSync(join(tmpdir(), 'zdm-dry-'));
+    const result = await runZdm([
+      'migrate',
+      `${KS}.events`,
+      ...clusterFlags(origin, target),
+      '--checkpoint-dir',
+      checkpoints,
+      '--dry-run',
+      '--splits',
+      '12',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /token ranges\s+12/);
+    assert.match(result.stdout, /WRITETIME\(name\) AS wt_/);
+    assert.deepEqual(listCheckpointFiles(checkpoints), []);
+  });
+
   test('a 100,000-row partition is copied completely', async () => {
     const result = await runZdm([
       'migrate',
