@@ -19,8 +19,13 @@ export const diffCommand: CommandModule<object, { table: string }> = {
       demandOption: true,
       describe: 'keyspace.table on Origin (quote case-sensitive names: \'"Ks"."Table"\')',
     });
+    // yargs parses --no-writetime / --no-ttl as "writetime false" / "ttl false": declared (hidden) so
+    // that strict mode accepts them; the handler turns them back into no_writetime / no_ttl.
+    const negatable = withTable
+      .option('writetime', { type: 'boolean', hidden: true })
+      .option('ttl', { type: 'boolean', hidden: true });
     return withSettingsOptions(
-      withSettingsOptions(withSettingsOptions(withTable, DIFF_SETTINGS, 'Diff:'), RANGE_JOB_SETTINGS, 'Run:'),
+      withSettingsOptions(withSettingsOptions(negatable, DIFF_SETTINGS, 'Diff:'), RANGE_JOB_SETTINGS, 'Run:'),
       CLUSTER_SETTINGS,
       'Clusters:',
     )
