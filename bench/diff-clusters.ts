@@ -21,5 +21,6 @@ if (action === 'start') {
     console.log(`${c.name} up on ${c.firstAddress} in ${Date.now() - started} ms`);
   }
 } else {
-  for (const c of pair) console.log(`${c.name}: stopped ${(await stopClusterAt(join(baseDir, c.name), logger)).join(', ')}`);
+  for (const c of pair)
+    console.log(`${c.name}: stopped ${(await stopClusterAt(join(baseDir, c.name), logger)).join(', ')}`);
 }

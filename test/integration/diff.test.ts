@@ -395,7 +395,9 @@ describe('zdm diff', () => {
       assert.equal(result.code, 0, `${result.stderr}\n${JSON.stringify(latestReport('live').slice(0, 3))}`);
       assert.equal(latestReport('live').length, 0);
       assert.ok(Number(result.summary?.['rows compared']) >= 200);
-      console.log(`# live writes: ${result.summary?.['transient (gone on recheck)']} differences seen in the scan were gone on recheck`);
+      console.log(
+        `# live writes: ${result.summary?.['transient (gone on recheck)']} differences seen in the scan were gone on recheck`,
+      );
     } finally {
       stop = true;
       await writer;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import cassandra from 'cassandra-driver';
+import { IDENTITY_MAPPING } from '../../src/schema/compare.js';
 import { parseCqlType } from '../../src/schema/cql-type.js';
-import { diffLayout, type DiffEntry, entryComparator } from '../../src/validate/diff-entry.js';
+import { type DiffEntry, diffLayout, entryComparator } from '../../src/validate/diff-entry.js';
 import {
   compareTimeUuid,
   compareUuid,
@@ -10,7 +11,6 @@ import {
   typeComparator,
   varintBytes,
 } from '../../src/validate/key-order.js';
-import { IDENTITY_MAPPING } from '../../src/schema/compare.js';
 import { tableOf } from '../helpers/schema-builder.js';
 
 const { Uuid, TimeUuid, LocalDate, LocalTime, BigDecimal, InetAddress, Tuple } = cassandra.types;
@@ -39,13 +39,47 @@ describe('typeComparator (Cassandra 5.0 AbstractType order)', () => {
     // UTF8Type compares bytes: U+FFFD (EF BF BD) sorts before U+1F600 (F0 9F 98 80), unlike UTF-16 order.
     ['text', ['', 'A', 'B', 'a', 'ab', 'é', '\uFFFD', '😀']],
     ['ascii', ['', 'A', 'Z', 'a']],
-    ['blob', [Buffer.alloc(0), Buffer.from([0]), Buffer.from([0, 0]), Buffer.from([1]), Buffer.from([0x7f]), Buffer.from([0x80]), Buffer.from([0xff])]],
+    [
+      'blob',
+      [
+        Buffer.alloc(0),
+        Buffer.from([0]),
+        Buffer.from([0, 0]),
+        Buffer.from([1]),
+        Buffer.from([0x7f]),
+        Buffer.from([0x80]),
+        Buffer.from([0xff]),
+      ],
+    ],
     ['timestamp', [new Date(-1000), new Date(0), new Date(1700000000000)]],
     ['date', [new LocalDate(1969, 12, 31), new LocalDate(1970, 1, 1), new LocalDate(2024, 2, 29)]],
-    ['time', [LocalTime.fromString('00:00:00'), LocalTime.fromString('12:30:00.000000001'), LocalTime.fromString('23:59:59')]],
-    ['decimal', [BigDecimal.fromString('-1.5'), BigDecimal.fromString('0'), BigDecimal.fromString('0.01'), BigDecimal.fromString('10')]],
+    [
+      'time',
+      [
+        LocalTime.fromString('00:00:00'),
+        LocalTime.fromString('12:30:00.000000001'),
+        LocalTime.fromString('23:59:59'),
+      ],
+    ],
+    [
+      'decimal',
+      [
+        BigDecimal.fromString('-1.5'),
+        BigDecimal.fromString('0'),
+        BigDecimal.fromString('0.01'),
+        BigDecimal.fromString('10'),
+      ],
+    ],
     // InetAddressType compares bytes: the 16-byte ::1 (00...01) sorts before 4-byte 10.0.0.1 (0a...).
-    ['inet', [InetAddress.fromString('::1'), InetAddress.fromString('10.0.0.1'), InetAddress.fromString('10.0.0.2'), InetAddress.fromString('192.168.0.1')]],
+    [
+      'inet',
+      [
+        InetAddress.fromString('::1'),
+        InetAddress.fromString('10.0.0.1'),
+        InetAddress.fromString('10.0.0.2'),
+        InetAddress.fromString('192.168.0.1'),
+      ],
+    ],
     ['frozen<list<int>>', [[], [-1], [1], [1, 2], [2]]],
     ['frozen<set<text>>', [new Set(), new Set(['a']), new Set(['a', 'b']), new Set(['b'])]],
     ['frozen<map<int, text>>', [new Map(), new Map([[1, 'a']]), new Map([[1, 'b']]), new Map([[2, 'a']])]],
@@ -68,7 +102,8 @@ describe('typeComparator (Cassandra 5.0 AbstractType order)', () => {
   });
 
   test('timeuuid: by timestamp, then signed least significant bytes', () => {
-    const at = (ms: number, node: string) => TimeUuid.fromDate(new Date(ms), 0, Buffer.from(node, 'hex'), Buffer.from('0000', 'hex'));
+    const at = (ms: number, node: string) =>
+      TimeUuid.fromDate(new Date(ms), 0, Buffer.from(node, 'hex'), Buffer.from('0000', 'hex'));
     const a = at(1000, '000000000000');
     const b = at(1000, '7f0000000000');
     const c = at(1000, '800000000000');
@@ -83,10 +118,17 @@ describe('typeComparator (Cassandra 5.0 AbstractType order)', () => {
 
   test('udt: field by field, absent fields first', () => {
     const types = new Map([
-      ['addr', { keyspace: 'ks', name: 'addr', fields: [
-        { name: 'city', type: parseCqlType('text'), typeText: 'text' },
-        { name: 'zip', type: parseCqlType('int'), typeText: 'int' },
-      ] }],
+      [
+        'addr',
+        {
+          keyspace: 'ks',
+          name: 'addr',
+          fields: [
+            { name: 'city', type: parseCqlType('text'), typeText: 'text' },
+            { name: 'zip', type: parseCqlType('int'), typeText: 'int' },
+          ],
+        },
+      ],
     ]);
     const cmp = typeComparator(parseCqlType('frozen<addr>'), types);
     assert.ok(cmp({ city: 'a', zip: null }, { city: 'a', zip: 1 }) < 0);
