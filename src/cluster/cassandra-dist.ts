@@ -32,7 +32,20 @@ export async function ensureCassandraLib(
   version: string = DEFAULT_CASSANDRA_VERSION,
   logger: Logger,
 ): Promise<string> {
-  requireTool('java', ['-version'], 'a Java 17 runtime (Debian: apt-get install openjdk-17-jre-headless)');
+  const javaVersion = requireTool(
+    'java',
+    ['-version'],
+    'a Java 17 runtime to run the nodes',
+    'Debian/Ubuntu: apt-get install openjdk-17-jre-headless',
+  );
+  const major = /version "(?:1\.)?(\d+)/.exec(javaVersion)?.[1];
+  if (major !== undefined && major !== '11' && major !== '17') {
+    // Cassandra 5.0 supports JDK 11 and 17 only; other versions may fail at start in obscure ways.
+    logger.warn(
+      { javaMajor: major },
+      'Cassandra 5.0 supports Java 11 and 17; nodes may not start on this java',
+    );
+  }
   const libDir = cassandraLibDir(version);
   if (existsSync(join(libDir, COMPLETE_MARKER))) {
     logger.debug({ libDir }, 'cassandra classpath cached');
@@ -47,7 +60,12 @@ export async function ensureCassandraLib(
       'point it at a directory of Cassandra runtime jars, or unset it to download them automatically',
     );
   }
-  requireTool('mvn', ['-v'], 'Apache Maven (Debian: apt-get install maven)');
+  requireTool(
+    'mvn',
+    ['-v'],
+    "Apache Maven to download Cassandra's jars once",
+    'Debian/Ubuntu: apt-get install maven',
+  );
 
   const workDir = join(libDir, '..', 'fetch');
   // Start from empty directories: leftovers of an interrupted run could mix versions of a jar.
@@ -108,15 +126,17 @@ export function fetchPom(version: string): string {
 `;
 }
 
-function requireTool(command: string, args: string[], what: string): void {
-  const probe = spawnSync(command, args, { stdio: 'ignore' });
+/** Runs `command args` and returns its output; throws an OperatorError saying what to install. */
+function requireTool(command: string, args: string[], why: string, install: string): string {
+  const probe = spawnSync(command, args, { encoding: 'utf8' });
   if (probe.error !== undefined || probe.status !== 0) {
     throw new OperatorError(
       'CASSANDRA_TOOL_MISSING',
-      `\`${command}\` was not found or does not run; local Cassandra clusters need ${what}`,
-      `install ${what} and make sure \`${command}\` is on PATH`,
+      `\`${command}\` was not found or does not run; local Cassandra clusters need ${why}`,
+      `install it (${install}) and make sure \`${command}\` is on PATH`,
     );
   }
+  return `${probe.stdout}${probe.stderr}`;
 }
 
 async function jarCount(dir: string): Promise<number> {
