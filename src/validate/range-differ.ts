@@ -295,14 +295,16 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
       group = zero();
       groupCandidates = [];
     };
-    const flush = async (final: boolean) => {
+    const flush = async () => {
       if (readyCandidates.length > 0) {
         if (setup.recheckDelayMs > 0) await sleep(setup.recheckDelayMs);
         const counts = ready;
         await Promise.all(readyCandidates.map((c) => rechecks(() => settle(c, counts))));
       }
+      // Also the last commit of a range names its last token: killed before the range is marked
+      // done, a restart then finds nothing left to read instead of counting the range twice.
       commit(
-        final || readyToken === undefined ? undefined : encodeResume(readyToken),
+        readyToken === undefined ? range.resumeState : encodeResume(readyToken),
         ready as unknown as Counts,
       );
       ready = zero();
@@ -350,7 +352,7 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
         closeGroup();
         groupToken = token;
         if (ready.rowsCompared + ready.extra >= setup.fetchSize || readyCandidates.length >= 256) {
-          return flush(false).then(() => {
+          return flush().then(() => {
             if (stop.aborted) return STOP;
             classify(step);
             return undefined;
@@ -364,7 +366,7 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
     const finished = await mergeSorted(origin, target, compare, onStep, describe);
     if (!finished) return 'stopped';
     closeGroup();
-    await flush(true);
+    await flush();
     return 'done';
   };
 }
