@@ -11,6 +11,7 @@ import { columnMapping, planRanges, refText, tableRef, targetTableCql } from '..
 import { installStopSignal } from '../job/stop-signal.js';
 import { openTablePair } from '../job/table-pair.js';
 import type { Logger } from '../log/logger.js';
+import { JobMetrics } from '../metrics/job-metrics.js';
 import { runRanges } from '../ranges/range-runner.js';
 import { RateLimiter } from '../ranges/rate-limiter.js';
 import { seededRandom, shuffled, type TokenRange } from '../ranges/token-ring.js';
@@ -241,20 +242,35 @@ export async function runDiff(input: DiffInput): Promise<number> {
         tty: input.tty,
         intervalS: settings.progress_interval_s,
       });
+      const metrics = new JobMetrics('diff');
+      metrics.setRangeCount(all.length);
+      if (settings.metrics_port !== undefined)
+        await metrics.serve(settings.metrics_address, settings.metrics_port, logger);
       const started = performance.now();
-      const outcome = await runRanges({
-        store,
-        worker,
-        concurrency: settings.concurrency,
-        maxAttempts: settings.max_attempts,
-        retryDelayMs: settings.retry_delay_ms,
-        stop: stopSignal.signal,
-        logger,
-        seed: Number(runRecord.startedAt % 2 ** 31),
-        onCommit: (delta) => progress.onCommit(delta),
-        onRangeEnd: (range) => progress.onRangeEnd(range.status === 'done'),
-      });
-      progress.stop();
+      let outcome: Awaited<ReturnType<typeof runRanges>>;
+      try {
+        outcome = await runRanges({
+          store,
+          worker,
+          concurrency: settings.concurrency,
+          maxAttempts: settings.max_attempts,
+          retryDelayMs: settings.retry_delay_ms,
+          stop: stopSignal.signal,
+          logger,
+          seed: Number(runRecord.startedAt % 2 ** 31),
+          onCommit: (delta) => {
+            progress.onCommit(delta);
+            metrics.onCommit(delta);
+          },
+          onRangeEnd: (range) => {
+            progress.onRangeEnd(range.status === 'done');
+            metrics.onRangeEnd(range.status === 'done');
+          },
+        });
+      } finally {
+        progress.stop();
+        await metrics.close();
+      }
       const seconds = (performance.now() - started) / 1000;
       const status = outcome.stopped ? 'interrupted' : outcome.failed > 0 ? 'failed' : 'completed';
       store.finishRun(status);
@@ -280,6 +296,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
           'ranges pending': byStatus.pending,
           'this session seconds': Number(seconds.toFixed(1)),
           'this session rows/s': Math.round(progress.sessionRows / Math.max(seconds, 0.001)),
+          'peak RSS MB': Math.round(process.resourceUsage().maxRSS / 1024),
           report: report.path,
           checkpoint: store.path,
         },
