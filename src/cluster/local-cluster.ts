@@ -1,38 +1,30 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OperatorError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { DEFAULT_CASSANDRA_VERSION, ensureCassandraLib } from './cassandra-dist.js';
+import { type ClusterManifest, readManifest, writeManifest } from './cluster-manifest.js';
 import {
   type ClusterOptions,
   LOCAL_DATA_CENTER,
   type ResolvedClusterOptions,
   resolveClusterOptions,
 } from './cluster-options.js';
-import { DEFAULT_SUPERUSER, peerAddresses, releaseVersion } from './cql-probe.js';
-import { trackNode, untrackNode } from './exit-guard.js';
-import {
-  cassandraYaml,
-  clusterMarkerArg,
-  logbackXml,
-  type NodeConfigInput,
-  nodeDirName,
-  nodeJvmArgs,
-  nodeLayout,
-} from './node-config.js';
-import {
-  isPortOpen,
-  isProcessAlive,
-  listensOn,
-  readCmdline,
-  readPidFile,
-  readRssMb,
-  terminateProcess,
-} from './node-process.js';
+import { DEFAULT_SUPERUSER, peerAddresses } from './cql-probe.js';
+import { untrackNode } from './exit-guard.js';
+import { type NodeConfigInput, nodeDirName, nodeLayout } from './node-config.js';
+import { isProcessAlive, terminateProcess } from './node-process.js';
+import { startNodeProcess } from './node-start.js';
 import { findNodeProcesses } from './stray-nodes.js';
+
+export {
+  type ClusterStatus,
+  clusterStatusAt,
+  listClusters,
+  type NodeStatus,
+  stopClusterAt,
+} from './cluster-control.js';
 
 /** One node of a running cluster, as last started. */
 export interface ClusterNode {
@@ -65,22 +57,6 @@ export interface RunningCluster {
   startNode(index: number): Promise<void>;
 }
 
-/** What `cluster.json` in a cluster's directory holds: enough to find, stop or restart it elsewhere. */
-interface ClusterManifest {
-  readonly name: string;
-  readonly addresses: readonly string[];
-  readonly nativePort: number;
-  readonly storagePort: number;
-  readonly heapMb: number;
-  readonly authenticator: 'none' | 'password';
-  readonly numTokens: number;
-  readonly libDir: string;
-}
-
-const MANIFEST_FILE = 'cluster.json';
-/** Lines of system.log quoted when a node dies during start. */
-const LOG_LINES_ON_FAILURE = 25;
-
 /**
  * Starts a local Apache Cassandra cluster: one JVM per node on consecutive loopback addresses, the first
  * node the seed. Nodes start one after another (concurrent joins conflict) and the promise resolves when
@@ -106,7 +82,7 @@ export async function startCluster(options: ClusterOptions, logger: Logger): Pro
     numTokens: resolved.numTokens,
     libDir,
   };
-  await writeFile(join(resolved.dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeManifest(resolved.dir, manifest);
 
   const cluster = new LocalCluster(resolved, libDir, log);
   const started = Date.now();
@@ -258,110 +234,6 @@ class LocalCluster implements RunningCluster {
   }
 }
 
-/** Writes a node's configuration, spawns its JVM and waits until it answers CQL. */
-async function startNodeProcess(
-  input: NodeConfigInput,
-  options: ResolvedClusterOptions,
-  log: Logger,
-): Promise<{ pid: number; startupMs: number; rssMb: number | undefined }> {
-  const layout = nodeLayout(input.nodeDir);
-  for (const port of [input.nativePort, input.storagePort]) {
-    // Without this check a node of another cluster on the same address would answer our readiness probe.
-    if (await isPortOpen(input.address, port, 500)) {
-      throw new OperatorError(
-        'CLUSTER_PORT_IN_USE',
-        `${input.address}:${port} is already in use, so node ${input.address} of cluster ${input.clusterName} cannot start`,
-        'stop whatever listens there (`zdm cluster status` lists local clusters) or choose another --address',
-      );
-    }
-  }
-  for (const dir of [layout.logDir, layout.tmpDir, dirname(layout.yamlFile)])
-    await mkdir(dir, { recursive: true });
-  await writeFile(layout.yamlFile, cassandraYaml(input));
-  await writeFile(layout.logbackFile, logbackXml(layout.systemLog));
-  // Only what this start appends to system.log is quoted on failure, not an earlier run's lines.
-  const logOffset = await stat(layout.systemLog).then(
-    (s) => s.size,
-    () => 0,
-  );
-
-  const started = Date.now();
-  const out = openSync(layout.stdoutLog, 'a');
-  // Own process group: a Ctrl-C in the terminal reaches our handlers, which stop nodes in order, and a
-  // detached node is not hit by signals meant for the CLI that started it.
-  const child = spawn('java', nodeJvmArgs(input), {
-    detached: true,
-    stdio: ['ignore', out, out],
-    cwd: input.nodeDir,
-  });
-  closeSync(out);
-  let exit: string | undefined;
-  child.once('exit', (code, sig) => {
-    exit = sig === null ? `exit code ${code}` : `signal ${sig}`;
-  });
-  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
-  spawnError.catch(() => undefined);
-  // The node must not keep this process alive: the exit guard or the caller decides its fate.
-  child.unref();
-  const pid = child.pid;
-  if (pid === undefined) await spawnError;
-  const nodePid = pid!;
-  if (!options.detached) trackNode(nodePid, clusterMarkerArg(input.clusterDir));
-  await writeFile(layout.pidFile, `${nodePid}\n`);
-  log.debug({ node: input.address, pid: nodePid }, 'node spawned');
-
-  const credentials = input.authenticator === 'password' ? DEFAULT_SUPERUSER : undefined;
-  const deadline = started + options.startTimeoutMs;
-  try {
-    for (;;) {
-      if (exit !== undefined || !isProcessAlive(nodePid)) {
-        const why = exit ?? 'exited';
-        const tail = await tailFrom(layout.systemLog, logOffset, LOG_LINES_ON_FAILURE);
-        const stdout = await tailFrom(layout.stdoutLog, 0, 10);
-        throw new OperatorError(
-          'CLUSTER_NODE_DIED',
-          `node ${input.address} of cluster ${input.clusterName} died during start (${why}). ` +
-            `Last lines of ${layout.systemLog}:\n${tail || '(empty)'}` +
-            (stdout ? `\nLast lines of ${layout.stdoutLog}:\n${stdout}` : ''),
-          'fix the cause above; `--reset` (or deleting the cluster directory) starts from empty data',
-        );
-      }
-      if (Date.now() > deadline) {
-        throw new OperatorError(
-          'CLUSTER_NODE_START_TIMEOUT',
-          `node ${input.address} of cluster ${input.clusterName} did not answer CQL within ${options.startTimeoutMs} ms. ` +
-            `Last lines of ${layout.systemLog}:\n${await tailFrom(layout.systemLog, logOffset, LOG_LINES_ON_FAILURE)}`,
-          'the machine may be overloaded (each node needs ~1.5 GB and a core to start); stop other clusters',
-        );
-      }
-      if (await isPortOpen(input.address, input.nativePort, 500)) {
-        if (listensOn(nodePid, input.address, input.nativePort) === false) {
-          // Someone else bound the address between our port check and our node's bind (concurrent runs).
-          throw new OperatorError(
-            'CLUSTER_PORT_IN_USE',
-            `another process took ${input.address}:${input.nativePort} while node ${input.address} of cluster ${input.clusterName} was starting`,
-            'another local cluster uses this address: choose another address, or stop that cluster',
-          );
-        }
-        const version = await releaseVersion(input.address, input.nativePort, credentials).catch(
-          () => undefined,
-        );
-        if (version !== undefined) break;
-      }
-      await sleep(250);
-    }
-  } catch (error) {
-    await terminateProcess(nodePid, 2_000).catch(() => undefined);
-    untrackNode(nodePid);
-    await rm(layout.pidFile, { force: true });
-    throw error;
-  }
-  const startupMs = Date.now() - started;
-  const rssMb = readRssMb(nodePid);
-  log.info({ node: input.address, pid: nodePid, startupMs, rssMb }, 'node up');
-  return { pid: nodePid, startupMs, rssMb };
-}
-
 /** Refuses to start over live nodes: two JVMs on one data directory corrupt it. */
 async function refuseIfRunning(clusterDir: string): Promise<void> {
   const live = findNodeProcesses(clusterDir).filter((p) => p.clusterDir === clusterDir);
@@ -371,110 +243,5 @@ async function refuseIfRunning(clusterDir: string): Promise<void> {
       `cluster ${basename(clusterDir)} is already running (pids ${live.map((p) => p.pid).join(', ')})`,
       'stop it first (`zdm cluster stop`)',
     );
-  }
-}
-
-/** Stops every node of the cluster in `clusterDir`, found by pidfile and by marker. Returns pids stopped. */
-export async function stopClusterAt(clusterDir: string, logger: Logger, graceMs = 15_000): Promise<number[]> {
-  const marker = clusterMarkerArg(clusterDir);
-  const pids = new Set<number>(
-    findNodeProcesses(clusterDir)
-      .filter((p) => p.clusterDir === clusterDir)
-      .map((p) => p.pid),
-  );
-  const manifest = await readManifest(clusterDir).catch(() => undefined);
-  const nodeCount = manifest?.addresses.length ?? 0;
-  for (let i = 0; i < nodeCount; i++) {
-    const pidFile = nodeLayout(join(clusterDir, nodeDirName(i))).pidFile;
-    const pid = await readPidFile(pidFile);
-    // A pidfile may outlive its process and the pid be reused: only a JVM carrying our marker is ours.
-    if (pid !== undefined && readCmdline(pid)?.includes(marker)) pids.add(pid);
-    await rm(pidFile, { force: true });
-  }
-  await Promise.all(
-    [...pids].map(async (pid) => {
-      const outcome = await terminateProcess(pid, graceMs);
-      untrackNode(pid);
-      logger.info({ cluster: basename(clusterDir), pid, outcome }, 'node stopped');
-    }),
-  );
-  return [...pids];
-}
-
-export interface NodeStatus {
-  readonly address: string;
-  readonly pid: number | undefined;
-  /** The JVM is alive. */
-  readonly up: boolean;
-  /** Something answers TCP on the node's CQL port. */
-  readonly cqlListening: boolean;
-  readonly rssMb: number | undefined;
-}
-
-export interface ClusterStatus {
-  readonly name: string;
-  readonly dir: string;
-  readonly port: number;
-  readonly authenticator: 'none' | 'password';
-  readonly nodes: readonly NodeStatus[];
-}
-
-/** Status of every cluster under `baseDir` (directories holding a cluster.json). */
-export async function listClusters(baseDir: string): Promise<ClusterStatus[]> {
-  const entries = await readdir(baseDir, { withFileTypes: true }).catch(() => []);
-  const statuses: ClusterStatus[] = [];
-  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const status = await clusterStatusAt(join(baseDir, entry.name)).catch(() => undefined);
-    if (status !== undefined) statuses.push(status);
-  }
-  return statuses;
-}
-
-export async function clusterStatusAt(clusterDir: string): Promise<ClusterStatus> {
-  const manifest = await readManifest(clusterDir);
-  const marker = clusterMarkerArg(clusterDir);
-  const nodes = await Promise.all(
-    manifest.addresses.map(async (address, i): Promise<NodeStatus> => {
-      const filePid = await readPidFile(nodeLayout(join(clusterDir, nodeDirName(i))).pidFile);
-      const pid = filePid !== undefined && readCmdline(filePid)?.includes(marker) ? filePid : undefined;
-      return {
-        address,
-        pid,
-        up: pid !== undefined && isProcessAlive(pid),
-        cqlListening: await isPortOpen(address, manifest.nativePort, 500),
-        rssMb: pid === undefined ? undefined : readRssMb(pid),
-      };
-    }),
-  );
-  return {
-    name: manifest.name,
-    dir: clusterDir,
-    port: manifest.nativePort,
-    authenticator: manifest.authenticator,
-    nodes,
-  };
-}
-
-async function readManifest(clusterDir: string): Promise<ClusterManifest> {
-  const text = await readFile(join(clusterDir, MANIFEST_FILE), 'utf8');
-  return JSON.parse(text) as ClusterManifest;
-}
-
-async function tailFrom(path: string, offset: number, lines: number): Promise<string> {
-  // Only the end is read: a node stuck in a retry loop can write hundreds of MB of log.
-  const maxBytes = 64 * 1024;
-  try {
-    const file = await open(path, 'r');
-    try {
-      const size = (await file.stat()).size;
-      const start = Math.max(offset, size - maxBytes);
-      const buffer = Buffer.alloc(Math.max(0, size - start));
-      await file.read(buffer, 0, buffer.length, start);
-      return buffer.toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } finally {
-      await file.close();
-    }
-  } catch {
-    return '';
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -220,6 +220,12 @@ after(async () => {
   } else {
     pausedShared.length = 0;
     await Promise.all([...ownShared.values()].map((c) => c.stop()));
+  }
+  // A directory this file made is its own to delete (the runner deletes its own); keep it for debugging
+  // with ZDM_TEST_KEEP_CLUSTERS=1.
+  if (baseDir !== undefined && process.env.ZDM_TEST_CLUSTER_DIR === undefined) {
+    if (process.env.ZDM_TEST_KEEP_CLUSTERS) console.log(`# cluster directories kept in ${baseDir}`);
+    else rmSync(baseDir, { recursive: true, force: true });
   }
 });
 
