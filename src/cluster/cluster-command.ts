@@ -268,7 +268,8 @@ async function statusHandler(argv: CommonArgs): Promise<number> {
         `${node.address}:${cluster.port}`,
         node.pid === undefined ? '-' : String(node.pid),
         node.up ? 'up' : 'down',
-        node.cqlListening ? 'open' : 'closed',
+        // A CQL port open while our node is down belongs to another process (another cluster on that address).
+        node.cqlListening ? (node.up ? 'open' : 'taken by another process') : 'closed',
         node.rssMb === undefined ? '-' : `${node.rssMb} MiB`,
       ]);
     }
