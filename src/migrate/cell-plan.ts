@@ -132,16 +132,17 @@ function planColumn(cell: CellInput, groups: Groups, options: PlanOptions): void
   if (type.kind === 'udt') {
     const fields = options.userTypes.get(type.name)?.fields ?? [];
     const object = (value ?? {}) as Record<string, unknown>;
+    // Cassandra 5.0 has been seen to answer WRITETIME() of a non-frozen UDT with null for a field that
+    // holds a value (after a null field). Such a field is written at the newest writetime known for
+    // the UDT (without TTL) rather than lost.
+    const known = writetimes.filter((t): t is bigint => t !== undefined);
+    const newestKnown =
+      known.length === 0 ? options.fallbackTimestamp : known.reduce((a, b) => (b > a ? b : a));
     fields.forEach((field, i) => {
-      const timestamp = writetimes[i];
       const fieldValue = object[field.name];
-      if (
-        timestamp === undefined ||
-        fieldValue === null ||
-        fieldValue === undefined ||
-        !groups.accepts(timestamp)
-      )
-        return;
+      if (fieldValue === null || fieldValue === undefined) return;
+      const timestamp = writetimes[i] ?? newestKnown;
+      if (!groups.accepts(timestamp)) return;
       groups.add(timestamp, ttls[i] ?? 0, {
         op: 'field',
         column: name,

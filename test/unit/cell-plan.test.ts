@@ -104,6 +104,11 @@ describe('planRowWrites', () => {
       [cell('u', { street: 's', zip: null }, [10n, null], [null, null])],
       ['insert@10/0[]', 'update@10/0[u.street=]'],
     ],
+    [
+      'a UDT field with a value but no writetime is kept, at the newest known field writetime',
+      [cell('u', { street: 's', zip: 5 }, [10n, null], [null, null])],
+      ['insert@10/0[]', 'update@10/0[u.street=,u.zip=]'],
+    ],
     ['uniform list is assigned whole (exact)', [cell('l', [1, 2], [10n, 10n], [5, 5])], ['insert@10/5[l=]']],
     [
       'mixed list: whole list at the newest writetime, no TTL unless all expire',
