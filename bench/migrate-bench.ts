@@ -92,7 +92,6 @@ async function writeRows(client: cassandra.Client, table: string, n: number, ext
 function migrate(origin: string, target: string): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
     const args = [
-      join('dist', 'cli', 'zdm.js'),
       'migrate',
       `${KS}.src`,
       '--target-table',
@@ -107,7 +106,8 @@ function migrate(origin: string, target: string): Promise<Record<string, number>
       mkdtempSync(join(tmpdir(), 'zdm-mbench-ck-')),
       '--json',
     ];
-    const child = spawn(process.execPath, args, {
+    // The installed `zdm` is this file run through its shebang (with the heap cap it sets).
+    const child = spawn(join('dist', 'cli', 'zdm.js'), args, {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ZDM_LOG_LEVEL: 'warn' },
     });
