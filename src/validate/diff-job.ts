@@ -1,21 +1,22 @@
 import { existsSync } from 'node:fs';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
-import { clusterConfig } from '../config/cluster-settings.js';
 import { consistencyCode } from '../connect/cluster-client.js';
 import { describeError, OperatorError } from '../errors.js';
 import { openOrCreateRun } from '../job/job-run.js';
+import {
+  beginJobSession,
+  openRangeJob,
+  reportFailedRanges,
+  runJobSession,
+  sessionFields,
+} from '../job/job-session.js';
 import type { RangeJobSettings } from '../job/job-settings.js';
 import { semanticOptions } from '../job/job-settings.js';
-import { JobProgress, printSummary } from '../job/progress.js';
-import { columnMapping, planRanges, refText, tableRef, targetTableCql } from '../job/range-job.js';
-import { installStopSignal } from '../job/stop-signal.js';
-import { openTablePair } from '../job/table-pair.js';
+import { printSummary } from '../job/progress.js';
+import { planRanges, refText, targetTableCql } from '../job/range-job.js';
 import type { Logger } from '../log/logger.js';
-import { JobMetrics } from '../metrics/job-metrics.js';
-import { runRanges } from '../ranges/range-runner.js';
 import { RateLimiter } from '../ranges/rate-limiter.js';
 import { seededRandom, shuffled, type TokenRange } from '../ranges/token-ring.js';
-import { isCounterTable } from '../schema/table-schema.js';
 import { type DiffEntry, diffLayout, SideView } from './diff-entry.js';
 import { Repairer } from './diff-repair.js';
 import { DiffReport, readReport, reportPathFor } from './diff-report.js';
@@ -88,31 +89,10 @@ export function rangesToRerun(checkpoint: string, originTable: string): TokenRan
 /** `zdm diff`: compares a table on Origin and Target range by range. Returns the exit code. */
 export async function runDiff(input: DiffInput): Promise<number> {
   const { job: settings, diff, logger } = input;
-  const originRef = tableRef(input.table, 'Table');
-  const targetRef =
-    settings.target_table === undefined ? originRef : tableRef(settings.target_table, 'Target table');
-  const originConfig = clusterConfig(input.clusters, 'origin');
-  const targetConfig = clusterConfig(input.clusters, 'target');
-  const mapping = columnMapping(settings);
   const repair = repairedKinds(diff);
-  const pair = await openTablePair({
-    originConfig,
-    targetConfig,
-    originTable: originRef,
-    targetTable: targetRef,
-    mapping,
-    logger,
-    tuning: { connectionsPerHost: 2 },
-  });
-  const stopSignal = installStopSignal(logger);
+  const opened = await openRangeJob(input);
+  const { originRef, targetRef, originConfig, targetConfig, mapping, pair, counters } = opened;
   try {
-    const counters = isCounterTable(pair.originSchema);
-    if (counters && (settings.writetime_min !== undefined || settings.writetime_max !== undefined)) {
-      throw new OperatorError(
-        'WRITETIME_FILTER_ON_COUNTERS',
-        `${refText(originRef)} is a counter table: counters have no writetime, so --writetime-min/--writetime-max cannot apply.`,
-      );
-    }
     const layout = diffLayout(pair.originSchema, pair.targetSchema, mapping);
     const originView = new SideView('origin', pair.originSchema, layout);
     const targetView = new SideView('target', pair.targetSchema, layout);
@@ -165,10 +145,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
     const { store } = run;
     const report = new DiffReport(reportPathFor(store.path));
     try {
-      store.beginSession();
-      const retried = store.resetFailed();
-      if (retried > 0) logger.info({ ranges: retried }, 'retrying ranges that failed in an earlier session');
-      const runRecord = store.run();
+      const runRecord = beginJobSession(store, logger);
       const writeTarget = {
         tableCql: targetTableCql(targetRef),
         partitionKey: layout.partitionKey.map((c) => c.target.name),
@@ -232,48 +209,18 @@ export async function runDiff(input: DiffInput): Promise<number> {
         runTimestamp: runRecord.runTimestamp,
         logger,
       });
-      const all = store.ranges();
-      const progress = new JobProgress({
-        label: 'diff',
-        totalRanges: all.length,
-        doneRanges: all.filter((r) => r.status === 'done').length,
-        rowCounter: 'rowsCompared',
+      const result = await runJobSession({
+        job: 'diff',
+        store,
+        run: runRecord,
+        worker,
+        settings,
+        stop: opened.stop,
         logger,
         tty: input.tty,
-        intervalS: settings.progress_interval_s,
+        rowCounter: 'rowsCompared',
       });
-      const metrics = new JobMetrics('diff');
-      metrics.setRangeCount(all.length);
-      if (settings.metrics_port !== undefined)
-        await metrics.serve(settings.metrics_address, settings.metrics_port, logger);
-      const started = performance.now();
-      let outcome: Awaited<ReturnType<typeof runRanges>>;
-      try {
-        outcome = await runRanges({
-          store,
-          worker,
-          concurrency: settings.concurrency,
-          maxAttempts: settings.max_attempts,
-          retryDelayMs: settings.retry_delay_ms,
-          stop: stopSignal.signal,
-          logger,
-          seed: Number(runRecord.startedAt % 2 ** 31),
-          onCommit: (delta) => {
-            progress.onCommit(delta);
-            metrics.onCommit(delta);
-          },
-          onRangeEnd: (range) => {
-            progress.onRangeEnd(range.status === 'done');
-            metrics.onRangeEnd(range.status === 'done');
-          },
-        });
-      } finally {
-        progress.stop();
-        await metrics.close();
-      }
-      const seconds = (performance.now() - started) / 1000;
-      const status = outcome.stopped ? 'interrupted' : outcome.failed > 0 ? 'failed' : 'completed';
-      store.finishRun(status);
+      const { outcome, status } = result;
       const { counts, byStatus } = store.totals();
       const n = (k: string) => counts[k] ?? 0;
       const remaining = n('missing') + n('extra') + n('mismatched') - n('corrected');
@@ -294,20 +241,13 @@ export async function runDiff(input: DiffInput): Promise<number> {
           'ranges done': byStatus.done,
           'ranges failed': byStatus.failed,
           'ranges pending': byStatus.pending,
-          'this session seconds': Number(seconds.toFixed(1)),
-          'this session rows/s': Math.round(progress.sessionRows / Math.max(seconds, 0.001)),
-          'peak RSS MB': Math.round(process.resourceUsage().maxRSS / 1024),
+          ...sessionFields(result),
           report: report.path,
           checkpoint: store.path,
         },
         settings.json,
       );
-      const failedRanges = store.ranges('failed');
-      for (const r of failedRanges.slice(0, 20)) {
-        process.stderr.write(
-          `failed range ${r.id} (${r.start}, ${r.end}] after ${r.attempts} attempts: ${r.lastError}\n`,
-        );
-      }
+      reportFailedRanges(store);
       if (outcome.stopped) return DIFF_EXIT.interrupted;
       if (outcome.failed > 0) return DIFF_EXIT.failed;
       return remaining > 0 ? DIFF_EXIT.differences : DIFF_EXIT.clean;
@@ -316,8 +256,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
       store.close();
     }
   } finally {
-    stopSignal.dispose();
-    await pair.close();
+    await opened.close();
   }
 }
 
