@@ -1,5 +1,6 @@
 import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
 import { MIGRATE_SETTINGS } from '../migrate/migrate-settings.js';
+import { DIFF_SETTINGS } from '../validate/diff-settings.js';
 import { CLUSTER_SETTINGS } from './cluster-settings.js';
 import { settingsReference } from './resolve.js';
 
@@ -26,6 +27,10 @@ export function configurationReference(): string {
     '## `zdm migrate`',
     '',
     settingsReference(MIGRATE_SETTINGS),
+    '',
+    '## `zdm diff`',
+    '',
+    settingsReference(DIFF_SETTINGS),
     '',
   ].join('\n');
 }
