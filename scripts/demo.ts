@@ -16,7 +16,13 @@ import { type RunningCluster, startCluster } from '../src/cluster/local-cluster.
 import { createLogger } from '../src/log/logger.js';
 
 const keep = process.argv.includes('--keep');
-const rows = Number(process.argv.find((a) => a.startsWith('--rows='))?.slice(7) ?? 200_000);
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+/** Addresses of the two clusters (default 127.0.0.2 and 127.0.0.3), changeable when those are taken. */
+const addresses = [
+  flag('origin-address') ?? DEFAULT_PAIR[0].address,
+  flag('target-address') ?? DEFAULT_PAIR[1].address,
+];
+const rows = Number(flag('rows') ?? 200_000);
 const logger = createLogger({ level: 'info' });
 const baseDir = join('.zdm', 'clusters');
 const checkpoints = join('.zdm', 'demo-checkpoints');
@@ -66,18 +72,25 @@ async function seedOrigin(client: cassandra.Client): Promise<void> {
   }
   await Promise.all(inFlight);
   // Some cells rewritten later, so rows carry cells of different writetimes and TTLs.
-  await client.execute(
-    "UPDATE shop.orders USING TTL 3600 SET notes = 'changed later' WHERE customer = 00000000-0000-4000-8000-000000000001",
-  );
+  for (let i = 1; i < rows; i += 97) {
+    await client.execute(
+      "UPDATE shop.orders USING TTL 3600 SET notes = 'changed later' WHERE customer = ? AND placed = ?",
+      [
+        cassandra.types.Uuid.fromString(`00000000-0000-4000-8000-${String(i % 20_000).padStart(12, '0')}`),
+        new Date(1_700_000_000_000 + i * 1000),
+      ],
+      { prepare: true },
+    );
+  }
 }
 
 let exitCode = 0;
 try {
   say('Fetching Apache Cassandra 5.0 from Maven Central (first run only)');
   await ensureCassandraLib(undefined, logger);
-  say('Starting Origin (127.0.0.2) and Target (127.0.0.3)');
-  for (const { name, address } of DEFAULT_PAIR) {
-    clusters.push(await startCluster({ name, firstAddress: address, baseDir, reset: true }, logger));
+  say(`Starting Origin (${addresses[0]}) and Target (${addresses[1]})`);
+  for (const [i, { name }] of DEFAULT_PAIR.entries()) {
+    clusters.push(await startCluster({ name, firstAddress: addresses[i]!, baseDir, reset: true }, logger));
   }
   const schema = [
     "CREATE KEYSPACE shop WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
@@ -99,16 +112,11 @@ try {
     await client.shutdown();
   }
   rmSync(checkpoints, { recursive: true, force: true });
-  const flags = [
-    '--origin-contact-points',
-    DEFAULT_PAIR[0].address,
-    '--target-contact-points',
-    DEFAULT_PAIR[1].address,
-    '--checkpoint-dir',
-    checkpoints,
-  ];
+  const clusterFlags = ['--origin-contact-points', addresses[0]!, '--target-contact-points', addresses[1]!];
+  const flags = [...clusterFlags, '--checkpoint-dir', checkpoints];
   say('zdm schema-check shop.orders');
-  await zdm(['schema-check', 'shop.orders', ...flags]);
+  const compatible = await zdm(['schema-check', 'shop.orders', ...clusterFlags]);
+  if (compatible !== 0) throw new Error('schema-check failed');
   say('zdm migrate shop.orders, killed with SIGKILL after 6 s (as a crash would)');
   await zdm(['migrate', 'shop.orders', ...flags, '--target-rate-limit', '20000'], 6000);
   say('zdm status: the run is unfinished');
