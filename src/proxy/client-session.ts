@@ -1,29 +1,23 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import { aggregateWriteResponse, failedOn, type Outcome } from './aggregate-response.js';
-import { type BackendConnection, StreamIdsExhaustedError } from './backend-connection.js';
+import { StreamIdsExhaustedError } from './backend-connection.js';
+import { CLUSTERS, ClusterLinks, type Connector, type Credentials } from './cluster-links.js';
 import {
   BatchType,
   CodecError,
-  Consistency,
   decodeBatch,
   decodeStartup,
   type ErrorBody,
   ErrorCode,
-  encodeAuthToken,
-  encodeQuery,
-  encodeResult,
   encodeSupported,
-  FrameFlag,
   Framer,
   type FramingError,
   isCompressed,
   messageOffset,
   Opcode,
   type ProtocolVersion,
-  plainSaslToken,
   preparedIds,
-  queryParameters,
   type RawFrame,
   StartupOption,
   simpleError,
@@ -33,8 +27,6 @@ import {
   withPreparedId,
 } from './codec/index.js';
 import {
-  decodeErrorFrame,
-  decodeRowsFrame,
   errorFrame,
   isUnprepared,
   preparedIdOf,
@@ -45,11 +37,12 @@ import {
 } from './frame-reading.js';
 import { handshakePlan } from './handshake-plan.js';
 import type { PreparedCache } from './prepared-cache.js';
-import { clusterLabel, protocolError, timeoutError, unavailableError } from './proxy-errors.js';
+import { protocolError, timeoutError, unavailableError } from './proxy-errors.js';
 import type { ProxyMetrics, RequestType } from './proxy-metrics.js';
 import { type ClusterName, type Route, routeRequest } from './route-request.js';
 import { classifyStatement, type Statement, wantsDefaultTimestamp } from './statement.js';
-import { type SourceCell, type VirtualHost, virtualTable } from './virtual-tables.js';
+import { originLocalQuery, virtualAnswer } from './virtual-answer.js';
+import type { VirtualHost } from './virtual-tables.js';
 
 /** The steps of a client connection (spec v4 §4.1.1-4.1.2: STARTUP, then optional SASL). */
 export const SessionStep = {
@@ -61,11 +54,6 @@ export const SessionStep = {
 } as const;
 export type SessionStep = (typeof SessionStep)[keyof typeof SessionStep];
 
-export interface Credentials {
-  readonly username: string;
-  readonly password: string;
-}
-
 /** What a session needs from the rest of the proxy; everything is injected. */
 export interface SessionContext {
   readonly primary: ClusterName;
@@ -75,12 +63,7 @@ export interface SessionContext {
   readonly replaceDefaultTimestamp: boolean;
   /** Configured credentials, used where the client's own do not go. */
   readonly credentials: Readonly<Record<ClusterName, Credentials | undefined>>;
-  /** Opens a raw connection to a node of `cluster` (nodes are spread by the caller). */
-  readonly connect: (
-    cluster: ClusterName,
-    version: ProtocolVersion,
-    hooks: { onEvent: (frame: RawFrame) => void; onClose: () => void },
-  ) => Promise<BackendConnection>;
+  readonly connect: Connector;
   readonly prepared: PreparedCache;
   /** The virtual cluster drivers see: this proxy and its siblings. */
   readonly topology: { readonly hosts: readonly VirtualHost[]; readonly self: number; readonly port: number };
@@ -92,9 +75,6 @@ export interface SessionContext {
 }
 
 const SUPPORTED_VERSIONS = [3, 4];
-const CLUSTERS: readonly ClusterName[] = ['origin', 'target'];
-const RECONNECT_FIRST_MS = 250;
-const RECONNECT_MAX_MS = 8000;
 const statementCache = new Map<string, Statement>();
 const STATEMENT_CACHE_SIZE = 2000;
 
@@ -119,19 +99,11 @@ type Result = RawFrame | Error | undefined;
 export class ClientSession {
   #step: SessionStep = SessionStep.AWAITING_STARTUP;
   readonly #framer = new Framer({ supportedVersions: SUPPORTED_VERSIONS });
-  readonly #backends: Record<ClusterName, BackendConnection | null> = { origin: null, target: null };
+  readonly #links: ClusterLinks;
   #version: ProtocolVersion = 4;
-  #startupBody: Buffer | null = null;
-  /** The cluster whose SASL exchange the client goes through, and its last token (for reconnects). */
-  #authCluster: ClusterName | null = null;
-  #clientToken: Buffer | null = null;
   #proxyAuth: Promise<string | null> = Promise.resolve(null);
-  #keyspace: string | null = null;
   #registered = false;
-  readonly #reconnectDelay: Record<ClusterName, number> = {
-    origin: RECONNECT_FIRST_MS,
-    target: RECONNECT_FIRST_MS,
-  };
+  /** Request timers, cleared when the session closes. */
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #log: Logger;
 
@@ -140,6 +112,13 @@ export class ClientSession {
     private readonly context: SessionContext,
   ) {
     this.#log = context.logger;
+    this.#links = new ClusterLinks({
+      connect: context.connect,
+      credentials: context.credentials,
+      metrics: context.metrics,
+      logger: context.logger,
+      onEvent: (cluster, frame) => this.#onEvent(cluster, frame),
+    });
     context.metrics.clientConnections(1);
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('error', (error) => this.#log.debug({ err: error }, 'client connection error'));
@@ -148,6 +127,12 @@ export class ClientSession {
 
   get step(): SessionStep {
     return this.#step;
+  }
+
+  /** The handshake is done: from now on lost cluster connections are reopened. */
+  #ready(): void {
+    this.#step = SessionStep.READY;
+    this.#links.keepAlive = true;
   }
 
   #closed(): boolean {
@@ -159,7 +144,7 @@ export class ClientSession {
     this.#step = SessionStep.CLOSED;
     this.context.metrics.clientConnections(-1);
     for (const timer of this.#timers) clearTimeout(timer);
-    for (const cluster of CLUSTERS) this.#dropBackend(cluster);
+    this.#links.close();
     this.stream.destroy();
   }
 
@@ -206,7 +191,7 @@ export class ClientSession {
     this.#step = SessionStep.CLOSED;
     this.context.metrics.clientConnections(-1);
     for (const timer of this.#timers) clearTimeout(timer);
-    for (const cluster of CLUSTERS) this.#dropBackend(cluster);
+    this.#links.close();
     this.stream.end();
   }
 
@@ -273,6 +258,7 @@ export class ClientSession {
   async #startup(frame: RawFrame, options: ReadonlyMap<string, string>): Promise<void> {
     const stream = frame.header.streamId;
     this.#version = frame.header.version as ProtocolVersion;
+    this.#links.version = this.#version;
     const compression = options.get(StartupOption.COMPRESSION);
     if (compression !== undefined && compression !== '' && compression.toLowerCase() !== 'none') {
       this.#reply(
@@ -282,8 +268,8 @@ export class ClientSession {
       return;
     }
     this.#step = SessionStep.CONNECTING;
-    this.#startupBody = Buffer.from(frame.body);
-    const opened = await Promise.allSettled(CLUSTERS.map((c) => this.#open(c)));
+    this.#links.startupBody = Buffer.from(frame.body);
+    const opened = await Promise.allSettled(CLUSTERS.map((c) => this.#links.open(c)));
     if (this.#step !== SessionStep.CONNECTING) return;
     const failed = opened.findIndex((o) => o.status === 'rejected');
     if (failed >= 0) {
@@ -293,7 +279,7 @@ export class ClientSession {
     let answers: RawFrame[];
     try {
       answers = await Promise.all(
-        CLUSTERS.map((c) => this.#backends[c]!.send(Opcode.STARTUP, 0, this.#startupBody!)),
+        CLUSTERS.map((c) => this.#links.get(c)!.send(Opcode.STARTUP, 0, this.#links.startupBody!)),
       );
     } catch (error) {
       return this.#abortHandshake(
@@ -306,7 +292,7 @@ export class ClientSession {
     if (refused !== undefined) {
       // E.g. a version one cluster does not speak: the client sees the cluster's own error and retries.
       this.#relay(refused, stream);
-      this.#dropBackends();
+      this.#links.dropAll();
       this.#step = SessionStep.AWAITING_STARTUP;
       return;
     }
@@ -316,12 +302,12 @@ export class ClientSession {
       target.header.opcode === Opcode.AUTHENTICATE,
       this.context.forwardClientCredentialsToOrigin,
     );
-    this.#proxyAuth = Promise.all(plan.proxy.map((c) => this.#authenticate(c, this.#backends[c]!))).then(
-      (problems) => problems.find((p) => p !== null) ?? null,
-    );
-    this.#authCluster = plan.client;
+    this.#proxyAuth = Promise.all(
+      plan.proxy.map((c) => this.#links.authenticate(c, this.#links.get(c)!)),
+    ).then((problems) => problems.find((p) => p !== null) ?? null);
+    this.#links.authCluster = plan.client;
     if (plan.client === null) {
-      this.#step = SessionStep.READY;
+      this.#ready();
       this.#write(responseFrame(this.#version, stream, Opcode.READY, Buffer.alloc(0)));
       return;
     }
@@ -332,17 +318,17 @@ export class ClientSession {
   #abortHandshake(stream: number, error: ErrorBody): void {
     if (this.#step === SessionStep.CLOSED) return;
     this.#reply(stream, error);
-    this.#dropBackends();
+    this.#links.dropAll();
     this.#step = SessionStep.AWAITING_STARTUP;
   }
 
   async #authResponse(frame: RawFrame): Promise<void> {
     const stream = frame.header.streamId;
-    const cluster = this.#authCluster!;
-    const backend = this.#backends[cluster];
+    const cluster = this.#links.authCluster!;
+    const backend = this.#links.get(cluster);
     if (backend === null)
       return this.#reply(stream, unavailableError(cluster, 'connection lost during authentication', false));
-    this.#clientToken = Buffer.from(frame.body);
+    this.#links.clientToken = Buffer.from(frame.body);
     let answer: RawFrame;
     try {
       answer = await backend.send(Opcode.AUTH_RESPONSE, frame.header.flags, frame.body);
@@ -359,128 +345,8 @@ export class ClientSession {
       this.#reply(stream, simpleError(ErrorCode.BAD_CREDENTIALS, problem));
       return;
     }
-    this.#step = SessionStep.READY;
+    this.#ready();
     this.#relay(answer, stream);
-  }
-
-  /** The proxy's own SASL PLAIN exchange with the configured credentials; null when it worked. */
-  async #authenticate(
-    cluster: ClusterName,
-    backend: BackendConnection,
-    token?: Buffer | null,
-  ): Promise<string | null> {
-    const credentials = this.context.credentials[cluster];
-    const body =
-      token ??
-      (credentials === undefined
-        ? null
-        : encodeAuthToken({ token: plainSaslToken(credentials.username, credentials.password) }));
-    if (body === null) {
-      const role = cluster.toUpperCase();
-      return `zdm-proxy: ${clusterLabel(cluster)} requires authentication but no credentials are configured for it (set ZDM_${role}_USERNAME and ZDM_${role}_PASSWORD)`;
-    }
-    try {
-      const answer = await backend.send(Opcode.AUTH_RESPONSE, 0, body);
-      if (answer.header.opcode === Opcode.AUTH_SUCCESS) return null;
-      const detail =
-        answer.header.opcode === Opcode.ERROR
-          ? decodeErrorFrame(answer, this.#version).message
-          : `opcode ${answer.header.opcode}`;
-      return `zdm-proxy: ${clusterLabel(cluster)} refused the credentials configured for it: ${detail}`;
-    } catch (error) {
-      return `zdm-proxy: ${clusterLabel(cluster)} authentication failed: ${(error as Error).message}`;
-    }
-  }
-
-  async #open(cluster: ClusterName): Promise<BackendConnection> {
-    try {
-      const backend = await this.context.connect(cluster, this.#version, {
-        onEvent: (frame) => this.#onEvent(cluster, frame),
-        onClose: () => this.#onBackendClosed(cluster, backend),
-      });
-      if (this.#step === SessionStep.CLOSED) {
-        backend.close();
-        throw new Error('client went away');
-      }
-      this.#backends[cluster] = backend;
-      this.context.metrics.nodeConnections(cluster, backend.address, 1);
-      return backend;
-    } catch (error) {
-      this.context.metrics.failedConnection(cluster);
-      throw error;
-    }
-  }
-
-  #onBackendClosed(cluster: ClusterName, backend: BackendConnection): void {
-    this.context.metrics.nodeConnections(cluster, backend.address, -1);
-    if (this.#backends[cluster] !== backend) return;
-    this.#backends[cluster] = null;
-    if (this.#step === SessionStep.READY) {
-      this.#log.warn({ cluster, node: backend.address }, `lost the ${cluster} connection; reconnecting`);
-      this.#scheduleReconnect(cluster);
-    }
-  }
-
-  #scheduleReconnect(cluster: ClusterName): void {
-    const delay = this.#reconnectDelay[cluster];
-    this.#reconnectDelay[cluster] = Math.min(delay * 2, RECONNECT_MAX_MS);
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      this.#guard(this.#reconnect(cluster));
-    }, delay);
-    this.#timers.add(timer);
-  }
-
-  /** Opens a new connection to `cluster` and replays the handshake and the keyspace on it. */
-  async #reconnect(cluster: ClusterName): Promise<void> {
-    if (this.#step !== SessionStep.READY) return;
-    let backend: BackendConnection | undefined;
-    try {
-      backend = await this.#open(cluster);
-      this.#backends[cluster] = null; // not usable before the handshake is done
-      const answer = await backend.send(Opcode.STARTUP, 0, this.#startupBody!);
-      if (answer.header.opcode === Opcode.AUTHENTICATE) {
-        const token = cluster === this.#authCluster ? this.#clientToken : undefined;
-        const problem = await this.#authenticate(cluster, backend, token);
-        if (problem !== null) throw new Error(problem);
-      } else if (answer.header.opcode !== Opcode.READY) {
-        throw new Error(`STARTUP answered with opcode ${answer.header.opcode}`);
-      }
-      if (this.#keyspace !== null) {
-        const use = encodeQuery(
-          {
-            query: `USE "${this.#keyspace.replaceAll('"', '""')}"`,
-            params: queryParameters(Consistency.ONE),
-          },
-          this.#version,
-        );
-        const result = await backend.send(Opcode.QUERY, 0, use);
-        if (result.header.opcode === Opcode.ERROR)
-          throw new Error(decodeErrorFrame(result, this.#version).message);
-      }
-      if (this.#step !== SessionStep.READY || backend.closed) {
-        backend.close();
-        if (this.#step === SessionStep.READY) this.#scheduleReconnect(cluster);
-        return;
-      }
-      this.#backends[cluster] = backend;
-      this.#reconnectDelay[cluster] = RECONNECT_FIRST_MS;
-      this.#log.info({ cluster, node: backend.address }, `reconnected to ${cluster}`);
-    } catch (error) {
-      backend?.close();
-      this.#log.debug({ cluster, err: error }, `reconnecting to ${cluster} failed`);
-      if (this.#step === SessionStep.READY) this.#scheduleReconnect(cluster);
-    }
-  }
-
-  #dropBackend(cluster: ClusterName): void {
-    const backend = this.#backends[cluster];
-    this.#backends[cluster] = null;
-    backend?.close();
-  }
-
-  #dropBackends(): void {
-    for (const cluster of CLUSTERS) this.#dropBackend(cluster);
   }
 
   #onEvent(cluster: ClusterName, frame: RawFrame): void {
@@ -542,7 +408,7 @@ export class ClientSession {
     return routeRequest(opcode, statement, {
       primary: this.context.primary,
       dualReads: this.context.dualReads,
-      keyspace: this.#keyspace,
+      keyspace: this.#links.keyspace,
     });
   }
 
@@ -632,7 +498,8 @@ export class ClientSession {
           ? origin
           : withDefaultTimestamp(targetBody, opcode, this.#version, ts, { frameFlags: flags });
     }
-    const onSuccess = statement?.kind === 'use' ? () => (this.#keyspace = statement.keyspace) : undefined;
+    const onSuccess =
+      statement?.kind === 'use' ? () => (this.#links.keyspace = statement.keyspace) : undefined;
     this.#forwardBoth(frame, origin, target, originId, onSuccess);
   }
 
@@ -647,7 +514,7 @@ export class ClientSession {
         timeoutError(cluster, this.context.requestTimeoutMs, this.#requestShape(frame, read)),
       );
     });
-    this.#send(cluster, opcode, flags, body, (result) => {
+    this.#links.send(cluster, opcode, flags, body, (result) => {
       if (!deadline.settle()) return;
       done();
       if (result instanceof Error) {
@@ -716,7 +583,7 @@ export class ClientSession {
     };
     const deadline = this.#deadline(finish);
     for (const cluster of CLUSTERS) {
-      this.#send(cluster, opcode, flags, cluster === 'origin' ? originBody : targetBody, (result) => {
+      this.#links.send(cluster, opcode, flags, cluster === 'origin' ? originBody : targetBody, (result) => {
         results[cluster] = result;
         if (--pending === 0 && deadline.settle()) finish();
       });
@@ -764,7 +631,7 @@ export class ClientSession {
     };
     const deadline = this.#deadline(finish);
     for (const cluster of CLUSTERS) {
-      this.#send(cluster, opcode, flags, frame.body, (result) => {
+      this.#links.send(cluster, opcode, flags, frame.body, (result) => {
         results[cluster] = result;
         if (--pending === 0 && deadline.settle()) finish();
       });
@@ -773,91 +640,29 @@ export class ClientSession {
 
   /** DUAL_ASYNC_ON_SECONDARY: the secondary gets the read too; its answer only warms its caches. */
   #fireAndForget(cluster: ClusterName, frame: RawFrame, body: Buffer): void {
-    this.#send(cluster, frame.header.opcode, frame.header.flags, body, () => undefined);
+    this.#links.send(cluster, frame.header.opcode, frame.header.flags, body, () => undefined);
   }
 
-  /** system.local / system.peers from Origin's own system.local, with the virtual hosts' addresses and tokens. */
+  /** system.local / system.peers: built from Origin's own system.local, asked on this session's connection. */
   async #virtual(
     frame: RawFrame,
     table: 'local' | 'peers' | 'peers_v2',
     statement: Statement | null,
   ): Promise<void> {
     const stream = frame.header.streamId;
-    if (table === 'peers_v2') {
-      // Drivers fall back to system.peers on this error, as with Cassandra before 4.0.
-      this.#reply(stream, simpleError(ErrorCode.INVALID, 'unconfigured table peers_v2'));
-      return;
-    }
-    const query = encodeQuery(
-      { query: 'SELECT * FROM system.local', params: queryParameters(Consistency.ONE) },
-      this.#version,
-    );
-    const result = await new Promise<Result>((resolve) =>
-      this.#send('origin', Opcode.QUERY, 0, query, resolve),
-    );
-    if (result === undefined || result instanceof Error) {
-      this.#reply(stream, unavailableError('origin', result?.message ?? 'no answer', false));
-      return;
-    }
-    if (result.header.opcode === Opcode.ERROR) return this.#relay(result, stream);
-    const rows = decodeRowsFrame(result, this.#version);
-    const source = new Map<string, SourceCell>();
-    for (const [i, column] of (rows.metadata.columns ?? []).entries()) {
-      source.set(column.name, { type: column.type, cell: rows.rows[0]?.[i] ?? null });
-    }
-    const { hosts, self, port } = this.context.topology;
-    const columns = statement?.kind === 'select' ? statement.columns : '*';
-    const answer = virtualTable({ table, source, hosts, self, port, columns, version: this.#version });
-    if (answer.kind === 'error') {
-      this.#reply(stream, simpleError(ErrorCode.INVALID, answer.message));
-      return;
-    }
-    const body = encodeResult(
-      {
-        kind: 'rows',
-        metadata: {
-          columnCount: answer.columns.length,
-          columns: answer.columns,
-          pagingState: null,
-          newMetadataId: null,
-        },
-        rows: answer.rows,
-      },
-      this.#version,
-    );
-    this.#write(responseFrame(this.#version, stream, Opcode.RESULT, body));
+    const origin =
+      table === 'peers_v2'
+        ? null
+        : await new Promise<RawFrame | Error>((resolve) =>
+            this.#links.send('origin', Opcode.QUERY, 0, originLocalQuery(this.#version), resolve),
+          );
+    const answer = virtualAnswer(table, statement, origin, this.context.topology, this.#version);
+    if (answer.kind === 'relay') this.#relay(answer.frame, stream);
+    else if (answer.kind === 'error') this.#reply(stream, answer.error);
+    else this.#write(responseFrame(this.#version, stream, Opcode.RESULT, answer.body));
   }
 
   // ---- plumbing ----------------------------------------------------------------------------
-
-  #send(
-    cluster: ClusterName,
-    opcode: number,
-    flags: number,
-    body: Buffer,
-    onResult: (result: RawFrame | Error) => void,
-  ): void {
-    const backend = this.#backends[cluster];
-    if (backend === null) {
-      onResult(
-        new Error(`no connection (${this.#step === SessionStep.READY ? 'reconnecting' : this.#step})`),
-      );
-      return;
-    }
-    // The client's tracing and custom-payload flags travel with the body; nothing else does.
-    backend.request(opcode, flags & (FrameFlag.TRACING | FrameFlag.CUSTOM_PAYLOAD), body, (result) => {
-      try {
-        onResult(result);
-      } catch (error) {
-        // A response the proxy cannot read (a cluster bug, or ours) ends this client, not the proxy.
-        this.#log.error(
-          { err: error, cluster },
-          'closing a client connection: cannot handle a cluster response',
-        );
-        this.close();
-      }
-    });
-  }
 
   /** A request timer: `settle()` is true for the first of response and timeout, false after. */
   #deadline(onTimeout: () => void): { settle: () => boolean } {
