@@ -252,6 +252,48 @@ describe('Node driver through the proxy', () => {
     }
   });
 
+  test('protocol v3 works end to end (prepared write, read back from both)', async () => {
+    const v3 = new cassandra.Client({
+      contactPoints: [`127.0.0.1:${proxy.port}`],
+      protocolOptions: { port: proxy.port, maxVersion: 3 },
+      localDataCenter: 'datacenter1',
+    });
+    await v3.connect();
+    try {
+      assert.equal(
+        (v3 as unknown as { controlConnection: { protocolVersion: number } }).controlConnection
+          .protocolVersion,
+        3,
+      );
+      await v3.execute(`INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, [60, 'v3'], { prepare: true });
+      assert.equal(
+        (await v3.execute(`SELECT v FROM ${KS}.kv WHERE k = ?`, [60], { prepare: true })).first()?.get('v'),
+        'v3',
+      );
+      await assertOnBoth('kv', 'v', 'k = ?', [60], 'v3');
+    } finally {
+      await v3.shutdown();
+    }
+  });
+
+  test('DUAL_ASYNC_ON_SECONDARY: the client still gets the primary's answer', async () => {
+    await origin.execute(`INSERT INTO ${KS}.kv (k, v) VALUES (61, 'origin copy')`);
+    await target.execute(`INSERT INTO ${KS}.kv (k, v) VALUES (61, 'target copy')`);
+    const dual = await testProxy(clusters, { ZDM_READ_MODE: 'DUAL_ASYNC_ON_SECONDARY' });
+    const reader = await proxyClient(dual);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const row = await reader.execute(`SELECT v FROM ${KS}.kv WHERE k = ?`, [61], { prepare: true });
+        assert.equal(row.first()?.get('v'), 'origin copy');
+      }
+      const metrics = await (await fetch(`http://127.0.0.1:${dual.metricsPort}/metrics`)).text();
+      assert.match(metrics, /zdm_proxy_request_duration_seconds_count\{type="reads_origin"\} [5-9]/);
+    } finally {
+      await reader.shutdown();
+      await dual.close();
+    }
+  });
+
   test('errors of the clusters reach the client', async () => {
     await assert.rejects(client.execute(`SELECT * FROM ${KS}.missing`), /missing/);
     await assert.rejects(
