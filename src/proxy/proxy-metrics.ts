@@ -15,6 +15,12 @@ export class ProxyMetrics {
   readonly #duration: Histogram<'type'>;
   readonly #inflight: Gauge<'type'>;
   readonly #pscacheMisses: Counter;
+  readonly #children: Partial<
+    Record<
+      RequestType,
+      { inflight: ReturnType<Gauge<'type'>['labels']>; duration: ReturnType<Histogram<'type'>['labels']> }
+    >
+  > = {};
   readonly #clientConnections: Gauge;
   readonly #nodeConnections: Record<ClusterName, Gauge<'node'>>;
   readonly #nodeFailures: Record<ClusterName, Counter<'node' | 'error'>>;
@@ -119,11 +125,17 @@ export class ProxyMetrics {
 
   /** Marks a request in flight; the returned function records its duration and ends it. */
   startRequest(type: RequestType): () => void {
-    this.#inflight.inc({ type });
+    // Label children are looked up once per type: this runs on every request.
+    let children = this.#children[type];
+    if (children === undefined) {
+      children = { inflight: this.#inflight.labels(type), duration: this.#duration.labels(type) };
+      this.#children[type] = children;
+    }
+    children.inflight.inc();
     const started = process.hrtime.bigint();
     return () => {
-      this.#inflight.dec({ type });
-      this.#duration.observe({ type }, Number(process.hrtime.bigint() - started) / 1e9);
+      children.inflight.dec();
+      children.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     };
   }
 }

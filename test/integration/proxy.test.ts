@@ -276,7 +276,7 @@ describe('Node driver through the proxy', () => {
     }
   });
 
-  test('DUAL_ASYNC_ON_SECONDARY: the client still gets the primary's answer', async () => {
+  test("DUAL_ASYNC_ON_SECONDARY: the client still gets the primary's answer", async () => {
     await origin.execute(`INSERT INTO ${KS}.kv (k, v) VALUES (61, 'origin copy')`);
     await target.execute(`INSERT INTO ${KS}.kv (k, v) VALUES (61, 'target copy')`);
     const dual = await testProxy(clusters, { ZDM_READ_MODE: 'DUAL_ASYNC_ON_SECONDARY' });
