@@ -17,7 +17,6 @@ import {
   messageOffset,
   Opcode,
   type ProtocolVersion,
-  preparedIds,
   type RawFrame,
   StartupOption,
   simpleError,
@@ -28,6 +27,7 @@ import {
 } from './codec/index.js';
 import {
   errorFrame,
+  executeId,
   isUnprepared,
   preparedIdOf,
   requestConsistency,
@@ -371,16 +371,16 @@ export class ClientSession {
         this.#prepare(frame, statementOf(statementText(frame, this.#version)));
         return;
       case Opcode.EXECUTE: {
-        const [id] = preparedIds(frame.body, opcode, this.#version, frame.header.flags);
-        const entry = this.context.prepared.get(id!);
+        const id = executeId(frame, this.#version);
+        const entry = this.context.prepared.get(id);
         if (entry === undefined) {
-          this.#unprepared(streamId, id!);
+          this.#unprepared(streamId, id);
           return;
         }
         const route = this.#routeOf(opcode, entry.statement);
         const needsTarget = route.kind === 'forward' && (route.to !== 'origin' || route.asyncTo === 'target');
         if (needsTarget && entry.targetId === null) {
-          this.#unprepared(streamId, id!);
+          this.#unprepared(streamId, id);
           return;
         }
         const targetBody = needsTarget

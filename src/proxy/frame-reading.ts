@@ -29,6 +29,12 @@ export function statementText(frame: RawFrame, version: ProtocolVersion): string
   return new Reader(frame.body, at).readLongString('query string');
 }
 
+/** The prepared id an EXECUTE starts with (spec v4 §4.1.6), without scanning the rest of the body. */
+export function executeId(frame: RawFrame, version: ProtocolVersion): Buffer {
+  const at = messageOffset(frame.body, frame.header.flags, false, version);
+  return new Reader(frame.body, at).readShortBytes('prepared id');
+}
+
 /** The <consistency> of a QUERY, EXECUTE or BATCH, for the timeout errors the proxy builds. */
 export function requestConsistency(frame: RawFrame, version: ProtocolVersion): number {
   const layout = scanRequest(frame.body, frame.header.opcode, version, frame.header.flags);
