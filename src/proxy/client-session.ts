@@ -192,7 +192,8 @@ export class ClientSession {
     this.context.metrics.clientConnections(-1);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#links.close();
-    this.stream.end();
+    // Flush the error, then close for good even if the peer never closes its side.
+    this.stream.end(() => this.stream.destroy());
   }
 
   #onFrame(frame: RawFrame): void {
