@@ -294,6 +294,27 @@ describe('Node driver through the proxy', () => {
     }
   });
 
+  test('a bounded prepared cache: evicted statements are re-prepared by the driver transparently', async () => {
+    const small = await testProxy(clusters, { ZDM_PREPARED_CACHE_SIZE: '1', ZDM_METRICS_ENABLED: 'false' });
+    const app = await proxyClient(small);
+    try {
+      for (let i = 0; i < 6; i++) {
+        // Two statements alternating through a cache of one: every EXECUTE after the first misses.
+        await app.execute(`INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, [70 + i, `lru${i}`], {
+          prepare: true,
+        });
+        const row = await app.execute(`SELECT v FROM ${KS}.kv WHERE k = ?`, [70 + i], { prepare: true });
+        assert.equal(row.first()?.get('v'), `lru${i}`);
+      }
+      assert.equal(small.prepared.size, 1);
+      assert.ok(small.prepared.misses >= 8, `cache misses ${small.prepared.misses}`);
+      await assertOnBoth('kv', 'v', 'k = ?', [75], 'lru5');
+    } finally {
+      await app.shutdown();
+      await small.close();
+    }
+  });
+
   test('errors of the clusters reach the client', async () => {
     await assert.rejects(client.execute(`SELECT * FROM ${KS}.missing`), /missing/);
     await assert.rejects(
