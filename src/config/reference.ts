@@ -1,5 +1,6 @@
 import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
 import { MIGRATE_SETTINGS } from '../migrate/migrate-settings.js';
+import { PROXY_SETTINGS } from '../proxy/proxy-settings.js';
 import { DIFF_SETTINGS } from '../validate/diff-settings.js';
 import { CLUSTER_SETTINGS } from './cluster-settings.js';
 import { settingsReference } from './resolve.js';
@@ -19,6 +20,10 @@ export function configurationReference(): string {
     '## Clusters (all commands)',
     '',
     settingsReference(CLUSTER_SETTINGS),
+    '',
+    '## `zdm-proxy start`',
+    '',
+    settingsReference(PROXY_SETTINGS),
     '',
     '## Range jobs (`zdm migrate`, `zdm diff`)',
     '',
