@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
 import cassandra from 'cassandra-driver';
 import type { ClusterConfig, ConsistencyName } from '../config/cluster-settings.js';
 import { describeError, OperatorError } from '../errors.js';
 import './driver-patches.js';
 import type { Logger } from '../log/logger.js';
+import { clusterTlsOptions } from './tls-options.js';
 
 const { Client, auth, policies, types } = cassandra;
 export type CqlClient = cassandra.Client;
@@ -33,30 +32,6 @@ export function consistencyCode(name: ConsistencyName): number {
   return CONSISTENCY_CODES[name];
 }
 
-function readPem(path: string, what: string, config: ClusterConfig): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new OperatorError(
-      'TLS_FILE_UNREADABLE',
-      `Cannot read ${config.role} ${what} ${path}: ${describeError(error)}`,
-      `Check ${config.role}_tls_* settings.`,
-    );
-  }
-}
-
-function sslOptions(config: ClusterConfig): ConnectionOptions | undefined {
-  const tls = config.tls;
-  if (tls === undefined) return undefined;
-  const options: ConnectionOptions = { rejectUnauthorized: tls.caPath !== undefined };
-  if (tls.caPath !== undefined) options.ca = [readPem(tls.caPath, 'CA certificate', config)];
-  if (tls.certPath !== undefined) options.cert = readPem(tls.certPath, 'client certificate', config);
-  if (tls.keyPath !== undefined) options.key = readPem(tls.keyPath, 'client key', config);
-  // Node checks the host name by default; turning it off keeps the CA check.
-  if (!tls.verifyHostname) options.checkServerIdentity = () => undefined;
-  return options;
-}
-
 function baseOptions(config: ClusterConfig): cassandra.ClientOptions {
   const options: cassandra.ClientOptions = {
     contactPoints: [...config.contactPoints],
@@ -69,7 +44,7 @@ function baseOptions(config: ClusterConfig): cassandra.ClientOptions {
   if (config.username !== undefined && config.password !== undefined) {
     options.authProvider = new auth.PlainTextAuthProvider(config.username, config.password);
   }
-  const ssl = sslOptions(config);
+  const ssl = clusterTlsOptions(config);
   if (ssl !== undefined) options.sslOptions = ssl;
   return options;
 }

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { ClusterConfig } from '../config/cluster-settings.js';
 import { type CqlClient, connectCluster } from '../connect/cluster-client.js';
-import { describeError, OperatorError } from '../errors.js';
+import { clusterTlsOptions } from '../connect/tls-options.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { BackendEndpoint } from './backend-connection.js';
 
@@ -23,7 +23,7 @@ export class ClusterControl {
 
   /** Connects, retrying until the cluster answers or its connection timeout has passed. */
   static async connect(config: ClusterConfig, logger: Logger): Promise<ClusterControl> {
-    const tls = tlsOptions(config);
+    const tls = clusterTlsOptions(config);
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -71,26 +71,4 @@ export class ClusterControl {
   async close(): Promise<void> {
     await this.client.shutdown();
   }
-}
-
-function tlsOptions(config: ClusterConfig): ConnectionOptions | undefined {
-  const tls = config.tls;
-  if (tls === undefined) return undefined;
-  const read = (path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new OperatorError(
-        'TLS_FILE_UNREADABLE',
-        `Cannot read ${path}: ${describeError(error)}`,
-        `Check the ${config.role}_tls_* settings.`,
-      );
-    }
-  };
-  const options: ConnectionOptions = { rejectUnauthorized: tls.caPath !== undefined };
-  if (tls.caPath !== undefined) options.ca = [read(tls.caPath)];
-  if (tls.certPath !== undefined) options.cert = read(tls.certPath);
-  if (tls.keyPath !== undefined) options.key = read(tls.keyPath);
-  if (!tls.verifyHostname) options.checkServerIdentity = () => undefined;
-  return options;
 }

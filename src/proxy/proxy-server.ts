@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
+import { readPem } from '../connect/tls-options.js';
 import { describeError, OperatorError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { ClientSession, type SessionContext } from './client-session.js';
@@ -70,17 +70,7 @@ export async function listen(
 }
 
 function serverTls(options: NonNullable<ProxyConfig['tls']>): tls.TlsOptions {
-  const read = (path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new OperatorError(
-        'TLS_FILE_UNREADABLE',
-        `Cannot read ${path}: ${describeError(error)}`,
-        'Check the proxy_tls_* settings.',
-      );
-    }
-  };
+  const read = (path: string) => readPem(path, 'proxy_tls_*');
   return {
     cert: read(options.certPath),
     key: read(options.keyPath),

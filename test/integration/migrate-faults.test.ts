@@ -4,27 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
-import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
+import { waitForDoneRanges } from '../helpers/checkpoints.js';
 import { clusterFlags, runZdm, startZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters, startExtraCluster } from '../helpers/clusters.js';
 import { exactClient, freshKeyspace } from '../helpers/keyspace.js';
 import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
 
 const KS = 'mig_faults';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function doneRanges(dir: string): Promise<number> {
-  const [file] = listCheckpointFiles(dir);
-  if (file === undefined) return 0;
-  try {
-    const store = CheckpointStore.open(file);
-    const done = store.ranges('done').length;
-    store.close();
-    return done;
-  } catch {
-    return 0; // being created at this moment
-  }
-}
 
 async function seedRows(client: cassandra.Client, rows: number): Promise<void> {
   await client.execute(`CREATE TABLE ${KS}.t (id int, c int, v text, PRIMARY KEY (id, c))`);
@@ -90,10 +76,7 @@ describe('zdm migrate against failing and multi-node clusters', () => {
     ];
     const run = startZdm(args);
     // Stop Target once the run is well under way (some ranges finished), whatever the machine's speed.
-    for (let waited = 0; (await doneRanges(checkpoints)) < 4; waited += 200) {
-      assert.ok(waited < 120_000, 'the run made progress');
-      await sleep(200);
-    }
+    await waitForDoneRanges(checkpoints, 4);
     await cluster.stopNode(0);
     const failed = await run.done;
     assert.equal(failed.code, 1, `exit code 1 when ranges fail\n${failed.stdout}\n${failed.stderr}`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
 import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
+import { waitForDoneRanges } from '../helpers/checkpoints.js';
 import { clusterFlags, runZdm, startZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
 import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
@@ -155,17 +156,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
       '--fresh',
     ];
     const run = startZdm(args);
-    for (let waited = 0; ; waited += 200) {
-      const [file] = listCheckpointFiles(checkpoints);
-      if (file !== undefined) {
-        const store = CheckpointStore.open(file);
-        const done = store.ranges('done').length;
-        store.close();
-        if (done >= 2) break;
-      }
-      assert.ok(waited < 120_000, 'the run made progress');
-      await sleep(200);
-    }
+    await waitForDoneRanges(checkpoints, 2);
     run.child.kill('SIGINT');
     const stopped = await run.done;
     assert.equal(stopped.code, 130, stopped.stderr);

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
+
+/** Ranges marked done in the (single) checkpoint of `dir`; 0 while it does not exist yet. */
+export function doneRangeCount(dir: string): number {
+  const [file] = listCheckpointFiles(dir);
+  if (file === undefined) return 0;
+  try {
+    const store = CheckpointStore.open(file);
+    try {
+      return store.ranges('done').length;
+    } finally {
+      store.close();
+    }
+  } catch {
+    return 0; // being created at this moment
+  }
+}
+
+/** Waits until a running job has finished `count` ranges, whatever the machine's speed. */
+export async function waitForDoneRanges(dir: string, count: number, timeoutMs = 120_000): Promise<void> {
+  for (let waited = 0; doneRangeCount(dir) < count; waited += 200) {
+    assert.ok(waited < timeoutMs, `the run finished ${count} ranges within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
