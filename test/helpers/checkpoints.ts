@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
 import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
 
 /** Ranges marked done in the (single) checkpoint of `dir`; 0 while it does not exist yet. */
@@ -23,4 +27,16 @@ export async function waitForDoneRanges(dir: string, count: number, timeoutMs = 
     assert.ok(waited < timeoutMs, `the run finished ${count} ranges within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+const scratch: string[] = [];
+after(() => {
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory (checkpoints of one test) removed when the test file ends. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
 }

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
-import { waitForDoneRanges } from '../helpers/checkpoints.js';
+import { scratchDir, waitForDoneRanges } from '../helpers/checkpoints.js';
 import { clusterFlags, runZdm, startZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters, startExtraCluster } from '../helpers/clusters.js';
 import { exactClient, freshKeyspace } from '../helpers/keyspace.js';
@@ -52,7 +49,7 @@ describe('zdm migrate against failing and multi-node clusters', () => {
     await t.execute(`CREATE TABLE ${KS}.t (id int, c int, v text, PRIMARY KEY (id, c))`);
     await t.shutdown();
 
-    const checkpoints = mkdtempSync(join(tmpdir(), 'zdm-outage-'));
+    const checkpoints = scratchDir('zdm-outage-');
     const args = [
       'migrate',
       `${KS}.t`,
@@ -123,7 +120,7 @@ describe('zdm migrate against failing and multi-node clusters', () => {
       `${KS}.t`,
       ...clusterFlags(origin, target),
       '--checkpoint-dir',
-      mkdtempSync(join(tmpdir(), 'zdm-2n-')),
+      scratchDir('zdm-2n-'),
       '--splits',
       '7',
     ]);

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
 import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
-import { waitForDoneRanges } from '../helpers/checkpoints.js';
+import { scratchDir, waitForDoneRanges } from '../helpers/checkpoints.js';
 import { clusterFlags, runZdm, startZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
 import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
@@ -71,7 +68,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
   });
 
   test('kill -9 three times mid-run, then rerun: Target equals Origin and no finished range is redone', async () => {
-    const checkpoints = mkdtempSync(join(tmpdir(), 'zdm-kill-'));
+    const checkpoints = scratchDir('zdm-kill-');
     const args = [
       'migrate',
       `${KS}.events`,
@@ -142,7 +139,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
   });
 
   test('Ctrl-C stops after saving state (exit 130, run interrupted); zdm status shows it; a rerun finishes', async () => {
-    const checkpoints = mkdtempSync(join(tmpdir(), 'zdm-sigint-'));
+    const checkpoints = scratchDir('zdm-sigint-');
     const args = [
       'migrate',
       `${KS}.events`,
@@ -174,7 +171,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
   });
 
   test('--dry-run shows the plan and neither reads data nor creates a checkpoint', async () => {
-    const checkpoints = mkdtempSync(join(tmpdir(), 'zdm-dry-'));
+    const checkpoints = scratchDir('zdm-dry-');
     const result = await runZdm([
       'migrate',
       `${KS}.events`,
@@ -197,7 +194,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
       `${KS}.wide`,
       ...clusterFlags(origin, target),
       '--checkpoint-dir',
-      mkdtempSync(join(tmpdir(), 'zdm-wide-')),
+      scratchDir('zdm-wide-'),
       '--json',
     ]);
     assert.equal(result.code, 0, result.stderr);
@@ -213,7 +210,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
       `${KS}.people`,
       ...clusterFlags(origin, target),
       '--checkpoint-dir',
-      mkdtempSync(join(tmpdir(), 'zdm-map-')),
+      scratchDir('zdm-map-'),
     ];
     const refused = await runZdm(base);
     assert.equal(refused.code, 3);
@@ -235,11 +232,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
   });
 
   test('--where, --token-min/--token-max and --writetime-min select what is copied', async () => {
-    const flags = [
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      mkdtempSync(join(tmpdir(), 'zdm-filter-')),
-    ];
+    const flags = [...clusterFlags(origin, target), '--checkpoint-dir', scratchDir('zdm-filter-')];
     const where = await runZdm([
       'migrate',
       `${KS}.people`,

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import cassandra from 'cassandra-driver';
+import { scratchDir } from '../helpers/checkpoints.js';
 import { clusterFlags, runZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
 import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
@@ -96,7 +94,7 @@ describe('zdm migrate: every CQL type, every cell with its own writetime and TTL
   let target: ClusterEndpoint;
   let o: cassandra.Client;
   let t: cassandra.Client;
-  const checkpoints = mkdtempSync(join(tmpdir(), 'zdm-ck-'));
+  const checkpoints = scratchDir('zdm-ck-');
 
   before(async () => {
     ({ origin, target } = await sharedClusters());
