@@ -198,8 +198,9 @@ class PageWriter {
       this.setup.writeSlots(async () => {
         await writeLimiter.acquire(rows);
         // A TTL read N seconds ago has N seconds less to live now; without this, Target's cells would
-        // outlive Origin's by however long the write waited (rate limits, a busy cluster).
-        const age = Math.floor((Date.now() - this.readAt) / 1000);
+        // outlive Origin's by however long the write waited (rate limits, a busy cluster). Rounded up:
+        // the write also waits in Target's queues, which only ever makes its cells live longer.
+        const age = Math.ceil((Date.now() - this.readAt) / 1000);
         const statements = items.flatMap((item) =>
           item.writes.map((w) =>
             writeStatement(

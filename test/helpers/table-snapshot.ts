@@ -14,7 +14,7 @@ import { valueKey } from '../../src/schema/value-key.js';
 export interface CellSnapshot {
   readonly value: string;
   readonly writetime: string;
-  /** Remaining TTL as read (seconds, or list of them for multi-cell columns). */
+  /** When the cell expires (seconds since the epoch, or a list of them for multi-cell columns); null: never. */
   readonly ttl: unknown;
 }
 
@@ -28,7 +28,7 @@ export async function snapshotTable(
   const rows = new Map<string, Record<string, CellSnapshot>>();
   const values = valueColumns(schema);
   const query = selectWithMetadataCql(schema, allColumns(schema));
-  const all: cassandra.types.Row[] = [];
+  const all: { row: cassandra.types.Row; at: number }[] = [];
   let pageState: string | undefined;
   do {
     const page = await client.execute(query, [], {
@@ -36,10 +36,13 @@ export async function snapshotTable(
       fetchSize: 500,
       ...(pageState ? { pageState } : {}),
     });
-    all.push(...page.rows);
+    // Remaining TTLs are turned into expiry instants as of when the page arrived, so two snapshots
+    // read a few seconds apart (a busy cluster) still compare equal.
+    const at = Date.now() / 1000;
+    for (const row of page.rows) all.push({ row, at });
     pageState = page.pageState ?? undefined;
   } while (pageState);
-  for (const row of all) {
+  for (const { row, at } of all) {
     const r = row as unknown as Record<string, unknown>;
     const key = primaryKeyColumns(schema)
       .map((c) => valueKey(r[c.name]))
@@ -49,7 +52,7 @@ export async function snapshotTable(
       cells[c.name] = {
         value: valueKey(r[c.name]),
         writetime: carriesWriteTime(c) ? valueKey(r[writeTimeAlias(i)]) : '',
-        ttl: carriesWriteTime(c) ? r[ttlAlias(i)] : null,
+        ttl: carriesWriteTime(c) ? expiry(r[ttlAlias(i)], at) : null,
       };
     });
     rows.set(key, cells);
@@ -57,7 +60,13 @@ export async function snapshotTable(
   return rows;
 }
 
-/** TTLs equal within `tolerance` seconds (element-wise for lists). */
+/** Seconds since the epoch when a cell expires, from its remaining TTL read at `at` (lists element-wise). */
+function expiry(ttl: unknown, at: number): unknown {
+  if (Array.isArray(ttl)) return ttl.map((t) => expiry(t, at));
+  return ttl === null || ttl === undefined ? null : at + Number(ttl);
+}
+
+/** Expiry instants equal within `tolerance` seconds (element-wise for lists). */
 export function ttlClose(a: unknown, b: unknown, tolerance = 2): boolean {
   if (Array.isArray(a) && Array.isArray(b))
     return a.length === b.length && a.every((x, i) => ttlClose(x, b[i], tolerance));
