@@ -159,7 +159,7 @@ class PageWriter {
   private batchRows = 0;
   private batchPartitions = 0;
 
-  /** `readAt`: when the page was read, i.e. when its remaining TTLs were true. */
+  /** `readAt`: when the page was asked for, i.e. when its remaining TTLs were true. */
   constructor(
     private readonly setup: CopySetup,
     private readonly readAt: number,
@@ -297,7 +297,7 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
         items.push({ writes: plan.writes, keyValues, rows: 1 });
       }
       if (listGuard !== undefined) await listGuard.dropUnchangedLists(items);
-      const writer = new PageWriter(setup, page.receivedAt);
+      const writer = new PageWriter(setup, page.requestedAt);
       for (const item of items) {
         if (item === 'partition') writer.newPartition();
         else writer.add(item);

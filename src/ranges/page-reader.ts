@@ -7,8 +7,11 @@ export interface Page {
   readonly rows: readonly cassandra.types.Row[];
   /** Where the next page starts; undefined on the last page. */
   readonly nextState: string | undefined;
-  /** When the page arrived (ms since the epoch): remaining TTLs were measured then. */
-  readonly receivedAt: number;
+  /**
+   * When the page was asked for (ms since the epoch). The cluster computes remaining TTLs when it
+   * starts the query, so this (not the arrival, which can be seconds later) is when they were true.
+   */
+  readonly requestedAt: number;
 }
 
 export interface PageReaderOptions {
@@ -29,15 +32,15 @@ export interface PageReaderOptions {
  */
 export async function* readPages(options: PageReaderOptions): AsyncGenerator<Page> {
   const fetch = async (state: string | undefined): Promise<Page> => {
+    const requestedAt = Date.now();
     const result = await options.client.execute(options.query, [options.range.start, options.range.end], {
       prepare: true,
       fetchSize: options.fetchSize,
       consistency: options.consistency,
       ...(state === undefined ? {} : { pageState: state }),
     });
-    const receivedAt = Date.now();
     await options.limiter?.acquire(result.rows.length);
-    return { rows: result.rows, nextState: result.pageState ?? undefined, receivedAt };
+    return { rows: result.rows, nextState: result.pageState ?? undefined, requestedAt };
   };
   let next: Promise<Page> | undefined = fetch(options.resumeState);
   while (next !== undefined) {
