@@ -62,6 +62,16 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
     );
   });
 
+  /** Arguments of `zdm migrate mig_resume.<table>` against the test clusters. */
+  const migrateArgs = (table: string, checkpoints: string, ...extra: string[]) => [
+    'migrate',
+    `${KS}.${table}`,
+    ...clusterFlags(origin, target),
+    '--checkpoint-dir',
+    checkpoints,
+    ...extra,
+  ];
+
   after(async () => {
     await o?.shutdown();
     await t?.shutdown();
@@ -69,11 +79,8 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
 
   test('kill -9 three times mid-run, then rerun: Target equals Origin and no finished range is redone', async () => {
     const checkpoints = scratchDir('zdm-kill-');
-    const args = [
-      'migrate',
-      `${KS}.events`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
+    const args = migrateArgs(
+      'events',
       checkpoints,
       '--splits',
       '200',
@@ -83,7 +90,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
       '4000',
       '--fetch-size',
       '200',
-    ];
+    );
     const doneBefore = new Map<number, { completedAt: number; attempts: number }>();
     for (let kill = 0; kill < 3; kill++) {
       const run = startZdm(args);
@@ -140,18 +147,15 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
 
   test('Ctrl-C stops after saving state (exit 130, run interrupted); zdm status shows it; a rerun finishes', async () => {
     const checkpoints = scratchDir('zdm-sigint-');
-    const args = [
-      'migrate',
-      `${KS}.events`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
+    const args = migrateArgs(
+      'events',
       checkpoints,
       '--splits',
       '50',
       '--target-rate-limit',
       '3000',
       '--fresh',
-    ];
+    );
     const run = startZdm(args);
     await waitForDoneRanges(checkpoints, 2);
     run.child.kill('SIGINT');
@@ -172,16 +176,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
 
   test('--dry-run shows the plan and neither reads data nor creates a checkpoint', async () => {
     const checkpoints = scratchDir('zdm-dry-');
-    const result = await runZdm([
-      'migrate',
-      `${KS}.events`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      checkpoints,
-      '--dry-run',
-      '--splits',
-      '12',
-    ]);
+    const result = await runZdm(migrateArgs('events', checkpoints, '--dry-run', '--splits', '12'));
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /token ranges\s+12/);
     assert.match(result.stdout, /WRITETIME\(name\) AS wt_/);
@@ -189,14 +184,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
   });
 
   test('a 100,000-row partition is copied completely', async () => {
-    const result = await runZdm([
-      'migrate',
-      `${KS}.wide`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      scratchDir('zdm-wide-'),
-      '--json',
-    ]);
+    const result = await runZdm(migrateArgs('wide', scratchDir('zdm-wide-'), '--json'));
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
     assert.equal(summary['rows written'], 100_000);
@@ -205,13 +193,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
   });
 
   test('--skip-columns and --rename-columns map Origin columns onto a differently shaped Target', async () => {
-    const base = [
-      'migrate',
-      `${KS}.people`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      scratchDir('zdm-map-'),
-    ];
+    const base = migrateArgs('people', scratchDir('zdm-map-'));
     const refused = await runZdm(base);
     assert.equal(refused.code, 3);
     assert.match(refused.stderr, /column secret of type text is missing on Target/);
