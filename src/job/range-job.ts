@@ -41,16 +41,23 @@ export function mappedColumns(schema: TableSchema, mapping: ColumnMapping) {
     .map((column: ColumnSchema) => ({ column, targetName: mapping.rename.get(column.name) ?? column.name }));
 }
 
+/**
+ * ` WHERE token(pk) > ? AND token(pk) <= ?` for a range `(start, end]`, plus the operator's --where.
+ * CQL has no parentheses or OR in WHERE: the extra condition is appended as is and needs filtering.
+ */
+export function rangeWhereCql(schema: TableSchema, where: string | undefined): string {
+  const token = tokenCql(schema);
+  const base = ` WHERE ${token} > ? AND ${token} <= ?`;
+  return where === undefined ? base : `${base} AND ${where} ALLOW FILTERING`;
+}
+
 /** The Origin read of a range: columns, writetimes and TTLs, restricted to `(start, end]`. */
 export function rangeSelectCql(
   schema: TableSchema,
   columns: readonly ColumnSchema[],
   where: string | undefined,
 ): string {
-  const token = tokenCql(schema);
-  const base = `${selectWithMetadataCql(schema, columns)} WHERE ${token} > ? AND ${token} <= ?`;
-  // CQL has no parentheses or OR in WHERE: the extra condition is appended as is and needs filtering.
-  return where === undefined ? base : `${base} AND ${where} ALLOW FILTERING`;
+  return `${selectWithMetadataCql(schema, columns)}${rangeWhereCql(schema, where)}`;
 }
 
 export async function planRanges(

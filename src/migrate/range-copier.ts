@@ -235,6 +235,7 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
   const copiedStatics = setup.copied.filter((c) => c.column.kind === 'static');
   const copiedRegulars = setup.copied.filter((c) => c.column.kind === 'regular');
   const hasClustering = schema.clustering.length > 0;
+  const keyColumns = [...schema.partitionKey, ...schema.clustering];
 
   const cellsOf = (row: Record<string, unknown>, columns: typeof setup.copied): CellInput[] =>
     columns.map(({ column, targetName }) => {
@@ -266,7 +267,7 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
       for (const driverRow of page.rows) {
         const row = driverRow as unknown as Record<string, unknown>;
         counts.rowsRead++;
-        const keyValues = [...schema.partitionKey, ...schema.clustering].map((c) => row[c.name]);
+        const keyValues = keyColumns.map((c) => row[c.name]);
         // Without clustering columns every row is a partition of its own: no key to compare.
         const partition = hasClustering
           ? schema.partitionKey.map((c) => valueKey(row[c.name])).join('|')

@@ -1,3 +1,4 @@
+import { rangeWhereCql } from '../job/range-job.js';
 import type { ColumnMapping } from '../schema/compare.js';
 import { quoteIdent } from '../schema/identifier.js';
 import type { ColumnSchema, TableSchema, UserTypeSchema } from '../schema/table-schema.js';
@@ -115,9 +116,7 @@ export class SideView {
 
   /** The range scan: `token(pk) > ? AND token(pk) <= ?`, plus the operator's --where on both sides. */
   rangeQuery(where: string | undefined): string {
-    const token = tokenCql(this.schema);
-    const base = `${this.select()} WHERE ${token} > ? AND ${token} <= ?`;
-    return where === undefined ? base : `${base} AND ${where} ALLOW FILTERING`;
+    return `${this.select()}${rangeWhereCql(this.schema, where)}`;
   }
 
   /** Re-read of one row (or, for statics, of the partition's first row) by primary key. */
