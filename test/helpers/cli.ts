@@ -25,6 +25,17 @@ export function clusterFlags(origin: ClusterEndpoint, target: ClusterEndpoint): 
   ];
 }
 
+/** Arguments of `zdm migrate <table>` against the test clusters with its own checkpoint directory. */
+export function migrateArgs(
+  table: string,
+  origin: ClusterEndpoint,
+  target: ClusterEndpoint,
+  checkpoints: string,
+  ...extra: string[]
+): string[] {
+  return ['migrate', table, ...clusterFlags(origin, target), '--checkpoint-dir', checkpoints, ...extra];
+}
+
 /** Starts the real CLI (`zdm ...`) as a child process. */
 export function startZdm(args: readonly string[], env: Record<string, string> = {}) {
   // `node --import tsx` runs the CLI in this one process (the tsx command would add a child process,

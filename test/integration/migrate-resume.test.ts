@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
 import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
 import { scratchDir, waitForDoneRanges } from '../helpers/checkpoints.js';
-import { clusterFlags, runZdm, startZdm } from '../helpers/cli.js';
+import { clusterFlags, migrateArgs as migrateCommand, runZdm, startZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
 import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
 import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
@@ -63,14 +63,8 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
   });
 
   /** Arguments of `zdm migrate mig_resume.<table>` against the test clusters. */
-  const migrateArgs = (table: string, checkpoints: string, ...extra: string[]) => [
-    'migrate',
-    `${KS}.${table}`,
-    ...clusterFlags(origin, target),
-    '--checkpoint-dir',
-    checkpoints,
-    ...extra,
-  ];
+  const migrateArgs = (table: string, checkpoints: string, ...extra: string[]) =>
+    migrateCommand(`${KS}.${table}`, origin, target, checkpoints, ...extra);
 
   after(async () => {
     await o?.shutdown();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { scratchDir } from '../helpers/checkpoints.js';
-import { clusterFlags, runZdm } from '../helpers/cli.js';
+import { migrateArgs, runZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
 import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
 import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
@@ -162,14 +162,7 @@ describe('zdm migrate: every CQL type, every cell with its own writetime and TTL
 
   /** `zdm migrate mig_types.<table>` against the test clusters, sharing one checkpoint directory. */
   const migrate = (table: string, ...extra: string[]) =>
-    runZdm([
-      'migrate',
-      `${KS}.${table}`,
-      ...clusterFlags(origin, target),
-      '--checkpoint-dir',
-      checkpoints,
-      ...extra,
-    ]);
+    runZdm(migrateArgs(`${KS}.${table}`, origin, target, checkpoints, ...extra));
 
   after(async () => {
     await o?.shutdown();
