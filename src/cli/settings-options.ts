@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { readConfigFile } from '../config/config-file.js';
 import { envName, flagName, resolveSettings, unknownFileKeys } from '../config/resolve.js';
-import type { SettingsSpec, SettingsValues } from '../config/setting.js';
+import type { Setting, SettingsSpec, SettingsValues } from '../config/setting.js';
 
 /** Options every command has. */
 export function withCommonOptions<T>(yargs: Argv<T>) {
@@ -26,11 +26,27 @@ export function withSettingsOptions<T>(yargs: Argv<T>, spec: SettingsSpec, group
   for (const [key, setting] of Object.entries(spec)) {
     out = out.option(flagName(key), {
       type: setting.type === 'boolean' ? 'boolean' : 'string',
-      describe: `${setting.doc} [env ${envName(key)}]`,
+      // Flags stay strings for yargs (64-bit tokens must not pass through a float), so its own
+      // "[string]" label would be wrong for integers: the setting's type is shown instead.
+      describe: `${setting.doc} [${helpLabel(setting)}; env ${envName(key)}]`,
       group,
     }) as Argv<T>;
   }
   return out;
+}
+
+/** `integer, default 16`: the setting's type and default as `--help` shows them. */
+export function helpLabel(setting: Setting<unknown>): string {
+  const value = setting.default;
+  const shown =
+    value === undefined || value === '' || (Array.isArray(value) && value.length === 0)
+      ? 'none'
+      : typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? Object.keys(value).length === 0
+          ? 'none'
+          : JSON.stringify(value)
+        : String(value);
+  return `${setting.type}, default ${shown}`;
 }
 
 export interface ResolvedSettings<S extends SettingsSpec> {

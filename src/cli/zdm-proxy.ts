@@ -9,6 +9,7 @@ import { PROXY_SETTINGS, proxyConfig } from '../proxy/proxy-settings.js';
 import { startProxy } from '../proxy/start-proxy.js';
 import { runCommand } from './run-command.js';
 import { resolveFromArgv, withCommonOptions, withSettingsOptions } from './settings-options.js';
+import { failWithUsage, prepareUsage } from './usage-failure.js';
 
 /** The proxy takes the cluster connection settings, minus the jobs' consistency levels. */
 const CLUSTERS = Object.fromEntries(
@@ -16,7 +17,9 @@ const CLUSTERS = Object.fromEntries(
 ) as typeof CLUSTER_SETTINGS;
 const SPEC = { ...PROXY_SETTINGS, ...CLUSTERS };
 
-await yargs(hideBin(process.argv))
+const cli = yargs(hideBin(process.argv));
+const knownFlags = prepareUsage(cli);
+await cli
   .scriptName('zdm-proxy')
   .usage(
     '$0 <command> [options]\n\nDual-write CQL proxy: applications connect here; writes reach Origin and Target, reads come from the primary.',
@@ -65,5 +68,6 @@ await yargs(hideBin(process.argv))
   )
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
+  .fail(failWithUsage('zdm-proxy start', knownFlags))
   .wrap(Math.min(120, process.stdout.columns ?? 100))
   .parseAsync();

@@ -9,8 +9,11 @@ import { statusCommand } from '../job/status-command.js';
 import { migrateCommand } from '../migrate/migrate-command.js';
 import { schemaCheckCommand } from '../schema/schema-check-command.js';
 import { diffCommand } from '../validate/diff-command.js';
+import { failWithUsage, prepareUsage } from './usage-failure.js';
 
-await yargs(hideBin(process.argv))
+const cli = yargs(hideBin(process.argv));
+const knownFlags = prepareUsage(cli);
+await cli
   .scriptName('zdm')
   .usage(
     '$0 <command> [options]\n\nMove a live application from one Cassandra cluster (Origin) to another (Target).',
@@ -23,6 +26,7 @@ await yargs(hideBin(process.argv))
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()
+  .fail(failWithUsage('zdm <command>', knownFlags))
   .wrap(Math.min(120, process.stdout.columns ?? 100))
   .epilogue('Settings come from --config (YAML), then ZDM_* environment variables, then flags (flags win).')
   .parseAsync();

@@ -42,7 +42,7 @@ function withCommon<T>(yargs: Argv<T>): Argv<T & CommonArgs> {
     .option('base-dir', {
       type: 'string',
       default: DEFAULT_BASE_DIR,
-      describe: 'Directory holding one sub-directory (config, data, logs, pidfiles) per cluster',
+      describe: `Directory holding one sub-directory (config, data, logs, pidfiles) per cluster [default ${DEFAULT_BASE_DIR}]`,
     })
     .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON on stdout' })
     .option('log-level', {
@@ -62,29 +62,38 @@ const startCommand: CommandModule<object, StartArgs> = {
       })
       .option('nodes', {
         type: 'number',
-        describe: 'Nodes in the cluster, on consecutive addresses (needs --name)',
+        describe: 'Nodes in the cluster, on consecutive addresses (needs --name) [integer, default 1]',
       })
       .option('address', {
         type: 'string',
         describe: 'Loopback address of the first node (needs --name; default 127.0.0.2)',
       })
-      .option('port', { type: 'number', default: 9042, describe: 'CQL port of every node' })
+      .option('port', {
+        type: 'number',
+        default: 9042,
+        describe: 'CQL port of every node [integer, default 9042]',
+      })
       .option('storage-port', {
         type: 'number',
         default: 7000,
-        describe: 'Internode (gossip) port of every node',
+        describe: 'Internode (gossip) port of every node [integer, default 7000]',
       })
       .option('heap-mb', {
         type: 'number',
         default: 1024,
-        describe: 'JVM heap per node in MiB (RSS is ~400 MiB more)',
+        describe: 'JVM heap per node in MiB (RSS is ~400 MiB more) [integer, default 1024]',
       })
       .option('auth', {
         choices: ['none', 'password'] as const,
         default: 'none' as const,
-        describe: 'password: PasswordAuthenticator with the superuser cassandra/cassandra',
+        describe:
+          'none, or password: PasswordAuthenticator with the superuser cassandra/cassandra [default none]',
       })
-      .option('num-tokens', { type: 'number', default: 16, describe: 'Virtual nodes per node' })
+      .option('num-tokens', {
+        type: 'number',
+        default: 16,
+        describe: 'Virtual nodes per node [integer, default 16]',
+      })
       .option('reset', {
         type: 'boolean',
         default: false,

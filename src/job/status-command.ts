@@ -71,7 +71,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       .option('checkpoint-dir', {
         type: 'string',
         default: 'checkpoints',
-        describe: 'Directory of run checkpoints',
+        describe: 'Directory of run checkpoints [default checkpoints]',
       })
       .option('json', {
         type: 'boolean',
