@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Counts } from '../checkpoint/checkpoint-store.js';
 import type { Logger } from '../log/logger.js';
+import { routeLinesThrough } from '../log/terminal.js';
 
 export interface ProgressOptions {
   readonly label: string;
@@ -24,22 +25,29 @@ export class JobProgress {
   private rows = 0;
   private ranges: number;
   private failed = 0;
+  private readonly bars: cliProgress.MultiBar | undefined;
   private readonly bar: cliProgress.SingleBar | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
+  private unroute: (() => void) | undefined;
 
   constructor(private readonly options: ProgressOptions) {
     this.ranges = options.doneRanges;
     if (options.tty) {
-      this.bar = new cliProgress.SingleBar(
+      // A MultiBar (of one bar) because it can print log lines above itself: see terminal.ts.
+      this.bars = new cliProgress.MultiBar(
         {
-          format: `${options.label} {bar} {percentage}% | ranges {value}/{total} | rows {rows} | {rate} rows/s | ETA {eta_formatted}`,
+          format: `${options.label} {bar} {percentage}% | ranges {value}/{total} | rows {rows} | {rate} rows/s | ETA {remaining}`,
           stream: process.stderr,
           hideCursor: true,
-          etaBuffer: 50,
+          // Line wrapping stays on: with it off (cli-progress's default) the terminal cuts every log
+          // line printed above the bar at its width. A short bar keeps the bar's own line unwrapped.
+          linewrap: true,
+          barsize: 24,
         },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(options.totalRanges, this.ranges, { rows: 0, rate: 0 });
+      this.bar = this.bars.create(options.totalRanges, this.ranges, this.payload());
+      this.unroute = routeLinesThrough(this.bars);
     } else {
       this.timer = setInterval(() => this.log(), options.intervalS * 1000);
       this.timer.unref();
@@ -57,13 +65,24 @@ export class JobProgress {
 
   onCommit(delta: Counts): void {
     this.rows += delta[this.options.rowCounter] ?? 0;
-    this.bar?.update(this.ranges, { rows: this.rows, rate: Math.round(this.rowsPerSecond) });
+    this.bar?.update(this.ranges, this.payload());
   }
 
   onRangeEnd(ok: boolean): void {
     if (ok) this.ranges++;
     else this.failed++;
-    this.bar?.update(this.ranges, { rows: this.rows, rate: Math.round(this.rowsPerSecond) });
+    this.bar?.update(this.ranges, this.payload());
+  }
+
+  private payload(): { rows: number; rate: number; remaining: string } {
+    const seconds = (performance.now() - this.started) / 1000;
+    const rangesThisSession = this.ranges - this.options.doneRanges;
+    const left = this.options.totalRanges - this.ranges;
+    return {
+      rows: this.rows,
+      rate: Math.round(this.rowsPerSecond),
+      remaining: formatEta(rangesThisSession > 0 ? (seconds / rangesThisSession) * left : undefined),
+    };
   }
 
   private log(): void {
@@ -80,8 +99,25 @@ export class JobProgress {
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
-    this.bar?.stop();
+    this.bars?.stop();
+    this.unroute?.();
+    this.unroute = undefined;
   }
+}
+
+/**
+ * `1h02m`, `4m05s`, `12s`; `--` until a range has finished in this session (no honest estimate
+ * before that: cli-progress's own ETA prints `NFs` then).
+ */
+export function formatEta(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (h > 0) return `${h}h${pad(m)}m`;
+  if (m > 0) return `${m}m${pad(s % 60)}s`;
+  return `${s}s`;
 }
 
 /** Prints a summary as aligned lines, or as one JSON object with --json. */

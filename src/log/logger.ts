@@ -1,4 +1,6 @@
 import { type Logger, pino } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { writeTerminalLine } from './terminal.js';
 
 export type { Logger } from 'pino';
 
@@ -28,14 +30,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const pretty = options.pretty ?? process.stderr.isTTY === true;
   const redact = { paths: REDACTED_PATHS, censor: '[redacted]' };
   if (pretty) {
-    return pino({
-      level,
-      redact,
-      transport: {
-        target: 'pino-pretty',
-        options: { destination: 2, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
-      },
+    // Formatted in this thread (no transport worker): lines are written in order with progress bars
+    // (see terminal.ts), one line per entry, and none is lost when the process exits.
+    const format = prettyFactory({
+      colorize: process.stderr.hasColors?.() ?? false,
+      translateTime: 'HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      singleLine: true,
     });
+    return pino({ level, redact }, { write: (line: string) => writeTerminalLine(format(line)) });
   }
   return pino({ level, redact }, pino.destination({ dest: 2, sync: true }));
 }
