@@ -18,6 +18,24 @@ export function withCommonOptions<T>(yargs: Argv<T>) {
 }
 
 /**
+ * `--log-format json|pretty` for every command: passed to createLogger through ZDM_LOG_FORMAT, so
+ * each command's logger (and the children it starts) get it without threading a flag through.
+ */
+export function withLogFormat<T>(yargs: Argv<T>) {
+  return yargs
+    .option('log-format', {
+      choices: ['pretty', 'json'] as const,
+      global: true,
+      describe:
+        'Log lines: pretty (readable) or json; default pretty on a terminal, json when piped [env ZDM_LOG_FORMAT]',
+    })
+    .middleware((argv) => {
+      const format = (argv as { 'log-format'?: string })['log-format'];
+      if (format !== undefined) process.env.ZDM_LOG_FORMAT = format;
+    });
+}
+
+/**
  * Declares one flag per setting of `spec` (`origin_port` → `--origin-port`). Values stay raw strings
  * here: the setting's own parser validates flags, environment and file the same way.
  */

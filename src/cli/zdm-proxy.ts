@@ -8,7 +8,12 @@ import { createLogger } from '../log/logger.js';
 import { PROXY_SETTINGS, proxyConfig } from '../proxy/proxy-settings.js';
 import { startProxy } from '../proxy/start-proxy.js';
 import { runCommand } from './run-command.js';
-import { resolveFromArgv, withCommonOptions, withSettingsOptions } from './settings-options.js';
+import {
+  resolveFromArgv,
+  withCommonOptions,
+  withLogFormat,
+  withSettingsOptions,
+} from './settings-options.js';
 import { failWithUsage, prepareUsage } from './usage-failure.js';
 
 /** The proxy takes the cluster connection settings, minus the jobs' consistency levels. */
@@ -19,7 +24,7 @@ const SPEC = { ...PROXY_SETTINGS, ...CLUSTERS };
 
 const cli = yargs(hideBin(process.argv));
 const knownFlags = prepareUsage(cli);
-await cli
+await withLogFormat(cli)
   .scriptName('zdm-proxy')
   .usage(
     '$0 <command> [options]\n\nDual-write CQL proxy: applications connect here; writes reach Origin and Target, reads come from the primary.',

@@ -9,11 +9,12 @@ import { statusCommand } from '../job/status-command.js';
 import { migrateCommand } from '../migrate/migrate-command.js';
 import { schemaCheckCommand } from '../schema/schema-check-command.js';
 import { diffCommand } from '../validate/diff-command.js';
+import { withLogFormat } from './settings-options.js';
 import { failWithUsage, prepareUsage } from './usage-failure.js';
 
 const cli = yargs(hideBin(process.argv));
 const knownFlags = prepareUsage(cli);
-await cli
+await withLogFormat(cli)
   .scriptName('zdm')
   .usage(
     '$0 <command> [options]\n\nMove a live application from one Cassandra cluster (Origin) to another (Target).',
