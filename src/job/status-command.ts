@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { CheckpointStore, listCheckpointFiles } from '../checkpoint/checkpoint-store.js';
 import { runCommand } from '../cli/run-command.js';
 import { describeError } from '../errors.js';
+import { differencesRemaining } from '../validate/differences-remaining.js';
 
 interface StatusArgs {
   'checkpoint-dir': string;
@@ -18,6 +19,8 @@ export interface RunStatusLine {
   readonly ranges: string;
   readonly failedRanges: number;
   readonly rows: number;
+  /** Diff runs: differences found and not corrected; null for migrate runs. */
+  readonly differences: number | null;
   readonly sessions: number;
   readonly started: string;
   readonly error?: string;
@@ -31,15 +34,17 @@ export function runStatusLines(dir: string): RunStatusLine[] {
         const run = store.run();
         const { counts, byStatus } = store.totals();
         const total = byStatus.done + byStatus.failed + byStatus.pending + byStatus.running;
+        const differences = run.job === 'diff' ? differencesRemaining(counts) : null;
         return {
           file: basename(path),
           job: run.job,
           table:
             run.originTable === run.targetTable ? run.originTable : `${run.originTable} → ${run.targetTable}`,
-          status: run.status,
+          status: shownStatus(run.status, differences),
           ranges: `${byStatus.done}/${total}`,
           failedRanges: byStatus.failed,
           rows: counts.rowsRead ?? counts.rowsCompared ?? 0,
+          differences,
           sessions: run.sessions,
           started: new Date(run.startedAt).toISOString(),
         };
@@ -55,12 +60,20 @@ export function runStatusLines(dir: string): RunStatusLine[] {
         ranges: '',
         failedRanges: 0,
         rows: 0,
+        differences: null,
         sessions: 0,
         started: '',
         error: describeError(error),
       };
     }
   });
+}
+
+/** A diff that finished with differences left is not simply "completed": that is what it found. */
+export function shownStatus(status: string, differences: number | null): string {
+  return status === 'completed' && differences !== null && differences > 0
+    ? 'completed, differences'
+    : status;
 }
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
@@ -89,7 +102,18 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
         process.stdout.write(`No runs in ${argv['checkpoint-dir']}.\n`);
         return 0;
       }
-      const header = ['STARTED', 'JOB', 'TABLE', 'STATUS', 'RANGES', 'FAILED', 'ROWS', 'SESSIONS', 'FILE'];
+      const header = [
+        'STARTED',
+        'JOB',
+        'TABLE',
+        'STATUS',
+        'RANGES',
+        'FAILED',
+        'ROWS',
+        'DIFFS',
+        'SESSIONS',
+        'FILE',
+      ];
       const rows = lines.map((l) => [
         l.started,
         l.job,
@@ -98,6 +122,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
         l.ranges,
         String(l.failedRanges),
         String(l.rows),
+        l.differences === null ? '-' : String(l.differences),
         String(l.sessions),
         l.file,
       ]);

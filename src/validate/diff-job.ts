@@ -21,6 +21,7 @@ import { type DiffEntry, diffLayout, SideView } from './diff-entry.js';
 import { Repairer } from './diff-repair.js';
 import { DiffReport, readReport, reportPathFor } from './diff-report.js';
 import { type DiffSettings, diffSemanticOptions, repairedKinds } from './diff-settings.js';
+import { differencesRemaining } from './differences-remaining.js';
 import { diffRangeWorker } from './range-differ.js';
 
 /** Exit codes of `zdm diff`, stable for scripts. */
@@ -223,7 +224,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
       const { outcome, status } = result;
       const { counts, byStatus } = store.totals();
       const n = (k: string) => counts[k] ?? 0;
-      const remaining = n('missing') + n('extra') + n('mismatched') - n('corrected');
+      const remaining = differencesRemaining(counts);
       printSummary(
         `Diff ${refText(originRef)} (Origin) ↔ ${refText(targetRef)} (Target): ${status}`,
         {
