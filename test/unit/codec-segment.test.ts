@@ -23,6 +23,7 @@ import {
   type SegmentFramerOptions,
   UnsupportedVersionError,
 } from '../../src/proxy/codec/index.js';
+import { tableCrc32 } from '../../src/proxy/codec/segment/crc.js';
 
 const hex = (...fields: string[]): Buffer => Buffer.from(fields.join(''), 'hex');
 
@@ -89,6 +90,11 @@ describe('segment checksums (spec v5 §2)', () => {
       0, 1, 0, 0, 0, 0,
     ]);
     assert.equal(crc32(query), 37932456);
+    // The plain JavaScript fallback (Node 20 before zlib.crc32) agrees with what runs here.
+    const seeded = tableCrc32(0, hex('fa2d55ca'));
+    for (const bytes of [Buffer.alloc(0), Buffer.from('abc'), query, Buffer.alloc(70_000, 0xa5)]) {
+      assert.equal(tableCrc32(seeded, bytes), crc32(bytes));
+    }
   });
 });
 

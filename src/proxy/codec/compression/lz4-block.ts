@@ -1,3 +1,4 @@
+import { CodecError } from '../codec-error.js';
 import type { BlockCompressor } from './block-compressor.js';
 import { corruptInput, lengthMismatch } from './body-compression.js';
 
@@ -21,7 +22,9 @@ export class Lz4Block implements BlockCompressor {
   compress(data: Buffer): Buffer {
     const prefixed = this.library.compressSync(data);
     if (prefixed.length < SIZE_PREFIX || prefixed.readUInt32LE(0) !== data.length) {
-      throw new Error('lz4 library output does not start with the size prefix it is expected to write');
+      throw new CodecError('the lz4 library output does not start with the size prefix it should write', {
+        field: 'lz4 block',
+      });
     }
     return prefixed.subarray(SIZE_PREFIX);
   }

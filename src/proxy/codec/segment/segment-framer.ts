@@ -77,6 +77,7 @@ export class SegmentFramer {
       this.#error = error as SegmentFramingError;
       this.#parts = [];
       this.#partsLength = 0;
+      this.#partHeader = null;
     }
     return { frames, error: this.#error };
   }
@@ -116,8 +117,9 @@ export class SegmentFramer {
     this.#parts.push(segment.payload);
     this.#partsLength += segment.payload.length;
     if (this.#partHeader === null && this.#partsLength >= HEADER_LENGTH) {
-      const head = Buffer.concat(this.#parts, this.#partsLength).subarray(0, HEADER_LENGTH);
-      this.#partHeader = this.#checkedHeader(head, segment.offset);
+      const first = this.#parts[0]!;
+      const head = first.length >= HEADER_LENGTH ? first : Buffer.concat(this.#parts, this.#partsLength);
+      this.#partHeader = this.#checkedHeader(head.subarray(0, HEADER_LENGTH), segment.offset);
     }
     if (this.#partHeader === null) return;
     const total = HEADER_LENGTH + this.#partHeader.length;
