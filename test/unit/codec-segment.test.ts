@@ -471,7 +471,7 @@ describe('segment framer: limits', () => {
   test('a frame inside a self-contained segment is held to the same limit', () => {
     const { error } = decodeUntilError(encodeSegments([frame(1, 500)]), { maxFrameLength: 499 });
     assert.ok(error instanceof FrameTooLargeError);
-    assert.deepEqual(decodeAll(encodeSegments([frame(1, 500)]), { maxFrameLength: 500 }).length, 1);
+    assert.equal(decodeAll(encodeSegments([frame(1, 500)]), { maxFrameLength: 500 }).length, 1);
   });
 
   test('what is buffered between pushes never exceeds one segment plus the frame being assembled', () => {

@@ -36,6 +36,10 @@ export interface SegmentFramerResult {
  * segment holds one or more whole frames; a frame larger than a segment arrives in consecutive
  * segments that are not self-contained and hold nothing else. Like the v4 Framer it decodes only
  * frame headers, and stops for good at the first error.
+ *
+ * A v5 connection starts with unsegmented frames (OPTIONS, STARTUP and its answer, read with the
+ * Framer); segments start once the server has answered STARTUP with READY or AUTHENTICATE, in
+ * both directions, so bytes that follow that answer belong to this framer.
  */
 export class SegmentFramer {
   readonly #reader: SegmentReader;
