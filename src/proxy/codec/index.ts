@@ -3,6 +3,7 @@
  * timers, no logging; the protocol version is an argument everywhere.
  */
 export { CodecError, type CodecErrorContext } from './codec-error.js';
+export * from './compression/index.js';
 export {
   closeBody,
   EMPTY_ENVELOPE,
@@ -114,22 +115,4 @@ export {
 } from './rewrite/rewrite.js';
 export { type BuildRowsOptions, buildRowsResult } from './rows/build-rows-result.js';
 export { type CellValue, decodeCell, encodeCell } from './rows/cells.js';
-export { crc24, crc32 } from './segment/crc.js';
-export {
-  COMPRESSED_SEGMENT_HEADER,
-  decodeSegmentHeader,
-  type EncodeSegmentOptions,
-  encodeSegment,
-  MAX_SEGMENT_PAYLOAD,
-  SEGMENT_CRC24_LENGTH,
-  SEGMENT_CRC32_LENGTH,
-  type SegmentHeader,
-  segmentsForFrames,
-  UNCOMPRESSED_SEGMENT_HEADER,
-} from './segment/segment-codec.js';
-export {
-  type Segment,
-  SegmentChecksumError,
-  SegmentReader,
-  type SegmentReaderResult,
-} from './segment/segment-reader.js';
+export * from './segment/index.js';

@@ -1,0 +1,36 @@
+import { CodecError } from '../codec-error.js';
+import type { BlockCompressor } from './block-compressor.js';
+import { type BodyCompression, checkDecompressedLength } from './body-compression.js';
+
+const LENGTH_PREFIX = 4;
+
+/**
+ * LZ4 frame bodies of v3/v4 (spec v4 §5): a 4-byte big-endian decompressed length, then one raw LZ4
+ * block. The length is read first and checked against the limit, so a forged length never makes us
+ * allocate; the block must then decompress to exactly that length.
+ */
+export class Lz4BodyCompression implements BodyCompression {
+  readonly algorithm = 'lz4';
+  constructor(private readonly block: BlockCompressor) {}
+
+  compress(body: Buffer): Buffer {
+    const block = this.block.compress(body);
+    const out = Buffer.allocUnsafe(LENGTH_PREFIX + block.length);
+    out.writeUInt32BE(body.length, 0);
+    block.copy(out, LENGTH_PREFIX);
+    return out;
+  }
+
+  decompress(body: Buffer, maxDecompressedBytes: number): Buffer {
+    if (body.length < LENGTH_PREFIX) {
+      throw new CodecError(`lz4 body of ${body.length} bytes has no 4-byte decompressed length`, {
+        field: 'lz4 decompressed length',
+        offset: 0,
+      });
+    }
+    // Read unsigned: a negative [int] becomes a huge length, which the limit refuses.
+    const length = body.readUInt32BE(0);
+    checkDecompressedLength('lz4', length, maxDecompressedBytes);
+    return this.block.decompress(body.subarray(LENGTH_PREFIX), length);
+  }
+}
