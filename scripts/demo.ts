@@ -1,140 +1,317 @@
 /**
- * `npm run demo`: the whole job on a fresh machine. Fetches Apache Cassandra 5.0 (once, with Maven),
- * starts an Origin cluster on 127.0.0.2 and a Target cluster on 127.0.0.3, creates a table on both,
- * fills Origin with rows whose cells carry varied writetimes and TTLs, runs `zdm migrate`, kills it
- * halfway and resumes it, then runs `zdm diff` to show that Target equals Origin. The clusters are
- * stopped at the end (`--keep` leaves them running; `zdm cluster stop` stops them later).
+ * `npm run demo`: a whole zero-downtime migration on two local clusters, in the five phases of the
+ * migration guide: (1) the proxy goes in front of Origin with dual writes while a sample application
+ * keeps writing and reading through it; (2) `zdm migrate` copies the existing data (killed once
+ * mid-copy and resumed, as a crash would) and `zdm diff` validates it while the application writes;
+ * (3) the proxy restarts with async dual reads; (4) then with Target as the primary cluster;
+ * (5) the application leaves the proxy, a final diff runs, and a summary table of the phases prints.
+ *
+ * Flags: --keep (leave clusters running), --rows=N (readings loaded; default 100000),
+ * --origin-address= / --target-address= (when 127.0.0.2 / .3 are taken), --use-clusters=O,T (use
+ * running clusters instead of starting any; the end-to-end test does this).
  */
-import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import { ensureCassandraLib } from '../src/cluster/cassandra-dist.js';
 import { DEFAULT_PAIR } from '../src/cluster/cluster-options.js';
 import { addSignalCleanup } from '../src/cluster/exit-guard.js';
 import { type RunningCluster, startCluster } from '../src/cluster/local-cluster.js';
+import { runStatusLines } from '../src/job/status-command.js';
 import { createLogger } from '../src/log/logger.js';
+import { KEYSPACE, SCHEMA, seedOrigin, seedWriteCount, TABLES, tableSizes } from './demo/demo-schema.js';
+import { type LatencyLine, latencySince, requestLatencies } from './demo/proxy-latency.js';
+import { freePort, type ProxyProcess, startProxyProcess } from './demo/proxy-process.js';
+import { SampleApp } from './demo/sample-app.js';
+import { runZdm } from './demo/zdm-child.js';
 
 const keep = process.argv.includes('--keep');
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-/** Addresses of the two clusters (default 127.0.0.2 and 127.0.0.3), changeable when those are taken. */
-const addresses = [
+const useClusters = flag('use-clusters')?.split(',');
+const addresses = useClusters ?? [
   flag('origin-address') ?? DEFAULT_PAIR[0].address,
   flag('target-address') ?? DEFAULT_PAIR[1].address,
 ];
-const rows = Number(flag('rows') ?? 200_000);
+const [origin, target] = addresses as [string, string];
+const readings = Number(flag('rows') ?? 100_000);
+/** How long the application runs through the proxy in each of the read phases. */
+const phaseSeconds = Number(flag('phase-seconds') ?? 20);
 const logger = createLogger({ level: 'info' });
-const baseDir = join('.zdm', 'clusters');
-const checkpoints = join('.zdm', 'demo-checkpoints');
+const workDir = join('.zdm', 'demo');
+const checkpoints = join(workDir, 'checkpoints');
 const clusters: RunningCluster[] = [];
+let proxy: ProxyProcess | undefined;
+let app: SampleApp | undefined;
 
 const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
+const line = (text: string) => process.stdout.write(`   ${text}\n`);
 
-function zdm(args: string[], killAfterMs?: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join('src', 'cli', 'zdm.ts'), ...args], {
-      stdio: 'inherit',
-    });
-    const timer =
-      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('close', (code) => {
-      if (timer !== undefined) clearTimeout(timer);
-      resolve(code);
-    });
+interface PhaseRow {
+  phase: string;
+  rows: string;
+  differences: string;
+  seconds: number;
+}
+const phases: PhaseRow[] = [];
+async function phase(
+  name: string,
+  heading: string,
+  body: () => Promise<{ rows?: string; differences?: string }>,
+): Promise<void> {
+  say(`${name}: ${heading}`);
+  const started = performance.now();
+  const { rows = '', differences = '' } = await body();
+  phases.push({ phase: name, rows, differences, seconds: Math.round((performance.now() - started) / 1000) });
+}
+
+async function shutDown(): Promise<void> {
+  await app?.stop().catch(() => undefined);
+  await proxy?.stop().catch(() => undefined);
+  if (!keep) for (const c of clusters.splice(0)) await c.stop();
+}
+addSignalCleanup(shutDown);
+
+function directClient(address: string): cassandra.Client {
+  return new cassandra.Client({
+    contactPoints: [address],
+    localDataCenter: 'datacenter1',
+    encoding: { useBigIntAsLong: true },
+    // Schema changes (DROP KEYSPACE flushes and snapshots) take longer than the driver's 12 s on a
+    // busy 2-core machine.
+    socketOptions: { readTimeout: 120_000 },
   });
 }
 
-async function stopAll(): Promise<void> {
-  for (const c of clusters.splice(0)) await c.stop();
+async function prepareClusters(): Promise<void> {
+  if (useClusters === undefined) {
+    line('fetching Apache Cassandra 5.0 from Maven Central (first run only)');
+    await ensureCassandraLib(undefined, logger);
+    for (const [i, { name }] of DEFAULT_PAIR.entries())
+      clusters.push(
+        await startCluster(
+          // Detached with --keep: nodes this process tracks are stopped when it exits.
+          {
+            name,
+            firstAddress: addresses[i]!,
+            baseDir: join('.zdm', 'clusters'),
+            reset: true,
+            detached: keep,
+          },
+          logger,
+        ),
+      );
+  }
+  for (const address of [origin, target]) {
+    const client = directClient(address);
+    await client.connect();
+    await client.execute(`DROP KEYSPACE IF EXISTS ${KEYSPACE}`);
+    for (const statement of SCHEMA) await client.execute(statement);
+    if (address === origin) {
+      const total = seedWriteCount(readings);
+      let shown = 0;
+      await seedOrigin(client, readings, (done) => {
+        // A line per tenth: a person sees it move, a log file stays short.
+        if (done >= shown + total / 10 || done === total) {
+          shown = done;
+          line(`loading Origin: ${done}/${total} writes`);
+        }
+      });
+    }
+    await client.shutdown();
+  }
 }
-addSignalCleanup(stopAll);
 
-async function seedOrigin(client: cassandra.Client): Promise<void> {
-  const insert =
-    'INSERT INTO shop.orders (customer, placed, item, quantity, price, tags, notes) VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ? AND TTL ?';
-  const inFlight = new Set<Promise<unknown>>();
-  const start = BigInt(Date.now()) * 1000n;
-  for (let i = 0; i < rows; i++) {
-    const params = [
-      cassandra.types.Uuid.fromString(`00000000-0000-4000-8000-${String(i % 20_000).padStart(12, '0')}`),
-      new Date(1_700_000_000_000 + i * 1000),
-      `item-${i % 997}`,
-      1 + (i % 9),
-      cassandra.types.BigDecimal.fromString(`${(i % 10_000) / 100}`),
-      [`t${i % 7}`, i % 2 ? 'gift' : 'plain'],
-      i % 5 === 0 ? `note ${i}` : null,
-      start - BigInt(i % 1000) * 1_000_000n,
-      i % 3 === 0 ? 86_400 * 30 : 0,
+async function startProxy(env: Record<string, string>, port: number, metricsPort: number): Promise<void> {
+  proxy = await startProxyProcess({
+    origin,
+    target,
+    port,
+    metricsPort,
+    env,
+    logFile: join(workDir, 'proxy.log'),
+  });
+  line(
+    `zdm-proxy on 127.0.0.1:${port} (${
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || 'defaults'
+    }); metrics ${proxy.metricsUrl}/metrics`,
+  );
+}
+
+async function readLatencies(): Promise<LatencyLine[]> {
+  if (proxy === undefined) return [];
+  const text = await fetch(`${proxy.metricsUrl}/metrics`).then((r) => r.text());
+  return requestLatencies(text);
+}
+
+/** Runs the application through the current proxy for `phaseSeconds`, then prints read latencies. */
+async function watchReads(): Promise<string> {
+  const before = await readLatencies();
+  const reads = app!.stats.reads;
+  await new Promise((r) => setTimeout(r, phaseSeconds * 1000));
+  for (const l of latencySince(before, await readLatencies()))
+    line(`${l.series.padEnd(60)} ${String(l.count).padStart(7)} requests, mean ${l.meanMs.toFixed(2)} ms`);
+  return `${app!.stats.reads - reads} app reads`;
+}
+
+async function restartProxy(env: Record<string, string>, port: number, metricsPort: number): Promise<void> {
+  await app!.pause();
+  const code = await proxy!.stop();
+  line(`proxy stopped (exit ${code}); application paused meanwhile, as behind a rolling restart`);
+  await startProxy(env, port, metricsPort);
+  app!.resume();
+}
+
+/** Migrates every table; the biggest is killed once a quarter of it is copied, then resumed. */
+async function migrateAll(): Promise<{ rows: string }> {
+  let copied = 0;
+  for (const table of TABLES) {
+    const args = [
+      'migrate',
+      `${KEYSPACE}.${table}`,
+      '--origin-contact-points',
+      origin,
+      '--target-contact-points',
+      target,
+      '--checkpoint-dir',
+      checkpoints,
     ];
-    const p = client.execute(insert, params, { prepare: true }).finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= 128) await Promise.race(inFlight);
+    // Target is new: its counter rows are created (by default migrate only adds to existing ones,
+    // so that a counter deleted on Target is not brought back).
+    if (table === 'page_views') args.push('--create-missing-counters');
+    if (table === 'readings') {
+      const quarter = tableSizes(readings).readings / 4;
+      const first = await runZdm(args, {
+        killWhen: () => runStatusLines(checkpoints).some((l) => l.table.includes(table) && l.rows >= quarter),
+      });
+      if (first.code === null || first.code === 137) {
+        line(
+          `zdm migrate ${KEYSPACE}.${table} killed with SIGKILL once ${Math.round(quarter)}+ rows were copied`,
+        );
+        const status = runStatusLines(checkpoints).find((l) => l.table.includes(table));
+        line(
+          `zdm status: ${status?.status}, ranges ${status?.ranges}, rows ${status?.rows}; running it again resumes`,
+        );
+      } else
+        line(`zdm migrate ${KEYSPACE}.${table} finished before a quarter could be seen (exit ${first.code})`);
+    }
+    const done = await runZdm(args);
+    if (done.code !== 0) throw new Error(`zdm migrate ${KEYSPACE}.${table} exited with ${done.code}`);
+    const rows = Number(done.summary?.['rows read'] ?? 0);
+    copied += rows;
+    line(`${KEYSPACE}.${table}: ${rows} rows copied with their writetimes and TTLs`);
   }
-  await Promise.all(inFlight);
-  // Some cells rewritten later, so rows carry cells of different writetimes and TTLs.
-  for (let i = 1; i < rows; i += 97) {
-    await client.execute(
-      "UPDATE shop.orders USING TTL 3600 SET notes = 'changed later' WHERE customer = ? AND placed = ?",
-      [
-        cassandra.types.Uuid.fromString(`00000000-0000-4000-8000-${String(i % 20_000).padStart(12, '0')}`),
-        new Date(1_700_000_000_000 + i * 1000),
-      ],
-      { prepare: true },
-    );
+  return { rows: `${copied} copied` };
+}
+
+/** Diffs every table; returns the differences left (0 when Target equals Origin). */
+async function diffAll(): Promise<{ rows: string; differences: string }> {
+  let compared = 0;
+  let remaining = 0;
+  for (const table of TABLES) {
+    const outcome = await runZdm([
+      'diff',
+      `${KEYSPACE}.${table}`,
+      '--origin-contact-points',
+      origin,
+      '--target-contact-points',
+      target,
+      '--checkpoint-dir',
+      checkpoints,
+      '--fresh',
+    ]);
+    const left = Number(outcome.summary?.['differences remaining'] ?? Number.NaN);
+    compared += Number(outcome.summary?.['rows compared'] ?? 0);
+    if (outcome.code !== 0 && outcome.code !== 1)
+      throw new Error(`zdm diff ${KEYSPACE}.${table} failed (exit ${outcome.code})`);
+    remaining += Number.isNaN(left) ? 1 : left;
+    line(`${KEYSPACE}.${table}: ${left} differences`);
   }
+  return { rows: `${compared} compared`, differences: String(remaining) };
 }
 
 let exitCode = 0;
 try {
-  say('Fetching Apache Cassandra 5.0 from Maven Central (first run only)');
-  await ensureCassandraLib(undefined, logger);
-  say(`Starting Origin (${addresses[0]}) and Target (${addresses[1]})`);
-  for (const [i, { name }] of DEFAULT_PAIR.entries()) {
-    clusters.push(await startCluster({ name, firstAddress: addresses[i]!, baseDir, reset: true }, logger));
-  }
-  const schema = [
-    "CREATE KEYSPACE shop WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
-    `CREATE TABLE shop.orders (customer uuid, placed timestamp, item text, quantity int, price decimal,
-       tags set<text>, notes text, PRIMARY KEY (customer, placed)) WITH CLUSTERING ORDER BY (placed DESC)`,
-  ];
-  for (const cluster of clusters) {
-    const client = new cassandra.Client({
-      contactPoints: [...cluster.contactPoints],
-      localDataCenter: cluster.localDataCenter,
-      encoding: { useBigIntAsLong: true },
-    });
-    await client.connect();
-    for (const statement of schema) await client.execute(statement);
-    if (cluster.name === 'origin') {
-      say(`Writing ${rows} rows into Origin shop.orders`);
-      await seedOrigin(client);
-    }
-    await client.shutdown();
-  }
   rmSync(checkpoints, { recursive: true, force: true });
-  const clusterFlags = ['--origin-contact-points', addresses[0]!, '--target-contact-points', addresses[1]!];
-  const flags = [...clusterFlags, '--checkpoint-dir', checkpoints];
-  say('zdm schema-check shop.orders');
-  const compatible = await zdm(['schema-check', 'shop.orders', ...clusterFlags]);
-  if (compatible !== 0) throw new Error('schema-check failed');
-  say('zdm migrate shop.orders, killed with SIGKILL after 6 s (as a crash would)');
-  await zdm(['migrate', 'shop.orders', ...flags, '--target-rate-limit', '20000'], 6000);
-  say('zdm status: the run is unfinished');
-  await zdm(['status', '--checkpoint-dir', checkpoints]);
-  say('zdm migrate shop.orders again: resumes where it stopped');
-  const migrated = await zdm(['migrate', 'shop.orders', ...flags]);
-  say('zdm diff shop.orders: values, writetimes and TTLs compared range by range');
-  const diffed = await zdm(['diff', 'shop.orders', ...flags]);
-  exitCode = migrated === 0 && diffed === 0 ? 0 : 1;
-  say(exitCode === 0 ? 'Done: Target equals Origin.' : 'Something differs: see above.');
+  mkdirSync(workDir, { recursive: true });
+  const proxyPort = await freePort();
+  const metricsPort = await freePort();
+  await phase(
+    'Setup',
+    `Origin (${origin}) and Target (${target}), ${readings} readings loaded into Origin`,
+    async () => {
+      await prepareClusters();
+      return { rows: `${seedWriteCount(readings)} written` };
+    },
+  );
+  await phase(
+    'Phase 1',
+    'proxy in front, dual writes; the application runs through it from now on',
+    async () => {
+      await startProxy({}, proxyPort, metricsPort);
+      app = await SampleApp.connect('127.0.0.1', proxyPort, readings);
+      app.start();
+      return { rows: 'app started' };
+    },
+  );
+  await phase('Phase 2a', 'zdm migrate of every table while the application writes', migrateAll);
+  await phase('Phase 2b', 'zdm diff of every table while the application writes', diffAll);
+  await phase('Phase 3', 'async dual reads (reads also sent to Target, answers from Origin)', async () => {
+    await restartProxy({ ZDM_READ_MODE: 'DUAL_ASYNC_ON_SECONDARY' }, proxyPort, metricsPort);
+    return { rows: await watchReads() };
+  });
+  await phase('Phase 4', 'Target is the primary cluster (reads answered by Target)', async () => {
+    await restartProxy(
+      { ZDM_PRIMARY_CLUSTER: 'TARGET', ZDM_READ_MODE: 'DUAL_ASYNC_ON_SECONDARY' },
+      proxyPort,
+      metricsPort,
+    );
+    return { rows: await watchReads() };
+  });
+  await phase(
+    'Phase 5',
+    'the application leaves the proxy (it would now connect to Target); final diff',
+    async () => {
+      await app!.stop();
+      const { writes, reads, errors } = app!.stats;
+      app = undefined;
+      await proxy!.stop();
+      proxy = undefined;
+      line(
+        `application: ${writes} writes and ${reads} reads through the proxy, ${errors} retried after an error`,
+      );
+      return diffAll();
+    },
+  );
+  const differences = phases.reduce((sum, p) => sum + (p.differences === '' ? 0 : Number(p.differences)), 0);
+  exitCode = differences === 0 ? 0 : 1;
+  say('Summary');
+  const width = Math.max(...phases.map((p) => p.phase.length));
+  line(`${'phase'.padEnd(width)}  ${'rows'.padEnd(22)} ${'differences'.padEnd(11)} time`);
+  for (const p of phases)
+    line(`${p.phase.padEnd(width)}  ${p.rows.padEnd(22)} ${p.differences.padEnd(11)} ${p.seconds} s`);
+  say(
+    exitCode === 0
+      ? 'Done: Target equals Origin; the application now runs on Target.'
+      : 'Something differs: see the diff reports above.',
+  );
 } catch (error) {
   logger.error({ err: error }, 'demo failed');
   exitCode = 1;
 } finally {
   if (keep) {
-    process.stdout.write('\nClusters left running (--keep): stop them with `npm run zdm -- cluster stop`.\n');
-  } else {
-    await stopAll();
+    process.stdout.write(
+      [
+        '',
+        'Left running (--keep):',
+        `  Origin ${origin}:9042 and Target ${target}:9042 (cqlsh ${origin}, or any driver)`,
+        `  checkpoints in ${checkpoints}: npx zdm status --checkpoint-dir ${checkpoints}`,
+        '  stop the clusters with: npx zdm cluster stop',
+        '',
+      ].join('\n'),
+    );
   }
+  await shutDown();
 }
 process.exit(exitCode);
