@@ -163,20 +163,17 @@ async function restartProxy(env: Record<string, string>, port: number, metricsPo
   app!.resume();
 }
 
+/** `zdm <job> demo.<table>` against the demo's clusters and checkpoint directory. */
+function jobArgs(job: 'migrate' | 'diff', table: string): string[] {
+  const clusters = ['--origin-contact-points', origin, '--target-contact-points', target];
+  return [job, `${KEYSPACE}.${table}`, ...clusters, '--checkpoint-dir', checkpoints];
+}
+
 /** Migrates every table; the biggest is killed once a quarter of it is copied, then resumed. */
 async function migrateAll(): Promise<{ rows: string }> {
   let copied = 0;
   for (const table of TABLES) {
-    const args = [
-      'migrate',
-      `${KEYSPACE}.${table}`,
-      '--origin-contact-points',
-      origin,
-      '--target-contact-points',
-      target,
-      '--checkpoint-dir',
-      checkpoints,
-    ];
+    const args = jobArgs('migrate', table);
     // Target is new: its counter rows are created (by default migrate only adds to existing ones,
     // so that a counter deleted on Target is not brought back).
     if (table === 'page_views') args.push('--create-missing-counters');
@@ -210,17 +207,7 @@ async function diffAll(): Promise<{ rows: string; differences: string }> {
   let compared = 0;
   let remaining = 0;
   for (const table of TABLES) {
-    const outcome = await runZdm([
-      'diff',
-      `${KEYSPACE}.${table}`,
-      '--origin-contact-points',
-      origin,
-      '--target-contact-points',
-      target,
-      '--checkpoint-dir',
-      checkpoints,
-      '--fresh',
-    ]);
+    const outcome = await runZdm([...jobArgs('diff', table), '--fresh']);
     const left = Number(outcome.summary?.['differences remaining'] ?? Number.NaN);
     compared += Number(outcome.summary?.['rows compared'] ?? 0);
     if (outcome.code !== 0 && outcome.code !== 1)
