@@ -35,8 +35,9 @@ const vintSize = (n: number): number => Math.max(1, Math.ceil(Math.max(1, Math.l
 /** Elements of a decoded collection or vector value, as the driver returns them. */
 function elementsOf(value: unknown): readonly unknown[] {
   if (Array.isArray(value)) return value;
-  if (value instanceof Set) return [...value];
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+  // Sets, typed arrays and the driver's Vector are iterable.
+  if (typeof value === 'object' && value !== null && Symbol.iterator in value)
+    return [...(value as Iterable<unknown>)];
   return [];
 }
 

@@ -57,6 +57,9 @@ describe('estimateValueSize equals the serialized size the driver writes', () =>
     ['map<int, frozen<list<text>>>', new Map([[1, ['a', 'b']]]), 'map<int, list<text>>'],
     ['frozen<tuple<text, int>>', types.Tuple.fromArray(['x', 5]), 'tuple<text, int>'],
     ['frozen<tuple<text, int>>', types.Tuple.fromArray(['x', null]), 'tuple<text, int>'],
+    // Fixed-size elements are packed; variable-size ones each carry a vint length.
+    ['vector<float, 3>', new types.Vector([1, 2, 3], 'float')],
+    ['vector<text, 2>', new types.Vector(['ab', 'c'], 'text')],
   ];
   for (const [i, [typeText, value, driverType]] of cases.entries()) {
     test(`${typeText} (case ${i + 1})`, () => {
