@@ -1,16 +1,23 @@
-import { join } from 'node:path';
-import { CheckpointStore, checkpointFileName, ensureCheckpointDir } from '../checkpoint/checkpoint-store.js';
+import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import { clusterConfig } from '../config/cluster-settings.js';
 import { type CqlClient, connectCluster, consistencyCode } from '../connect/cluster-client.js';
 import { describeError, OperatorError } from '../errors.js';
-import { beginJobSession, reportFailedRanges, runJobSession, sessionFields } from '../job/job-session.js';
+import {
+  beginJobSession,
+  type JobSessionResult,
+  reportFailedRanges,
+  runJobSession,
+  sessionFields,
+} from '../job/job-session.js';
 import { printSummary } from '../job/progress.js';
 import { planRanges, refText, tableRef } from '../job/range-job.js';
 import { installStopSignal } from '../job/stop-signal.js';
 import { assertClusterConfigs } from '../job/table-pair.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimiter } from '../ranges/rate-limiter.js';
+import type { TokenRange } from '../ranges/token-ring.js';
 import { readTableSchema } from '../schema/introspect.js';
+import type { TableSchema } from '../schema/table-schema.js';
 import { findingsTable, WorstFindings } from './findings-table.js';
 import { GuardrailReport, reportLine } from './guardrail-report.js';
 import {
@@ -19,7 +26,8 @@ import {
   type GuardrailSettings,
   guardrailLimits,
 } from './guardrail-settings.js';
-import type { CheckName } from './limits.js';
+import type { CheckName, GuardrailLimits } from './limits.js';
+import type { MeasuredPartition } from './partition-meter.js';
 import { scanRangeWorker } from './range-scanner.js';
 
 /** Exit codes of `zdm guardrail`, stable for scripts. */
@@ -46,6 +54,42 @@ export interface GuardrailInput {
   readonly tty: boolean;
 }
 
+/** Where the findings of a scan go: every one to the report, the worst to the screen, counts by check. */
+class FindingsSink {
+  readonly worst = new WorstFindings(SHOWN_FINDINGS);
+  readonly byCheck = new Map<CheckName, number>();
+
+  constructor(
+    private readonly schema: TableSchema,
+    readonly report: GuardrailReport,
+  ) {}
+
+  take(partitions: readonly MeasuredPartition[]): void {
+    for (const finding of partitions.flatMap((p) => p.findings)) {
+      const line = reportLine(this.schema, finding);
+      this.report.append(line);
+      this.worst.add(line);
+      this.byCheck.set(finding.check, (this.byCheck.get(finding.check) ?? 0) + 1);
+    }
+  }
+}
+
+/** The scan's range state, in memory: a guardrail run keeps no checkpoint, a rerun reads the table again. */
+function memoryRun(table: string, limits: GuardrailLimits, ranges: readonly TokenRange[], now: Date) {
+  return CheckpointStore.create(
+    ':memory:',
+    {
+      job: 'guardrail',
+      originTable: table,
+      targetTable: table,
+      options: JSON.stringify(limits),
+      startedAt: now.getTime(),
+      runTimestamp: BigInt(now.getTime()) * 1000n,
+    },
+    ranges,
+  );
+}
+
 /**
  * `zdm guardrail`: reads a table of Origin over token ranges and lists what is over the operator's
  * thresholds or Target's limits, before a migration meets it. Reads only Origin; returns the exit code.
@@ -63,27 +107,11 @@ export async function runGuardrail(input: GuardrailInput): Promise<number> {
     const jobSettings = asRangeJobSettings(settings);
     const { ranges } = await planRanges({ origin, originSchema: schema }, jobSettings);
     const now = new Date();
-    ensureCheckpointDir(input.guardrail.report_dir);
-    const reportPath = join(
-      input.guardrail.report_dir,
-      checkpointFileName('guardrail', refText(ref), now).replace(/\.sqlite$/, '.jsonl'),
+    const sink = new FindingsSink(
+      schema,
+      GuardrailReport.create(input.guardrail.report_dir, refText(ref), now),
     );
-    // The scan's state lives in memory: it writes nothing to resume, a rerun reads the table again.
-    const store = CheckpointStore.create(
-      ':memory:',
-      {
-        job: 'guardrail',
-        originTable: refText(ref),
-        targetTable: refText(ref),
-        options: JSON.stringify(limits),
-        startedAt: now.getTime(),
-        runTimestamp: BigInt(now.getTime()) * 1000n,
-      },
-      ranges,
-    );
-    const report = new GuardrailReport(reportPath);
-    const worst = new WorstFindings(SHOWN_FINDINGS);
-    const byCheck = new Map<CheckName, number>();
+    const store = memoryRun(refText(ref), limits, ranges, now);
     try {
       const result = await runJobSession({
         job: 'guardrail',
@@ -96,14 +124,7 @@ export async function runGuardrail(input: GuardrailInput): Promise<number> {
           fetchSize: settings.fetch_size,
           consistency: consistencyCode(originConfig.readConsistency),
           limiter: new RateLimiter(settings.origin_rate_limit),
-          onPartitions: (partitions) => {
-            for (const finding of partitions.flatMap((p) => p.findings)) {
-              const line = reportLine(schema, finding);
-              report.append(line);
-              worst.add(line);
-              byCheck.set(finding.check, (byCheck.get(finding.check) ?? 0) + 1);
-            }
-          },
+          onPartitions: (partitions) => sink.take(partitions),
         }),
         settings: jobSettings,
         stop: stopSignal.signal,
@@ -111,42 +132,60 @@ export async function runGuardrail(input: GuardrailInput): Promise<number> {
         tty: input.tty,
         rowCounter: 'rowsRead',
       });
-      const { counts, byStatus } = store.totals();
-      const n = (k: string) => counts[k] ?? 0;
-      if (!settings.json && worst.total > 0) {
-        process.stdout.write(`${findingsTable(worst.worst())}\n`);
-        if (worst.total > SHOWN_FINDINGS)
-          process.stdout.write(`… and ${worst.total - SHOWN_FINDINGS} more in ${report.path}\n`);
-        process.stdout.write('\n');
-      }
-      printSummary(
+      printOutcome(
         `Guardrail ${refText(ref)} (Origin): ${result.status}`,
-        {
-          'partitions read': n('partitions'),
-          'rows read': n('rowsRead'),
-          'refused by Target': n('refused'),
-          'over thresholds': n('overThreshold'),
-          ...Object.fromEntries([...byCheck].sort(([a], [b]) => a.localeCompare(b))),
-          'ranges done': byStatus.done,
-          'ranges failed': byStatus.failed,
-          'ranges pending': byStatus.pending,
-          ...sessionFields(result),
-          report: report.path,
-        },
+        store,
+        sink,
+        result,
         settings.json,
       );
-      reportFailedRanges(store);
       if (result.outcome.stopped) return GUARDRAIL_EXIT.interrupted;
       if (result.outcome.failed > 0) return GUARDRAIL_EXIT.failed;
-      return worst.total > 0 ? GUARDRAIL_EXIT.findings : GUARDRAIL_EXIT.clean;
+      return sink.worst.total > 0 ? GUARDRAIL_EXIT.findings : GUARDRAIL_EXIT.clean;
     } finally {
-      report.close();
+      sink.report.close();
       store.close();
     }
   } finally {
     stopSignal.dispose();
     await shutdown(origin);
   }
+}
+
+/** The worst findings as a table (not with --json), the summary, and any failed ranges on stderr. */
+function printOutcome(
+  title: string,
+  store: CheckpointStore,
+  sink: FindingsSink,
+  result: JobSessionResult,
+  json: boolean,
+): void {
+  const { worst, report } = sink;
+  if (!json && worst.total > 0) {
+    process.stdout.write(`${findingsTable(worst.worst())}\n`);
+    if (worst.total > SHOWN_FINDINGS)
+      process.stdout.write(`… and ${worst.total - SHOWN_FINDINGS} more in ${report.path}\n`);
+    process.stdout.write('\n');
+  }
+  const { counts, byStatus } = store.totals();
+  const n = (k: string) => counts[k] ?? 0;
+  printSummary(
+    title,
+    {
+      'partitions read': n('partitions'),
+      'rows read': n('rowsRead'),
+      'refused by Target': n('refused'),
+      'over thresholds': n('overThreshold'),
+      ...Object.fromEntries([...sink.byCheck].sort(([a], [b]) => a.localeCompare(b))),
+      'ranges done': byStatus.done,
+      'ranges failed': byStatus.failed,
+      'ranges pending': byStatus.pending,
+      ...sessionFields(result),
+      report: report.path,
+    },
+    json,
+  );
+  reportFailedRanges(store);
 }
 
 const shutdown = (client: CqlClient) => client.shutdown().catch(() => undefined);

@@ -1,4 +1,7 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkpointFileName } from '../checkpoint/checkpoint-store.js';
+import { describeError, OperatorError } from '../errors.js';
 import type { TableSchema } from '../schema/table-schema.js';
 import { jsonValue } from '../validate/diff-entry.js';
 import type { CheckName, Severity, Unit } from './limits.js';
@@ -52,8 +55,28 @@ export class GuardrailReport {
   private readonly fd: number;
   lines = 0;
 
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'wx');
+  private constructor(
+    readonly path: string,
+    fd: number,
+  ) {
+    this.fd = fd;
+  }
+
+  /** A new report in `dir` (created if needed); a second run in the same second gets its own file. */
+  static create(dir: string, table: string, at: Date): GuardrailReport {
+    const base = checkpointFileName('guardrail', table, at).replace(/\.sqlite$/, '');
+    try {
+      mkdirSync(dir, { recursive: true });
+      let path = join(dir, `${base}.jsonl`);
+      for (let i = 2; existsSync(path); i++) path = join(dir, `${base}-${i}.jsonl`);
+      return new GuardrailReport(path, openSync(path, 'wx'));
+    } catch (error) {
+      throw new OperatorError(
+        'REPORT_DIR',
+        `Cannot write the guardrail report in ${dir}: ${describeError(error)}`,
+        'Point --report-dir at a writable directory.',
+      );
+    }
   }
 
   append(line: GuardrailReportLine): void {

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { findingsTable, WorstFindings } from '../../src/guardrail/findings-table.js';
-import { type GuardrailReportLine, reportLine } from '../../src/guardrail/guardrail-report.js';
+import {
+  GuardrailReport,
+  type GuardrailReportLine,
+  readGuardrailReport,
+  reportLine,
+} from '../../src/guardrail/guardrail-report.js';
 import { parseCqlType } from '../../src/schema/cql-type.js';
 import type { TableSchema } from '../../src/schema/table-schema.js';
 
@@ -135,5 +143,39 @@ describe('findings on a terminal', () => {
       'REFUSED   max_mutation_size    row    id=7           line=a              17 MiB           16 MiB',
       'over      collection_elements  cell   id=1                       tags    12,000 elements  10,000 elements',
     ]);
+  });
+});
+
+describe('the report file', () => {
+  const at = new Date('2025-01-02T03:04:05Z');
+
+  test('one file per run, named after the table and time; lines read back as written', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'zdm-guardrail-')), 'reports');
+    const first = GuardrailReport.create(dir, 'shop.orders', at);
+    const second = GuardrailReport.create(dir, 'shop.orders', at);
+    assert.equal(basename(first.path), 'guardrail-shop.orders-20250102-030405.jsonl');
+    assert.equal(basename(second.path), 'guardrail-shop.orders-20250102-030405-2.jsonl');
+    first.append(line({ measured: 5 }));
+    first.append(line({ check: 'partition_rows', unit: 'rows' }));
+    first.close();
+    second.close();
+    assert.deepEqual(
+      readGuardrailReport(first.path).map((l) => [l.check, l.measured]),
+      [
+        ['cell_size', 5],
+        ['partition_rows', 2],
+      ],
+    );
+    assert.deepEqual(readGuardrailReport(second.path), []);
+  });
+
+  test('a directory that cannot be made is an operator error naming the setting', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'zdm-guardrail-')), 'a-file');
+    writeFileSync(file, '');
+    assert.throws(() => GuardrailReport.create(join(file, 'reports'), 'shop.orders', at), {
+      name: 'OperatorError',
+      code: 'REPORT_DIR',
+      hint: /--report-dir/,
+    });
   });
 });
