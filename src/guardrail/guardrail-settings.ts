@@ -76,7 +76,12 @@ const SCAN_KEYS = [
 export const GUARDRAIL_RUN_SETTINGS = {
   ...Object.fromEntries(SCAN_KEYS.map((k) => [k, RANGE_JOB_SETTINGS[k]])),
   // Smaller pages than migrate and diff: this scan is meant for tables with big values.
-  fetch_size: integer({ default: 100, min: 1, max: 100_000, doc: 'Rows per page read from Origin.' }),
+  fetch_size: integer({
+    default: 100,
+    min: 1,
+    max: 100_000,
+    doc: 'Rows per page read from Origin. Up to two pages per concurrent range are in memory: lower it for rows of many MB.',
+  }),
 } as unknown as Pick<typeof RANGE_JOB_SETTINGS, (typeof SCAN_KEYS)[number] | 'fetch_size'>;
 
 export type GuardrailRunSettings = SettingsValues<typeof GUARDRAIL_RUN_SETTINGS>;
