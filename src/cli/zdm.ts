@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { clusterCommand } from '../cluster/cluster-command.js';
+import { guardrailCommand } from '../guardrail/guardrail-command.js';
 import { statusCommand } from '../job/status-command.js';
 import { migrateCommand } from '../migrate/migrate-command.js';
 import { schemaCheckCommand } from '../schema/schema-check-command.js';
@@ -22,6 +23,7 @@ await withLogFormat(cli)
   .command(migrateCommand)
   .command(schemaCheckCommand)
   .command(diffCommand)
+  .command(guardrailCommand)
   .command(statusCommand)
   .command(clusterCommand)
   .demandCommand(1, 'Name a command; see --help.')

@@ -1,3 +1,4 @@
+import { GUARDRAIL_SETTINGS } from '../guardrail/guardrail-settings.js';
 import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
 import { MIGRATE_SETTINGS } from '../migrate/migrate-settings.js';
 import { PROXY_SETTINGS } from '../proxy/proxy-settings.js';
@@ -36,6 +37,14 @@ export function configurationReference(): string {
     '## `zdm diff`',
     '',
     settingsReference(DIFF_SETTINGS),
+    '',
+    '## `zdm guardrail`',
+    '',
+    'Reads Origin only: it takes the Origin settings and, of the range-job settings, `splits`, `concurrency`,',
+    '`origin_rate_limit`, `token_min`, `token_max`, `max_attempts`, `retry_delay_ms`, `json`, `metrics_port`,',
+    '`metrics_address`, `progress_interval_s` and `fetch_size` (default 100 here: the scan is meant for big values).',
+    '',
+    settingsReference(GUARDRAIL_SETTINGS),
     '',
   ].join('\n');
 }

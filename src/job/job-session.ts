@@ -98,7 +98,7 @@ export interface JobSessionResult {
  * run ended. Shared by migrate and diff so both report and behave alike.
  */
 export async function runJobSession(options: {
-  readonly job: 'migrate' | 'diff';
+  readonly job: 'migrate' | 'diff' | 'guardrail';
   readonly store: CheckpointStore;
   readonly run: RunRecord;
   readonly worker: RangeWorker;

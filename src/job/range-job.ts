@@ -61,7 +61,7 @@ export function rangeSelectCql(
 }
 
 export async function planRanges(
-  pair: TablePair,
+  pair: Pick<TablePair, 'origin' | 'originSchema'>,
   settings: RangeJobSettings,
 ): Promise<{ ranges: TokenRange[]; estimatedPartitions: number }> {
   const span = requestedSpan(settings.token_min, settings.token_max);
