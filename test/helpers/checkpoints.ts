@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +22,24 @@ export function doneRangeCount(dir: string): number {
   }
 }
 
-/** Waits until a running job has finished `count` ranges, whatever the machine's speed. */
-export async function waitForDoneRanges(dir: string, count: number, timeoutMs = 120_000): Promise<void> {
+/**
+ * Waits until a running job has finished `count` ranges, whatever the machine's speed. With `child`,
+ * fails at once if that process ends first (it crashed, or finished before the moment awaited).
+ */
+export async function waitForDoneRanges(
+  dir: string,
+  count: number,
+  options: { readonly child?: ChildProcess; readonly timeoutMs?: number } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   for (let waited = 0; doneRangeCount(dir) < count; waited += 200) {
     assert.ok(waited < timeoutMs, `the run finished ${count} ranges within ${timeoutMs} ms`);
+    const child = options.child;
+    if (child !== undefined)
+      assert.ok(
+        child.exitCode === null && child.signalCode === null,
+        `the job ended (${child.exitCode ?? child.signalCode}) before finishing ${count} ranges`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
