@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
 import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
 import type { KillPoint } from '../../src/checkpoint/kill-point.js';
-import { scratchDir, waitForDoneRanges } from '../helpers/checkpoints.js';
+import { runLockPath } from '../../src/job/job-run.js';
+import { scratchDir, waitForLockHolder } from '../helpers/checkpoints.js';
 import { migrateArgs, runZdm, startZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
 import { exactClient, freshKeyspace, runAll, seedRows } from '../helpers/keyspace.js';
@@ -151,7 +152,8 @@ describe('checkpoints under kill -9 and concurrent runs', () => {
 
   test('a second migrate of the same run is refused at once, naming the holder; the first then finishes', async () => {
     const dir = scratchDir('zdm-lock-');
-    // Rate-limited so that the first run is surely still running when the second starts.
+    // So slow (over 4 minutes for the table) that the first run is surely still running when the
+    // second has started and been refused, however loaded the machine; it is stopped below.
     const args = migrateArgs(
       `${KS}.slow`,
       origin,
@@ -160,10 +162,10 @@ describe('checkpoints under kill -9 and concurrent runs', () => {
       '--splits',
       '20',
       '--target-rate-limit',
-      '250',
+      '20',
     );
     const first = startZdm(args);
-    await waitForDoneRanges(dir, 1, { child: first.child });
+    await waitForLockHolder(runLockPath(dir, 'migrate', `${KS}.slow`), first.child);
     const second = await runZdm(args);
     assert.equal(second.code, 2, second.stderr);
     assert.match(
@@ -181,7 +183,7 @@ describe('checkpoints under kill -9 and concurrent runs', () => {
     first.child.kill('SIGINT');
     const stopped = await first.done;
     assert.equal(stopped.code, 130, stopped.stderr);
-    const resumed = await runZdm(args.filter((a) => a !== '250' && a !== '--target-rate-limit'));
+    const resumed = await runZdm(args.filter((a) => a !== '20' && a !== '--target-rate-limit'));
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.doesNotMatch(resumed.stderr, /taking over/, 'a stopped run released its lock');
     assert.equal(readCheckpoint(dir).rowsRead, 5_000);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
 import { scratchDir } from '../helpers/checkpoints.js';
-import { type CliResult, clusterFlags, migrateArgs, runZdm } from '../helpers/cli.js';
+import { type CliResult, diffArgs, migrateArgs, runZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
 import { exactClient, freshKeyspace, runAll, seedRows } from '../helpers/keyspace.js';
 
@@ -64,7 +64,7 @@ describe('--json prints JSON on every path of migrate, diff and status', () => {
 
   test('diff: dry run and a run; status', async () => {
     const dir = scratchDir('zdm-json-diff-');
-    const args = ['diff', `${KS}.t`, ...clusterFlags(origin, target), '--checkpoint-dir', dir, '--json'];
+    const args = diffArgs(`${KS}.t`, origin, target, dir, '--json');
     jsonLines(await runZdm([...args, '--dry-run']));
     const run = await runZdm(args);
     assert.ok(run.code === 0 || run.code === 1, run.stderr);
