@@ -45,3 +45,18 @@ export function decideLock(seen: LockObservation): LockDecision {
   if (seen.pidAlive(holder.pid)) return { kind: 'held', by: holder };
   return { kind: 'take-over', from: holder };
 }
+
+/**
+ * What `zdm status` says of a run whose checkpoint reads `running`: a process of this host still
+ * holds it, one of another host may, or its process ended without saving its state (kill -9, crash,
+ * power loss) and the next run resumes it.
+ */
+export function runningStatus(
+  holder: LockHolder | undefined,
+  host: string,
+  pidAlive: (pid: number) => boolean,
+): string {
+  if (holder === undefined) return 'stopped uncleanly (resumable)';
+  if (holder.host !== host) return `running on ${holder.host} (pid ${holder.pid})?`;
+  return pidAlive(holder.pid) ? `running (pid ${holder.pid})` : 'stopped uncleanly (resumable)';
+}

@@ -8,7 +8,8 @@ import { decideLock, type LockHolder } from './lock-decision.js';
 /** The holder file beside a lock file: who holds it, for the messages of those who are refused. */
 export const holderPathOf = (lockPath: string): string => `${lockPath}.holder.json`;
 
-function readHolder(path: string): LockHolder | undefined {
+/** The holder recorded beside a lock file, if any. */
+export function readHolder(path: string): LockHolder | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -28,7 +29,8 @@ function readHolder(path: string): LockHolder | undefined {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process of this host with that pid exists. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

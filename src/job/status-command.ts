@@ -1,8 +1,12 @@
-import { basename } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { CheckpointStore, listCheckpointFiles } from '../checkpoint/checkpoint-store.js';
+import { runningStatus } from '../checkpoint/lock-decision.js';
+import { holderPathOf, processAlive, readHolder } from '../checkpoint/run-lock.js';
 import { runCommand } from '../cli/run-command.js';
 import { describeError } from '../errors.js';
+import { runFilesFor, runLockPath } from './job-run.js';
 
 interface StatusArgs {
   'checkpoint-dir': string;
@@ -23,6 +27,17 @@ export interface RunStatusLine {
   readonly error?: string;
 }
 
+/**
+ * A checkpoint left `running` by a killed process is told apart from a live run by the run's lock. A
+ * live process always works on the newest checkpoint of its job and table, so older ones are not live.
+ */
+function liveStatus(path: string, job: string, originTable: string): string {
+  const dir = dirname(path);
+  const newest = runFilesFor(dir, job, originTable).at(-1) === path;
+  const holder = newest ? readHolder(holderPathOf(runLockPath(dir, job, originTable))) : undefined;
+  return runningStatus(holder, hostname(), processAlive);
+}
+
 export function runStatusLines(dir: string): RunStatusLine[] {
   return listCheckpointFiles(dir).map((path) => {
     try {
@@ -36,7 +51,7 @@ export function runStatusLines(dir: string): RunStatusLine[] {
           job: run.job,
           table:
             run.originTable === run.targetTable ? run.originTable : `${run.originTable} → ${run.targetTable}`,
-          status: run.status,
+          status: run.status === 'running' ? liveStatus(path, run.job, run.originTable) : run.status,
           ranges: `${byStatus.done}/${total}`,
           failedRanges: byStatus.failed,
           rows: counts.rowsRead ?? counts.rowsCompared ?? 0,

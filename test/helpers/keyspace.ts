@@ -52,12 +52,17 @@ export async function exactClient(
   );
 }
 
-/** Errors of a node too busy to answer in time (protocol spec §9: 0x1000, 0x1001, 0x1100, 0x1200), or the client's own timeout. */
+/**
+ * Errors of a node too busy to answer in time (protocol spec §9: 0x1000 unavailable, 0x1001
+ * overloaded, 0x1100 write timeout, 0x1200 read timeout), or the client's own timeout.
+ */
 const BUSY_CODES = new Set([0x1000, 0x1001, 0x1100, 0x1200]);
 
 function busyCluster(error: unknown): boolean {
   const e = error as { code?: number; name?: string; innerErrors?: Record<string, unknown> };
   if (e?.name === 'OperationTimedOutError') return true;
+  // A node that missed the driver's heartbeat is marked down for a moment, then reconnected.
+  if (e?.name === 'NoHostAvailableError') return true;
   if (typeof e?.code === 'number' && BUSY_CODES.has(e.code)) return true;
   return e?.innerErrors !== undefined && Object.values(e.innerErrors).some(busyCluster);
 }
@@ -81,7 +86,7 @@ export async function setupWrite(
     } catch (error) {
       if (attempt >= 5 || !busyCluster(error)) throw error;
       console.log(`# set-up write timed out on a busy node (attempt ${attempt}), sending it again`);
-      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
     }
   }
 }

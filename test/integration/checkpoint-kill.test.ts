@@ -127,6 +127,10 @@ describe('checkpoints under kill -9 and concurrent runs', () => {
     }
     assert.ok(doneBefore.size > 0 && doneBefore.size < SPLITS, `some ranges finished (${doneBefore.size})`);
 
+    // zdm status tells a killed run (checkpoint still reads running) from a live one.
+    const status = await runZdm(['status', '--checkpoint-dir', dir, '--json']);
+    assert.equal(JSON.parse(status.stdout.trim()).status, 'stopped uncleanly (resumable)');
+
     const final = await runZdm(args);
     assert.equal(final.code, 0, final.stderr);
     const end = readCheckpoint(dir);
@@ -175,6 +179,8 @@ describe('checkpoints under kill -9 and concurrent runs', () => {
       ),
     );
     assert.match(second.stderr, new RegExp(`kill -INT ${first.child.pid}`));
+    const status = await runZdm(['status', '--checkpoint-dir', dir, '--json']);
+    assert.equal(JSON.parse(status.stdout.trim()).status, `running (pid ${first.child.pid})`);
     // --fresh must not sidestep the lock by starting a second run beside the first.
     const fresh = await runZdm([...args, '--fresh']);
     assert.equal(fresh.code, 2, fresh.stderr);

@@ -7,7 +7,12 @@ import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
-import { decideLock, type LockDecision, type LockHolder } from '../../src/checkpoint/lock-decision.js';
+import {
+  decideLock,
+  type LockDecision,
+  type LockHolder,
+  runningStatus,
+} from '../../src/checkpoint/lock-decision.js';
 import { holderPathOf, RunLock } from '../../src/checkpoint/run-lock.js';
 import { OperatorError } from '../../src/errors.js';
 import { openOrCreateRun, runLockPath } from '../../src/job/job-run.js';
@@ -95,6 +100,23 @@ describe('decideLock', () => {
     });
     assert.deepEqual(asked, []);
   });
+});
+
+describe('runningStatus (zdm status of a checkpoint that reads running)', () => {
+  const cases: [string, LockHolder | undefined, boolean, string][] = [
+    ['no holder: its process ended without saving', undefined, false, 'stopped uncleanly (resumable)'],
+    ['a living holder of this host', holder(here, 77), true, 'running (pid 77)'],
+    ['a dead holder of this host', holder(here, 77), false, 'stopped uncleanly (resumable)'],
+    ['a holder of another host', holder('host-b', 77), false, 'running on host-b (pid 77)?'],
+  ];
+  for (const [name, h, alive, expected] of cases) {
+    test(name, () => {
+      assert.equal(
+        runningStatus(h, here, () => alive),
+        expected,
+      );
+    });
+  }
 });
 
 /** A logger whose lines land in `lines`, to check what an operator is told. */
