@@ -11,8 +11,8 @@ import {
   startZdm,
   startZdmProxy,
 } from '../helpers/cli.js';
-import { type ClusterEndpoint, cqlClient, sharedClusters } from '../helpers/clusters.js';
-import { freshKeyspace, runAll } from '../helpers/keyspace.js';
+import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
+import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
 
 const KS = 'ctr_live';
 const ROWS = 300;
@@ -81,8 +81,8 @@ describe('counters: increments through the real proxy while migrate copies the t
 
   before(async () => {
     ({ origin, target } = await sharedClusters());
-    o = await cqlClient(origin);
-    t = await cqlClient(target);
+    o = await exactClient(origin, 'origin');
+    t = await exactClient(target, 'target');
     for (const c of [o, t]) {
       await freshKeyspace(c, KS);
       await runAll(c, [`CREATE TABLE ${KS}.c (k int PRIMARY KEY, hits counter)`]);
