@@ -73,6 +73,10 @@ const ZDM_PROXY = fileURLToPath(new URL('../../src/cli/zdm-proxy.ts', import.met
 /** A running `zdm-proxy start` process. */
 export interface ProxyProcess {
   readonly port: number;
+  /** Whether the process is still running (a test checks it after the traffic it carried). */
+  running(): boolean;
+  /** What it logged, for assertion messages. */
+  log(): string;
   /** SIGTERM, then waits for the process to end. */
   stop(): Promise<void>;
 }
@@ -104,20 +108,28 @@ export async function startZdmProxy(
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let log = '';
   const port = await new Promise<number>((resolve, reject) => {
+    // Generous: the proxy connects to both clusters first, which a loaded machine can make slow.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`zdm-proxy did not listen within 120 s:\n${log}`));
+    }, 120_000);
     child.stderr.on('data', (d: Buffer) => {
       log += d.toString();
       const found = /zdm-proxy listening on [^:"]+:(\d+)/.exec(log);
-      if (found !== null) resolve(Number(found[1]));
+      if (found !== null) {
+        clearTimeout(timer);
+        resolve(Number(found[1]));
+      }
     });
-    child.once('close', (code) => reject(new Error(`zdm-proxy exited (${code}) before listening:\n${log}`)));
-    // Generous: the proxy connects to both clusters first, which a loaded machine can make slow.
-    setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`zdm-proxy did not listen within 120 s:\n${log}`));
-    }, 120_000).unref();
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`zdm-proxy exited (${code}) before listening:\n${log}`));
+    });
   });
   return {
     port,
+    running: () => child.exitCode === null && child.signalCode === null,
+    log: () => log,
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -56,7 +56,9 @@ function incrementLoad(client: cassandra.Client, workers: number) {
         await client.execute(`UPDATE ${KS}.c SET hits = hits + 1 WHERE k = ?`, [k], { prepare: true });
         acked.set(k, (acked.get(k) ?? 0) + 1);
       } catch (error) {
+        // A failed increment fails the test; stop this worker rather than spin on a dead proxy.
         failures.push(error);
+        return;
       }
     }
   });
@@ -143,6 +145,7 @@ describe('counters: increments through the real proxy while migrate copies the t
     await load.stop();
     assert.equal(copied.code, 0, copied.stderr);
     assert.ok([0, 1].includes(live.code ?? -1), live.stderr);
+    assert.ok(proxy!.running(), `the proxy ran throughout:\n${proxy!.log()}`);
     assert.deepEqual(load.failures, [], 'every increment reached both clusters through the proxy');
     assert.ok(duringMigrate > ROWS, `increments kept arriving while migrate ran (${duringMigrate})`);
 
