@@ -1,12 +1,21 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describeError, OperatorError } from '../errors.js';
 import type { TokenRange } from '../ranges/token-ring.js';
+import { killPoint } from './kill-point.js';
 
 /** Written into every checkpoint file so that a foreign or corrupt file is refused, never reused. */
 const FORMAT = 'zdm-checkpoint';
 const FORMAT_VERSION = '1';
+
+/** Suffix of a checkpoint being built; never listed as a checkpoint. */
+const CREATING_SUFFIX = '.creating';
+
+/** Removes a half-built checkpoint and its rollback journal. */
+function removeCreating(building: string): void {
+  for (const file of [building, `${building}-journal`]) rmSync(file, { force: true });
+}
 
 export type RunStatus = 'running' | 'interrupted' | 'completed' | 'failed';
 export type RangeStatus = 'pending' | 'running' | 'done' | 'failed';
@@ -92,22 +101,37 @@ function rangeRecord(row: Record<string, unknown>): RangeRecord {
  * resume position. WAL mode: a commit survives kill -9 of the process.
  */
 export class CheckpointStore {
+  /** Released when the store closes (the run's lock). */
+  private readonly held: (() => void)[] = [];
+
   private constructor(
     readonly path: string,
     private readonly db: Database.Database,
   ) {}
 
-  /** Creates a new checkpoint file for a run with the given ranges. */
+  /** Keeps `release` (the run's lock) until the store is closed. */
+  holdUntilClose(release: () => void): void {
+    this.held.push(release);
+  }
+
+  /**
+   * Creates a new checkpoint file for a run with the given ranges. The file is built under a
+   * temporary name and renamed into place once complete, so a kill at any moment leaves either no
+   * checkpoint or a whole one (the temporary file is not a checkpoint name and is removed later).
+   */
   static create(
     path: string,
     run: Omit<RunRecord, 'status' | 'endedAt' | 'sessions'>,
     ranges: readonly TokenRange[],
-  ) {
+  ): CheckpointStore {
     if (existsSync(path)) throw corrupt(path, 'a file of that name already exists');
-    const db = new Database(path);
+    const building = `${path}${CREATING_SUFFIX}`;
+    removeCreating(building);
+    const db = new Database(building);
     try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      killPoint('create-open');
+      // A rollback journal while building: everything lives in the one file that is renamed.
+      db.pragma('journal_mode = DELETE');
       db.exec(SCHEMA);
       db.transaction(() => {
         const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
@@ -127,13 +151,21 @@ export class CheckpointStore {
         const insert = db.prepare(
           `INSERT INTO ranges (id, start, "end", status) VALUES (?, ?, ?, 'pending')`,
         );
-        for (const [i, r] of ranges.entries()) insert.run(i + 1, r.start.toString(), r.end.toString());
+        for (const [i, r] of ranges.entries()) {
+          insert.run(i + 1, r.start.toString(), r.end.toString());
+          killPoint('create-range');
+        }
       })();
-    } catch (error) {
       db.close();
+    } catch (error) {
+      if (db.open) db.close();
+      removeCreating(building);
       throw error;
     }
-    return new CheckpointStore(path, db);
+    killPoint('create-written');
+    renameSync(building, path);
+    killPoint('create-renamed');
+    return CheckpointStore.open(path);
   }
 
   /** Opens an existing checkpoint, refusing anything that is not a zdm checkpoint of this format. */
@@ -221,13 +253,16 @@ export class CheckpointStore {
 
   /** Records a processed page: its counters and where to resume, in one transaction. */
   savePage(id: number, resumeState: string | undefined, delta: Counts): void {
+    killPoint('page-begin');
     this.db.transaction(() => {
       const current = this.db.prepare('SELECT counts FROM ranges WHERE id = ?').pluck().get(id) as string;
       const counts = addCounts(JSON.parse(current) as Counts, delta);
       this.db
         .prepare('UPDATE ranges SET counts = ?, resume_state = ?, updated_at = ? WHERE id = ?')
         .run(JSON.stringify(counts), resumeState ?? null, Date.now(), id);
+      killPoint('page-uncommitted');
     })();
+    killPoint('page-committed');
   }
 
   finishRange(id: number, status: 'done' | 'failed' | 'pending', error?: string): void {
@@ -237,6 +272,7 @@ export class CheckpointStore {
          resume_state = CASE WHEN ? = 'done' THEN NULL ELSE resume_state END WHERE id = ?`,
       )
       .run(status, error ?? null, status === 'done' ? Date.now() : null, Date.now(), status, id);
+    if (status === 'done') killPoint('range-done');
   }
 
   finishRun(status: RunStatus): void {
@@ -255,6 +291,7 @@ export class CheckpointStore {
 
   close(): void {
     this.db.close();
+    for (const release of this.held.splice(0)) release();
   }
 }
 
@@ -272,6 +309,14 @@ export function listCheckpointFiles(dir: string): string[] {
     .filter((f) => f.endsWith('.sqlite'))
     .sort()
     .map((f) => join(dir, f));
+}
+
+/** Removes checkpoints a killed process left half-built (`<name>.sqlite.creating`) among `names`' files. */
+export function removeUnfinishedCreations(dir: string, namePrefix: string): string[] {
+  if (!existsSync(dir)) return [];
+  const removed = readdirSync(dir).filter((f) => f.startsWith(namePrefix) && f.endsWith(CREATING_SUFFIX));
+  for (const f of removed) removeCreating(join(dir, f));
+  return removed;
 }
 
 export function ensureCheckpointDir(dir: string): void {

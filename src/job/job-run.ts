@@ -4,10 +4,13 @@ import {
   checkpointFileName,
   ensureCheckpointDir,
   listCheckpointFiles,
+  removeUnfinishedCreations,
 } from '../checkpoint/checkpoint-store.js';
+import { RunLock } from '../checkpoint/run-lock.js';
 import { OperatorError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { TokenRange } from '../ranges/token-ring.js';
+import { printSummary } from './progress.js';
 
 export interface RunIdentity {
   readonly job: 'migrate' | 'diff';
@@ -27,10 +30,22 @@ export interface OpenedRun {
 export const optionsJson = (options: Readonly<Record<string, unknown>>): string =>
   JSON.stringify(options, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
 
+/** The start of every checkpoint file name of this job and Origin table (`migrate-ks.t-`). */
+const runFilePrefix = (job: string, originTable: string): string =>
+  checkpointFileName(job, originTable, new Date(0)).replace(/\d{8}-\d{6}\.sqlite$/, '');
+
 /** Checkpoints in `dir` that belong to this job and Origin table, oldest first. */
 export function runFilesFor(dir: string, job: string, originTable: string): string[] {
-  const prefix = checkpointFileName(job, originTable, new Date(0)).replace(/\d{8}-\d{6}\.sqlite$/, '');
+  const prefix = runFilePrefix(job, originTable);
   return listCheckpointFiles(dir).filter((path) => basename(path).startsWith(prefix));
+}
+
+/**
+ * The lock file of a job and Origin table in a checkpoint directory (`migrate-ks.t.lock`): the same
+ * unit as the checkpoint file names, so the lock also covers choosing, creating and cleaning them.
+ */
+export function runLockPath(dir: string, job: string, originTable: string): string {
+  return join(dir, `${runFilePrefix(job, originTable).slice(0, -1)}.lock`);
 }
 
 function describeOptionChanges(before: string, after: string): string {
@@ -57,6 +72,28 @@ export function openOrCreateRun(options: {
 }): OpenedRun {
   const { dir, identity, logger } = options;
   ensureCheckpointDir(dir);
+  // Taken before a checkpoint is chosen or made: two processes would otherwise both create a run, or
+  // both resume one (and a counter table would get its differences added twice).
+  const lock = RunLock.acquire(
+    runLockPath(dir, identity.job, identity.originTable),
+    `zdm ${identity.job} of ${identity.originTable} in ${dir}`,
+    logger,
+  );
+  try {
+    const opened = findOrCreateRun(options);
+    opened.store.holdUntilClose(() => lock.release());
+    return opened;
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** openOrCreateRun's work, under the run's lock. */
+function findOrCreateRun(options: Parameters<typeof openOrCreateRun>[0]): OpenedRun {
+  const { dir, identity, logger } = options;
+  for (const file of removeUnfinishedCreations(dir, runFilePrefix(identity.job, identity.originTable)))
+    logger.warn({ file }, 'removed a checkpoint a killed process left half-created');
   const wanted = optionsJson(identity.options);
   if (!options.fresh) {
     const candidates = runFilesFor(dir, identity.job, identity.originTable);
@@ -109,4 +146,27 @@ export function openOrCreateRun(options: {
   );
   logger.info({ checkpoint: path }, 'new run');
   return { store, resumed: false, alreadyCompleted: false };
+}
+
+/**
+ * What a job prints when the latest run had already completed: one line, or with --json one JSON
+ * object like every other summary, so scripts parse the output whatever state the run was in.
+ */
+export function printAlreadyCompleted(
+  store: CheckpointStore,
+  options: { readonly rowCounter: string; readonly rowsLabel: string; readonly json: boolean },
+): void {
+  const rows = store.totals().counts[options.rowCounter] ?? 0;
+  const hint = 'Pass --fresh to start a new run.';
+  if (options.json) {
+    printSummary(
+      `Run ${store.path} already completed; nothing to do`,
+      { status: 'already completed', [options.rowsLabel]: rows, checkpoint: store.path, hint },
+      true,
+    );
+    return;
+  }
+  process.stdout.write(
+    `Run ${store.path} already completed (${rows} ${options.rowsLabel}); nothing to do. ${hint}\n`,
+  );
 }

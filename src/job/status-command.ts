@@ -1,9 +1,13 @@
-import { basename } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { CheckpointStore, listCheckpointFiles } from '../checkpoint/checkpoint-store.js';
+import { runningStatus } from '../checkpoint/lock-decision.js';
+import { holderPathOf, processAlive, readHolder } from '../checkpoint/run-lock.js';
 import { runCommand } from '../cli/run-command.js';
 import { describeError } from '../errors.js';
 import { differencesRemaining } from '../validate/differences-remaining.js';
+import { runFilesFor, runLockPath } from './job-run.js';
 
 interface StatusArgs {
   'checkpoint-dir': string;
@@ -26,6 +30,17 @@ export interface RunStatusLine {
   readonly error?: string;
 }
 
+/**
+ * A checkpoint left `running` by a killed process is told apart from a live run by the run's lock. A
+ * live process always works on the newest checkpoint of its job and table, so older ones are not live.
+ */
+function liveStatus(path: string, job: string, originTable: string): string {
+  const dir = dirname(path);
+  const newest = runFilesFor(dir, job, originTable).at(-1) === path;
+  const holder = newest ? readHolder(holderPathOf(runLockPath(dir, job, originTable))) : undefined;
+  return runningStatus(holder, hostname(), processAlive);
+}
+
 export function runStatusLines(dir: string): RunStatusLine[] {
   return listCheckpointFiles(dir).map((path) => {
     try {
@@ -40,7 +55,10 @@ export function runStatusLines(dir: string): RunStatusLine[] {
           job: run.job,
           table:
             run.originTable === run.targetTable ? run.originTable : `${run.originTable} → ${run.targetTable}`,
-          status: shownStatus(run.status, differences),
+          status:
+            run.status === 'running'
+              ? liveStatus(path, run.job, run.originTable)
+              : shownStatus(run.status, differences),
           ranges: `${byStatus.done}/${total}`,
           failedRanges: byStatus.failed,
           rows: counts.rowsRead ?? counts.rowsCompared ?? 0,

@@ -1,4 +1,4 @@
-import { openOrCreateRun } from '../job/job-run.js';
+import { openOrCreateRun, printAlreadyCompleted } from '../job/job-run.js';
 import {
   beginJobSession,
   openRangeJob,
@@ -88,10 +88,7 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
     });
     try {
       if (alreadyCompleted) {
-        const { counts } = store.totals();
-        process.stdout.write(
-          `Run ${store.path} already completed (${counts.rowsRead ?? 0} rows read); nothing to do. Pass --fresh to copy again.\n`,
-        );
+        printAlreadyCompleted(store, { rowCounter: 'rowsRead', rowsLabel: 'rows read', json: settings.json });
         return MIGRATE_EXIT.ok;
       }
       const run = beginJobSession(store, logger);

@@ -164,7 +164,9 @@ async function allocateAddresses(count: number): Promise<string> {
   for (let first = EXTRA_FIRST_OCTET; first + count - 1 <= 250; first++) {
     const octets = Array.from({ length: count }, (_, i) => first + i);
     if (octets.some((o) => usedOctets.has(o))) continue;
-    const busy = await Promise.all(octets.map((o) => isPortOpen(`${prefix}.${o}`, 9042, 300)));
+    // A free address refuses at once; the wait only matters for a busy one, which a loaded machine
+    // may be slow to answer, so it is generous rather than racing a short timer.
+    const busy = await Promise.all(octets.map((o) => isPortOpen(`${prefix}.${o}`, 9042, 3000)));
     if (!busy.some(Boolean)) return `${prefix}.${first}`;
   }
   throw new Error('ran out of loopback addresses for extra clusters');

@@ -51,3 +51,58 @@ export async function exactClient(
     { connectionsPerHost: 1 },
   );
 }
+
+/**
+ * Errors of a node too busy to answer in time (protocol spec §9: 0x1000 unavailable, 0x1001
+ * overloaded, 0x1100 write timeout, 0x1200 read timeout), or the client's own timeout.
+ */
+const BUSY_CODES = new Set([0x1000, 0x1001, 0x1100, 0x1200]);
+
+function busyCluster(error: unknown): boolean {
+  const e = error as { code?: number; name?: string; innerErrors?: Record<string, unknown> };
+  if (e?.name === 'OperationTimedOutError') return true;
+  // A node that missed the driver's heartbeat is marked down for a moment, then reconnected.
+  if (e?.name === 'NoHostAvailableError') return true;
+  if (typeof e?.code === 'number' && BUSY_CODES.has(e.code)) return true;
+  return e?.innerErrors !== undefined && Object.values(e.innerErrors).some(busyCluster);
+}
+
+/**
+ * A set-up write that must land whatever the machine's load: an idempotent statement (explicit
+ * USING TIMESTAMP, or INSERT/set-add/overwrite) is sent again when a busy node timed it out. Each
+ * retry says so in the test output. Not for counter increments, which a retry could apply twice.
+ */
+export async function setupWrite(
+  client: cassandra.Client,
+  query: string,
+  params: unknown[] = [],
+  options: cassandra.QueryOptions = { prepare: true },
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // A generous client-side wait: the node answers within its own (raised) timeouts.
+      await client.execute(query, params, { readTimeout: 120_000, isIdempotent: true, ...options });
+      return;
+    } catch (error) {
+      if (attempt >= 5 || !busyCluster(error)) throw error;
+      console.log(`# set-up write timed out on a busy node (attempt ${attempt}), sending it again`);
+      await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
+    }
+  }
+}
+
+/** Writes `rows` rows with `query`, 64 in flight, each as a setupWrite. */
+export async function seedRows(
+  client: cassandra.Client,
+  rows: number,
+  query: string,
+  values: (i: number) => unknown[],
+): Promise<void> {
+  const inFlight = new Set<Promise<unknown>>();
+  for (let i = 0; i < rows; i++) {
+    const p = setupWrite(client, query, values(i)).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= 64) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}

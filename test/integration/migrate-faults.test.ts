@@ -4,26 +4,18 @@ import type cassandra from 'cassandra-driver';
 import { scratchDir, waitForDoneRanges } from '../helpers/checkpoints.js';
 import { clusterFlags, runZdm, startZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters, startExtraCluster } from '../helpers/clusters.js';
-import { exactClient, freshKeyspace } from '../helpers/keyspace.js';
+import { exactClient, freshKeyspace, seedRows } from '../helpers/keyspace.js';
 import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
 
 const KS = 'mig_faults';
 
-async function seedRows(client: cassandra.Client, rows: number): Promise<void> {
+async function seedTable(client: cassandra.Client, rows: number): Promise<void> {
   await client.execute(`CREATE TABLE ${KS}.t (id int, c int, v text, PRIMARY KEY (id, c))`);
-  const inFlight = new Set<Promise<unknown>>();
-  for (let i = 0; i < rows; i++) {
-    const p = client
-      .execute(
-        `INSERT INTO ${KS}.t (id, c, v) VALUES (?, ?, ?) USING TTL 86400`,
-        [i % 2000, i, `value-${i}`],
-        { prepare: true },
-      )
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= 64) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
+  await seedRows(client, rows, `INSERT INTO ${KS}.t (id, c, v) VALUES (?, ?, ?) USING TTL 86400`, (i) => [
+    i % 2000,
+    i,
+    `value-${i}`,
+  ]);
 }
 
 describe('zdm migrate against failing and multi-node clusters', () => {
@@ -43,7 +35,7 @@ describe('zdm migrate against failing and multi-node clusters', () => {
     const o = await exactClient(origin, 'origin');
     clients.push(o);
     await freshKeyspace(o, KS);
-    await seedRows(o, 20_000);
+    await seedTable(o, 20_000);
     const t = await exactClient(target, 'target');
     await freshKeyspace(t, KS);
     await t.execute(`CREATE TABLE ${KS}.t (id int, c int, v text, PRIMARY KEY (id, c))`);
@@ -60,8 +52,10 @@ describe('zdm migrate against failing and multi-node clusters', () => {
       '64',
       '--concurrency',
       '2',
+      // Slow enough (over a minute for all rows) that the run is still going when Target has
+      // stopped, however long a graceful node stop takes on a loaded machine.
       '--target-rate-limit',
-      '2500',
+      '300',
       '--max-attempts',
       '2',
       '--retry-delay-ms',
@@ -73,7 +67,7 @@ describe('zdm migrate against failing and multi-node clusters', () => {
     ];
     const run = startZdm(args);
     // Stop Target once the run is well under way (some ranges finished), whatever the machine's speed.
-    await waitForDoneRanges(checkpoints, 4);
+    await waitForDoneRanges(checkpoints, 4, { child: run.child });
     await cluster.stopNode(0);
     const failed = await run.done;
     assert.equal(failed.code, 1, `exit code 1 when ranges fail\n${failed.stdout}\n${failed.stderr}`);
@@ -82,7 +76,7 @@ describe('zdm migrate against failing and multi-node clusters', () => {
 
     await cluster.startNode(0);
     const rerun = await runZdm(
-      args.filter((a, i) => !(a === '2500' && args[i - 1] === '--target-rate-limit')),
+      args.filter((a, i) => !(a === '300' && args[i - 1] === '--target-rate-limit')),
     );
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.match(rerun.stdout, /ranges failed\s+0/);
@@ -110,7 +104,7 @@ describe('zdm migrate against failing and multi-node clusters', () => {
     clients.push(o);
     assert.equal(o.hosts.length, 2);
     await freshKeyspace(o, KS);
-    await seedRows(o, 5_000);
+    await seedTable(o, 5_000);
     const t = await exactClient(target, 'target');
     clients.push(t);
     await freshKeyspace(t, KS);

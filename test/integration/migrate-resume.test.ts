@@ -2,26 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
 import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
-import { scratchDir, waitForDoneRanges } from '../helpers/checkpoints.js';
+import { doneRangeCount, scratchDir, waitForDoneRanges } from '../helpers/checkpoints.js';
 import { clusterFlags, migrateArgs as migrateCommand, runZdm, startZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
-import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
+import { exactClient, freshKeyspace, runAll, seedRows } from '../helpers/keyspace.js';
 import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
 
 const KS = 'mig_resume';
 const ROWS = 30_000;
-
-async function seed(client: cassandra.Client, rows: number, query: string, values: (i: number) => unknown[]) {
-  const inFlight = new Set<Promise<unknown>>();
-  for (let i = 0; i < rows; i++) {
-    const p = client.execute(query, values(i), { prepare: true }).finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= 64) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('zdm migrate: interruptions, filters and mappings', () => {
   let origin: ClusterEndpoint;
@@ -47,14 +35,14 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
       `CREATE TABLE ${KS}.people (id int PRIMARY KEY, region text, name text, new_name text)`,
       `CREATE TABLE ${KS}.people_eu (id int PRIMARY KEY, region text, name text, secret text, old_name text)`,
     ]);
-    await seed(
+    await seedRows(
       o,
       ROWS,
       `INSERT INTO ${KS}.events (id, name, score, tags) VALUES (?, ?, ?, ?) USING TIMESTAMP ?`,
       (i) => [i, `event-${i}`, i / 7, new Set([`t${i % 5}`, 'all']), BigInt(1_000_000 + i)],
     );
-    await seed(o, 100_000, `INSERT INTO ${KS}.wide (p, c, v) VALUES (1, ?, ?)`, (i) => [i, `v${i}`]);
-    await seed(
+    await seedRows(o, 100_000, `INSERT INTO ${KS}.wide (p, c, v) VALUES (1, ?, ?)`, (i) => [i, `v${i}`]);
+    await seedRows(
       o,
       200,
       `INSERT INTO ${KS}.people (id, region, name, secret, old_name) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?`,
@@ -88,7 +76,9 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
     const doneBefore = new Map<number, { completedAt: number; attempts: number }>();
     for (let kill = 0; kill < 3; kill++) {
       const run = startZdm(args);
-      await sleep(2500 + kill * 500);
+      // Killed once this session has finished a few more ranges, whatever the machine's speed (the
+      // rate limit keeps all 200 ranges from finishing in between).
+      await waitForDoneRanges(checkpoints, doneRangeCount(checkpoints) + 3, { child: run.child });
       run.child.kill('SIGKILL');
       const result = await run.done;
       assert.equal(
@@ -151,7 +141,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
       '--fresh',
     );
     const run = startZdm(args);
-    await waitForDoneRanges(checkpoints, 2);
+    await waitForDoneRanges(checkpoints, 2, { child: run.child });
     run.child.kill('SIGINT');
     const stopped = await run.done;
     assert.equal(stopped.code, 130, stopped.stderr);

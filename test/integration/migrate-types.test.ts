@@ -4,7 +4,7 @@ import cassandra from 'cassandra-driver';
 import { scratchDir } from '../helpers/checkpoints.js';
 import { migrateArgs, runZdm } from '../helpers/cli.js';
 import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
-import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
+import { exactClient, freshKeyspace, runAll, setupWrite } from '../helpers/keyspace.js';
 import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
 
 const { types } = cassandra;
@@ -107,47 +107,60 @@ describe('zdm migrate: every CQL type, every cell with its own writetime and TTL
     const opts = { prepare: true };
     // Rows written by one INSERT with a timestamp and TTL, then cells overwritten at other times.
     for (let id = 1; id <= 20; id++) {
-      await o.execute(
+      await setupWrite(
+        o,
         `${FULL_INSERT} USING TIMESTAMP ${1_000_000 + id} AND TTL ${id % 2 ? 86400 : 0}`,
         fullRow(id, 'plain'),
         opts,
       );
     }
-    await o.execute(`${FULL_INSERT} USING TIMESTAMP 2000000`, fullRow(100, 'edge'), opts);
+    await setupWrite(o, `${FULL_INSERT} USING TIMESTAMP 2000000`, fullRow(100, 'edge'), opts);
     const ck = (id: number) => [id, 'P-1', ck1Of(id), `c${id}`];
     const where = `WHERE id = ? AND "Part" = ? AND ck1 = ? AND ck2 = ?`;
-    await o.execute(
+    await setupWrite(
+      o,
       `UPDATE ${KS}.all_types USING TIMESTAMP 3000000 AND TTL 5000 SET te = 'later', i = 43 ${where}`,
       ck(1),
       opts,
     );
-    await o.execute(
+    await setupWrite(
+      o,
       `UPDATE ${KS}.all_types USING TIMESTAMP 3000001 SET se = se + {'c'}, ma = ma + {'z': 26} ${where}`,
       ck(1),
       opts,
     );
-    await o.execute(
+    await setupWrite(
+      o,
       `UPDATE ${KS}.all_types USING TIMESTAMP 3000002 AND TTL 7000 SET se = se + {'d'} ${where}`,
       ck(1),
       opts,
     );
-    await o.execute(
+    await setupWrite(
+      o,
       `UPDATE ${KS}.all_types USING TIMESTAMP 3000003 SET ud.zip = 99999 ${where}`,
       ck(1),
       opts,
     );
-    await o.execute(
+    await setupWrite(
+      o,
       `UPDATE ${KS}.all_types USING TIMESTAMP 3000004 SET "MixedCase" = 'x', bl = ? ${where}`,
       [Buffer.alloc(3 * 1024 * 1024, 7), ...ck(2)],
       opts,
     );
-    await o.execute(
+    await setupWrite(
+      o,
       `UPDATE ${KS}.all_types USING TIMESTAMP 3000005 SET s_static = 'newer static' WHERE id = 3 AND "Part" = 'P-1'`,
     );
     // A row with key columns only, a row with one cell, and a partition with static data only.
-    await o.execute(`INSERT INTO ${KS}.all_types (id, "Part", ck1, ck2) VALUES (?, ?, ?, ?)`, ck(200), opts);
-    await o.execute(`UPDATE ${KS}.all_types USING TIMESTAMP 4000000 SET i = 1 ${where}`, ck(201), opts);
-    await o.execute(
+    await setupWrite(
+      o,
+      `INSERT INTO ${KS}.all_types (id, "Part", ck1, ck2) VALUES (?, ?, ?, ?)`,
+      ck(200),
+      opts,
+    );
+    await setupWrite(o, `UPDATE ${KS}.all_types USING TIMESTAMP 4000000 SET i = 1 ${where}`, ck(201), opts);
+    await setupWrite(
+      o,
       `INSERT INTO ${KS}.all_types (id, "Part", s_static) VALUES (300, 'static-only', 'alone') USING TIMESTAMP 5000000 AND TTL 9000`,
     );
     // Counters.

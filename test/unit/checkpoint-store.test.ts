@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -110,6 +110,49 @@ describe('checkpoint store and run lifecycle', () => {
     db.exec("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('format', 'something-else')");
     db.close();
     assert.throws(() => CheckpointStore.open(foreign), /not a zdm checkpoint/);
+  });
+});
+
+describe('checkpoint creation', () => {
+  const run = {
+    job: 'migrate',
+    originTable: 'ks.t',
+    targetTable: 'ks.t',
+    options: '{}',
+    startedAt: 1,
+    runTimestamp: 1000n,
+  };
+
+  test('is built under a temporary name: a failure midway leaves nothing behind', () => {
+    const d = dir();
+    const path = join(d, 'migrate-ks.t-20260101-000000.sqlite');
+    const ranges = splitRange(4).map((r, i) =>
+      i < 2
+        ? r
+        : {
+            get start(): bigint {
+              throw new Error('planner failed');
+            },
+            end: r.end,
+          },
+    );
+    assert.throws(() => CheckpointStore.create(path, run, ranges), /planner failed/);
+    assert.deepEqual(readdirSync(d), []);
+  });
+
+  test('appears whole under its name, in WAL mode', () => {
+    const d = dir();
+    const path = join(d, 'migrate-ks.t-20260101-000000.sqlite');
+    const store = CheckpointStore.create(path, run, splitRange(5));
+    assert.equal(store.ranges().length, 5);
+    store.close();
+    assert.deepEqual(
+      readdirSync(d).filter((f) => f.includes('.creating')),
+      [],
+    );
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    db.close();
   });
 });
 
