@@ -3,6 +3,8 @@ import { runCommand } from '../cli/run-command.js';
 import { resolveFromArgv, withCommonOptions, withSettingsOptions } from '../cli/settings-options.js';
 import { CLUSTER_SETTINGS } from '../config/cluster-settings.js';
 import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
+import { TABLE_ARGUMENT_HELP } from '../job/table-list.js';
+import { runTables } from '../job/table-runs.js';
 import { createLogger } from '../log/logger.js';
 import { MIGRATE_EXIT, runMigrate } from './migrate-job.js';
 import { MIGRATE_SETTINGS } from './migrate-settings.js';
@@ -11,12 +13,12 @@ const SPEC = { ...CLUSTER_SETTINGS, ...RANGE_JOB_SETTINGS, ...MIGRATE_SETTINGS }
 
 export const migrateCommand: CommandModule<object, { table: string }> = {
   command: 'migrate <table>',
-  describe: "Copy a table from Origin to Target over token ranges, keeping every cell's writetime and TTL",
+  describe: "Copy tables from Origin to Target over token ranges, keeping every cell's writetime and TTL",
   builder: (yargs) => {
     const withTable = withCommonOptions(yargs as Argv<object>).positional('table', {
       type: 'string',
       demandOption: true,
-      describe: 'keyspace.table on Origin (quote case-sensitive names: \'"Ks"."Table"\')',
+      describe: TABLE_ARGUMENT_HELP,
     });
     return withSettingsOptions(
       withSettingsOptions(
@@ -38,6 +40,7 @@ export const migrateCommand: CommandModule<object, { table: string }> = {
         ].join('\n'),
       )
       .example('$0 migrate shop.orders --origin-contact-points 10.0.0.1 --target-contact-points 10.1.0.1', '')
+      .example('$0 migrate shop --config zdm.yaml', 'every table of keyspace shop, one after another')
       .example(
         '$0 migrate shop.orders --config zdm.yaml --concurrency 16 --target-rate-limit 20000',
         '',
@@ -52,13 +55,21 @@ export const migrateCommand: CommandModule<object, { table: string }> = {
       const logger = createLogger({ level: raw['log-level'] as string | undefined });
       if (unknownFileKeys.length > 0)
         logger.warn({ keys: unknownFileKeys }, 'config file keys that migrate does not use');
-      return runMigrate({
-        table: argv.table,
+      return runTables({
+        selection: argv.table,
         clusters: values,
-        job: values,
-        migrate: values,
+        singleTableOptions: { '--target-table': values.target_table },
+        json: values.json,
         logger,
-        tty: process.stderr.isTTY === true && !values.json,
+        runOne: (table) =>
+          runMigrate({
+            table,
+            clusters: values,
+            job: values,
+            migrate: values,
+            logger,
+            tty: process.stderr.isTTY === true && !values.json,
+          }),
       });
     }),
 };

@@ -3,6 +3,8 @@ import { runCommand } from '../cli/run-command.js';
 import { resolveFromArgv, withCommonOptions, withSettingsOptions } from '../cli/settings-options.js';
 import { CLUSTER_SETTINGS } from '../config/cluster-settings.js';
 import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
+import { TABLE_ARGUMENT_HELP } from '../job/table-list.js';
+import { runTables } from '../job/table-runs.js';
 import { createLogger } from '../log/logger.js';
 import { asRunFailure, DIFF_EXIT, runDiff } from './diff-job.js';
 import { DIFF_SETTINGS } from './diff-settings.js';
@@ -17,7 +19,7 @@ export const diffCommand: CommandModule<object, { table: string }> = {
     const withTable = withCommonOptions(yargs as Argv<object>).positional('table', {
       type: 'string',
       demandOption: true,
-      describe: 'keyspace.table on Origin (quote case-sensitive names: \'"Ks"."Table"\')',
+      describe: TABLE_ARGUMENT_HELP,
     });
     // yargs parses --no-writetime / --no-ttl as "writetime false" / "ttl false": declared (hidden) so
     // that strict mode accepts them; the handler turns them back into no_writetime / no_ttl.
@@ -60,13 +62,21 @@ export const diffCommand: CommandModule<object, { table: string }> = {
         const logger = createLogger({ level: raw['log-level'] as string | undefined });
         if (unknownFileKeys.length > 0)
           logger.warn({ keys: unknownFileKeys }, 'config file keys that diff does not use');
-        return await runDiff({
-          table: argv.table,
+        return await runTables({
+          selection: argv.table,
           clusters: values,
-          job: values,
-          diff: values,
+          singleTableOptions: { '--target-table': values.target_table, '--rerun': values.rerun },
+          json: values.json,
           logger,
-          tty: process.stderr.isTTY === true && !values.json,
+          runOne: (table) =>
+            runDiff({
+              table,
+              clusters: values,
+              job: values,
+              diff: values,
+              logger,
+              tty: process.stderr.isTTY === true && !values.json,
+            }),
         });
       } catch (error) {
         throw asRunFailure(error);
