@@ -163,58 +163,69 @@ async function restartProxy(env: Record<string, string>, port: number, metricsPo
   app!.resume();
 }
 
-/** `zdm <job> demo.<table>` against the demo's clusters and checkpoint directory. */
-function jobArgs(job: 'migrate' | 'diff', table: string): string[] {
+/** `zdm <job> demo` (every table of the keyspace) against the demo's clusters and checkpoints. */
+function jobArgs(job: 'migrate' | 'diff'): string[] {
   const clusters = ['--origin-contact-points', origin, '--target-contact-points', target];
-  return [job, `${KEYSPACE}.${table}`, ...clusters, '--checkpoint-dir', checkpoints];
+  return [job, KEYSPACE, ...clusters, '--checkpoint-dir', checkpoints];
 }
 
-/** Migrates every table; the biggest is killed once a quarter of it is copied, then resumed. */
+/** Each table's summary of a keyspace-wide run, by table name (from the summary's title). */
+function tableSummaries(summaries: readonly Record<string, unknown>[]): Map<string, Record<string, unknown>> {
+  const byTable = new Map<string, Record<string, unknown>>();
+  for (const summary of summaries) {
+    const table = /^(?:Migrate|Diff) (\S+)/.exec(String(summary.summary))?.[1];
+    if (table !== undefined) byTable.set(table, summary);
+  }
+  return byTable;
+}
+
+/**
+ * `zdm migrate demo`: every table, one after another. Killed with SIGKILL once a quarter of the
+ * biggest table is copied (as a crash would), then run again: it resumes where it stopped.
+ */
 async function migrateAll(): Promise<{ rows: string }> {
+  // Target is new: its counter rows are created (by default migrate only adds to existing ones,
+  // so that a counter deleted on Target is not brought back).
+  const args = [...jobArgs('migrate'), '--create-missing-counters'];
+  const quarter = tableSizes(readings).readings / 4;
+  const isReadings = (table: string) => table.includes(`${KEYSPACE}.readings`);
+  const first = await runZdm(args, {
+    killWhen: () => runStatusLines(checkpoints).some((l) => isReadings(l.table) && l.rows >= quarter),
+  });
+  if (first.code === null || first.code === 137) {
+    const status = runStatusLines(checkpoints).find((l) => isReadings(l.table));
+    line(`zdm migrate ${KEYSPACE} killed with SIGKILL once ${Math.round(quarter)}+ readings were copied`);
+    line(
+      `zdm status: ${status?.status}, ranges ${status?.ranges}, rows ${status?.rows}; running it again resumes`,
+    );
+  } else line(`zdm migrate ${KEYSPACE} finished before a quarter could be seen (exit ${first.code})`);
+  const done = await runZdm(args);
+  if (done.code !== 0) throw new Error(`zdm migrate ${KEYSPACE} exited with ${done.code}`);
   let copied = 0;
-  for (const table of TABLES) {
-    const args = jobArgs('migrate', table);
-    // Target is new: its counter rows are created (by default migrate only adds to existing ones,
-    // so that a counter deleted on Target is not brought back).
-    if (table === 'page_views') args.push('--create-missing-counters');
-    if (table === 'readings') {
-      const quarter = tableSizes(readings).readings / 4;
-      const first = await runZdm(args, {
-        killWhen: () => runStatusLines(checkpoints).some((l) => l.table.includes(table) && l.rows >= quarter),
-      });
-      if (first.code === null || first.code === 137) {
-        line(
-          `zdm migrate ${KEYSPACE}.${table} killed with SIGKILL once ${Math.round(quarter)}+ rows were copied`,
-        );
-        const status = runStatusLines(checkpoints).find((l) => l.table.includes(table));
-        line(
-          `zdm status: ${status?.status}, ranges ${status?.ranges}, rows ${status?.rows}; running it again resumes`,
-        );
-      } else
-        line(`zdm migrate ${KEYSPACE}.${table} finished before a quarter could be seen (exit ${first.code})`);
-    }
-    const done = await runZdm(args);
-    if (done.code !== 0) throw new Error(`zdm migrate ${KEYSPACE}.${table} exited with ${done.code}`);
-    const rows = Number(done.summary?.['rows read'] ?? 0);
+  for (const [table, summary] of tableSummaries(done.summaries)) {
+    const rows = Number(summary['rows read'] ?? 0);
     copied += rows;
-    line(`${KEYSPACE}.${table}: ${rows} rows copied with their writetimes and TTLs`);
+    line(`${table}: ${rows} rows copied with their writetimes and TTLs`);
   }
   return { rows: `${copied} copied` };
 }
 
-/** Diffs every table; returns the differences left (0 when Target equals Origin). */
+/** `zdm diff demo`: returns the differences left over all tables (0 when Target equals Origin). */
 async function diffAll(): Promise<{ rows: string; differences: string }> {
+  const outcome = await runZdm([...jobArgs('diff'), '--fresh']);
+  if (outcome.code !== 0 && outcome.code !== 1)
+    throw new Error(`zdm diff ${KEYSPACE} failed (exit ${outcome.code})`);
   let compared = 0;
   let remaining = 0;
-  for (const table of TABLES) {
-    const outcome = await runZdm([...jobArgs('diff', table), '--fresh']);
-    const left = Number(outcome.summary?.['differences remaining'] ?? Number.NaN);
-    compared += Number(outcome.summary?.['rows compared'] ?? 0);
-    if (outcome.code !== 0 && outcome.code !== 1)
-      throw new Error(`zdm diff ${KEYSPACE}.${table} failed (exit ${outcome.code})`);
+  const tables = tableSummaries(outcome.summaries);
+  for (const [table, summary] of tables) {
+    const left = Number(summary['differences remaining'] ?? Number.NaN);
+    compared += Number(summary['rows compared'] ?? 0);
     remaining += Number.isNaN(left) ? 1 : left;
-    line(`${KEYSPACE}.${table}: ${left} differences`);
+    line(`${table}: ${left} differences`);
   }
+  if (tables.size !== TABLES.length)
+    throw new Error(`zdm diff ${KEYSPACE} compared ${tables.size} tables of ${TABLES.length}`);
   return { rows: `${compared} compared`, differences: String(remaining) };
 }
 

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 
 export interface ZdmOutcome {
   readonly code: number | null;
-  /** The command's `--json` summary (stdout), when it printed one. */
-  readonly summary: Record<string, unknown> | undefined;
+  /** The command's `--json` summaries (stdout): one per table, then one of all tables. */
+  readonly summaries: readonly Record<string, unknown>[];
 }
 
 export interface ZdmRun {
@@ -42,7 +42,7 @@ export function runZdm(args: readonly string[], run: ZdmRun = {}): Promise<ZdmOu
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-      resolve({ code, summary: summaries.at(-1) });
+      resolve({ code, summaries });
     });
   });
 }
