@@ -1,7 +1,11 @@
 /**
- * Just enough of a CQL lexer for routing decisions: words (unquoted identifiers and keywords,
- * lower-cased), quoted identifiers (case kept), string literals and single-character symbols.
- * Comments (`--`, `//`, `/* *\/`) and whitespace are skipped. It never throws.
+ * Just enough of a CQL lexer for routing decisions: words (unquoted identifiers, keywords and
+ * numbers, lower-cased), quoted identifiers (case kept), string literals and single-character
+ * symbols. Comments (`--`, `//`, `/* *\/`) and whitespace are skipped.
+ *
+ * Statements come from clients, so the lexer is hostile-input safe: it never throws, each
+ * character is looked at a bounded number of times (linear time), and tokens are produced one at
+ * a time, so a statement of millions of tokens is classified in constant memory.
  */
 export type CqlToken =
   | { readonly kind: 'word'; readonly text: string }
@@ -9,60 +13,123 @@ export type CqlToken =
   | { readonly kind: 'string' }
   | { readonly kind: 'symbol'; readonly text: string };
 
-const WORD_START = /[A-Za-z_0-9]/;
-const WORD_PART = /[A-Za-z_0-9$.]/;
+const STRING: CqlToken = { kind: 'string' };
 
-/** Tokens of `text`, at most `limit` of them (statements can be long; decisions need the start). */
-export function cqlTokens(text: string, limit = 512): CqlToken[] {
-  const tokens: CqlToken[] = [];
-  let i = 0;
-  const n = text.length;
-  while (i < n && tokens.length < limit) {
-    const c = text[i]!;
-    if (c === ' ' || c === '\n' || c === '\t' || c === '\r') {
-      i++;
-    } else if ((c === '-' && text[i + 1] === '-') || (c === '/' && text[i + 1] === '/')) {
-      const end = text.indexOf('\n', i);
-      i = end < 0 ? n : end + 1;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? n : end + 2;
-    } else if (c === "'" || c === '"') {
-      let value = '';
-      let j = i + 1;
-      for (;;) {
-        const end = text.indexOf(c, j);
-        if (end < 0) {
-          value += text.slice(j);
-          j = n;
-          break;
-        }
-        value += text.slice(j, end);
-        if (text[end + 1] === c) {
-          value += c;
-          j = end + 2;
-        } else {
-          j = end + 1;
-          break;
-        }
+function isWordStart(code: number): boolean {
+  return (
+    (code >= 0x61 && code <= 0x7a) || // a-z
+    (code >= 0x41 && code <= 0x5a) || // A-Z
+    (code >= 0x30 && code <= 0x39) || // 0-9
+    code === 0x5f // _
+  );
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** Reads tokens from the front of a statement, with a small lookahead for the classifier. */
+export class CqlLexer {
+  readonly #text: string;
+  #at = 0;
+  /** Tokens read ahead by `peek`, not yet consumed. */
+  readonly #ahead: CqlToken[] = [];
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  /** The token `n` places ahead (0: the next one) without consuming it; undefined past the end. */
+  peek(n = 0): CqlToken | undefined {
+    while (this.#ahead.length <= n) {
+      const token = this.#read();
+      if (token === undefined) return undefined;
+      this.#ahead.push(token);
+    }
+    return this.#ahead[n];
+  }
+
+  /** Consumes and returns the next token; undefined at the end. */
+  next(): CqlToken | undefined {
+    return this.#ahead.length > 0 ? this.#ahead.shift() : this.#read();
+  }
+
+  #read(): CqlToken | undefined {
+    const text = this.#text;
+    const n = text.length;
+    while (this.#at < n) {
+      const i = this.#at;
+      const c = text[i]!;
+      const following = text[i + 1];
+      if (c === ' ' || c === '\n' || c === '\t' || c === '\r') {
+        this.#at = i + 1;
+      } else if ((c === '-' && following === '-') || (c === '/' && following === '/')) {
+        const end = text.indexOf('\n', i + 2);
+        this.#at = end < 0 ? n : end + 1;
+      } else if (c === '/' && following === '*') {
+        const end = text.indexOf('*/', i + 2);
+        this.#at = end < 0 ? n : end + 2;
+      } else if (c === "'") {
+        const end = this.#closingQuote(i, "'");
+        this.#at = end < 0 ? n : end + 1;
+        return STRING;
+      } else if (c === '"') {
+        const end = this.#closingQuote(i, '"');
+        this.#at = end < 0 ? n : end + 1;
+        return { kind: 'quoted', text: text.slice(i + 1, end < 0 ? n : end).replaceAll('""', '"') };
+      } else if (c === '$' && following === '$') {
+        const end = text.indexOf('$$', i + 2);
+        this.#at = end < 0 ? n : end + 2;
+        return STRING;
+      } else if (isWordStart(text.charCodeAt(i))) {
+        return this.#word(i);
+      } else {
+        this.#at = i + 1;
+        return { kind: 'symbol', text: c };
       }
-      tokens.push(c === '"' ? { kind: 'quoted', text: value } : { kind: 'string' });
-      i = j;
-    } else if (c === '$' && text[i + 1] === '$') {
-      const end = text.indexOf('$$', i + 2);
-      tokens.push({ kind: 'string' });
-      i = end < 0 ? n : end + 2;
-    } else if (WORD_START.test(c)) {
-      let j = i + 1;
-      // A dot joins words only inside numbers (1.5); ks.table stays three tokens.
-      while (j < n && WORD_PART.test(text[j]!) && !(text[j] === '.' && !/^\d+$/.test(text.slice(i, j)))) j++;
-      tokens.push({ kind: 'word', text: text.slice(i, j).toLowerCase() });
-      i = j;
-    } else {
-      tokens.push({ kind: 'symbol', text: c });
-      i++;
+    }
+    return undefined;
+  }
+
+  /** Index of the quote closing the run opened at `start` (a doubled quote stands for itself); -1 if unclosed. */
+  #closingQuote(start: number, quote: string): number {
+    const text = this.#text;
+    let j = start + 1;
+    for (;;) {
+      const end = text.indexOf(quote, j);
+      if (end < 0 || text[end + 1] !== quote) return end;
+      j = end + 2;
     }
   }
+
+  #word(start: number): CqlToken {
+    const text = this.#text;
+    const n = text.length;
+    let j = start + 1;
+    let digits = isDigit(text.charCodeAt(start));
+    let dotSeen = false;
+    while (j < n) {
+      const code = text.charCodeAt(j);
+      if (isWordStart(code) || code === 0x24 /* $ */) {
+        digits &&= isDigit(code);
+      } else if (code === 0x2e /* . */ && digits && !dotSeen) {
+        // A dot joins words only inside numbers (1.5); ks.table stays three tokens.
+        dotSeen = true;
+      } else {
+        break;
+      }
+      j++;
+    }
+    this.#at = j;
+    return { kind: 'word', text: text.slice(start, j).toLowerCase() };
+  }
+}
+
+/** Every token of `text` (for tests and small inputs; the classifier streams with CqlLexer). */
+export function cqlTokens(text: string): CqlToken[] {
+  const lexer = new CqlLexer(text);
+  const tokens: CqlToken[] = [];
+  for (let token = lexer.next(); token !== undefined; token = lexer.next()) tokens.push(token);
   return tokens;
 }
 
@@ -79,4 +146,9 @@ export function isWord(token: CqlToken | undefined, word: string): boolean {
 
 export function isSymbol(token: CqlToken | undefined, symbol: string): boolean {
   return token?.kind === 'symbol' && token.text === symbol;
+}
+
+/** A number literal (`1`, `1.5`, `0x1f`): a word starting with a digit. */
+export function isNumber(token: CqlToken | undefined): boolean {
+  return token?.kind === 'word' && isDigit(token.text.charCodeAt(0));
 }

@@ -8,6 +8,7 @@ import {
   encodeError,
   encodeFrame,
   FrameFlag,
+  type FrameTooLargeError,
   messageOffset,
   Opcode,
   openBody,
@@ -17,6 +18,8 @@ import {
   type RowsResult,
   scanRequest,
 } from './codec/index.js';
+import { protocolError } from './proxy-errors.js';
+import { type Statement, settleCounter } from './statement.js';
 
 /**
  * Small reads of a raw frame's body, for the decisions that need one field: the statement text
@@ -52,6 +55,46 @@ export function preparedIdOf(frame: RawFrame, version: ProtocolVersion): Buffer 
   const reader = new Reader(responseMessage(frame, version));
   if (reader.readInt('result kind') !== 4) return null;
   return Buffer.from(reader.readShortBytes('prepared id'));
+}
+
+/**
+ * True when a PREPARED result's bind variables (spec v4 §4.2.5.4) include a counter column, i.e.
+ * the statement's `c = c + ?` is a counter update rather than a collection append. A result that
+ * cannot be read counts as a counter (the caller then leaves the write unstamped, as before).
+ */
+export function bindsCounter(frame: RawFrame, version: ProtocolVersion): boolean {
+  try {
+    const result = decodeResult(responseMessage(frame, version), version);
+    if (result.kind !== 'prepared') return true;
+    return result.metadata.columns.some((column) => column.type.kind === 'counter');
+  } catch (error) {
+    if (error instanceof CodecError) return true;
+    throw error;
+  }
+}
+
+/**
+ * The statement to remember for a prepared id: the classified text, with what Origin's PREPARED
+ * answer settles (whether `x = x ± ?` updates a counter). Decodes the answer only when needed.
+ */
+export function preparedStatement(
+  statement: Statement,
+  prepared: RawFrame,
+  version: ProtocolVersion,
+): Statement {
+  if (statement.kind !== 'write' || statement.counter !== 'bind-marker') return statement;
+  return settleCounter(statement, bindsCounter(prepared, version));
+}
+
+/**
+ * What a client gets for a frame over the body limit in force (spec v4 §9: PROTOCOL_ERROR), sent on
+ * the frame's stream before the connection closes: the sizes, and the setting that sets the limit.
+ */
+export function frameTooLargeError(error: FrameTooLargeError, setting: string): ErrorBody {
+  return protocolError(
+    `zdm-proxy: frame body of ${error.header.length} bytes exceeds the limit of ${error.maxBodyLength} bytes ` +
+      `(${setting}); the connection is closed. Send smaller requests, or raise ${setting} if they are expected.`,
+  );
 }
 
 export function decodeErrorFrame(frame: RawFrame, version: ProtocolVersion): ErrorBody {

@@ -5,6 +5,14 @@ import { describeError, OperatorError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { ClientSession, type SessionContext } from './client-session.js';
 import type { ProxyConfig } from './proxy-settings.js';
+import { refuseConnection, tooManyConnectionsError } from './refuse-connection.js';
+
+/** Time a refused client has to send its first request and read the answer. */
+const REFUSAL_TIMEOUT_MS = 5000;
+/** Refused connections still being answered; beyond this, more are closed without an answer. */
+const MAX_PENDING_REFUSALS = 256;
+/** Refusals are logged at most this often (with a count), so a flood of clients cannot flood the log. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 /**
  * The transport adapter: a TCP (or TLS) listener that hands every accepted socket to a
@@ -23,13 +31,20 @@ export async function listen(
   logger: Logger,
 ): Promise<ProxyListener> {
   const sessions = new Set<ClientSession>();
+  const refusing = new Set<net.Socket>();
+  const logRefusal = throttledRefusalLog(config.maxClientConnections, logger);
+  const refusal = tooManyConnectionsError(config.maxClientConnections, 'ZDM_PROXY_MAX_CLIENT_CONNECTIONS');
   const accept = (socket: net.Socket) => {
     if (sessions.size >= config.maxClientConnections) {
-      logger.warn(
-        { max: config.maxClientConnections, from: socket.remoteAddress },
-        'refusing a client: too many connections (ZDM_PROXY_MAX_CLIENT_CONNECTIONS)',
+      logRefusal(socket.remoteAddress);
+      if (refusing.size >= MAX_PENDING_REFUSALS) {
+        socket.destroy();
+        return;
+      }
+      refusing.add(socket);
+      void refuseConnection(socket, refusal, { timeoutMs: REFUSAL_TIMEOUT_MS }).then(() =>
+        refusing.delete(socket),
       );
-      socket.destroy();
       return;
     }
     socket.setNoDelay(true);
@@ -64,8 +79,26 @@ export async function listen(
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.close();
+      for (const socket of refusing) socket.destroy();
       await closed;
     },
+  };
+}
+
+/** Logs the first refusal at once, then at most one line per interval with the count since. */
+function throttledRefusalLog(max: number, logger: Logger): (from: string | undefined) => void {
+  let lastLogged = Number.NEGATIVE_INFINITY;
+  let unlogged = 0;
+  return (from) => {
+    unlogged++;
+    const now = Date.now();
+    if (now - lastLogged < REFUSAL_LOG_INTERVAL_MS) return;
+    logger.warn(
+      { max, from, refused: unlogged },
+      'refusing clients: too many connections (ZDM_PROXY_MAX_CLIENT_CONNECTIONS); they get an OVERLOADED error',
+    );
+    lastLogged = now;
+    unlogged = 0;
   };
 }
 

@@ -32,8 +32,8 @@ const ORIGIN_READ: Route = { kind: 'forward', to: 'origin', asyncTo: null, read:
 /**
  * Routing of the original proxy (REFERENCE §1): reads of user tables go to the primary (and, with
  * DUAL_ASYNC_ON_SECONDARY, also to the other cluster); reads of system keyspaces go to Origin;
- * system.local/peers/peers_v2 are virtual; everything else (writes, BATCH, DDL, USE, PREPARE,
- * anything not recognised) goes to both. `statement` is the QUERY's text or the prepared
+ * system.local/peers/peers_v2 are virtual; DESCRIBE and LIST go to the primary alone; everything
+ * else (writes, BATCH, DDL, USE, PREPARE, anything not recognised) goes to both. `statement` is the QUERY's text or the prepared
  * statement an EXECUTE refers to; null for requests without one.
  */
 export function routeRequest(opcode: number, statement: Statement | null, context: RouteContext): Route {
@@ -52,6 +52,9 @@ export function routeRequest(opcode: number, statement: Statement | null, contex
 }
 
 function routeStatement(statement: Statement, context: RouteContext, isQuery: boolean): Route {
+  // DESCRIBE pages carry the primary's paging state, which the other cluster would refuse.
+  if (statement.kind === 'read-only')
+    return { kind: 'forward', to: context.primary, asyncTo: null, read: true };
   if (statement.kind !== 'select') return BOTH;
   const keyspace = statement.keyspace ?? context.keyspace;
   if (keyspace === 'system' && VIRTUAL_TABLES.has(statement.table)) {

@@ -1,4 +1,13 @@
-import { type CqlToken, cqlTokens, identifier, isSymbol, isWord } from './cql-lexer.js';
+import { BatchType } from './codec/index.js';
+import { CqlLexer, type CqlToken, identifier, isNumber, isSymbol, isWord } from './cql-lexer.js';
+
+/**
+ * A write updates counters: `true` for `c = c ± 1` or a COUNTER batch; `'bind-marker'` for
+ * `x = x ± ?`, which is a counter update or a collection append/removal depending on the column's
+ * type (the text cannot tell; a PREPARED result's variable types can, see `settleCounter`);
+ * `false` otherwise.
+ */
+export type CounterUpdate = boolean | 'bind-marker';
 
 /** What the proxy needs to know about a CQL statement to route it and to stamp it. */
 export type Statement =
@@ -14,53 +23,83 @@ export type Statement =
   | {
       /** INSERT, UPDATE, DELETE or BEGIN ... BATCH. */
       readonly kind: 'write';
-      /** Lightweight transaction (IF ...): Cassandra forbids client timestamps there. */
+      /** Lightweight transaction (IF ...): its writetime comes from Paxos, not from a client. */
       readonly conditional: boolean;
-      /** Counter update or COUNTER batch: timestamps do not apply. */
-      readonly counter: boolean;
-      /** USING TIMESTAMP given in the statement. */
+      /** Counter updates carry no writetime of their own. */
+      readonly counter: CounterUpdate;
+      /**
+       * USING TIMESTAMP given in the statement. It does not exempt the statement from the shared
+       * default timestamp: Cassandra prefers the statement's own, so the shared one is harmless
+       * there and still stamps the other statements of a batch.
+       */
       readonly timestamped: boolean;
     }
+  /** DESCRIBE and LIST (roles, users, permissions): read-only, answered by the primary alone. */
+  | { readonly kind: 'read-only' }
   /** DDL, permissions, anything not recognised: sent to both clusters. */
   | { readonly kind: 'other' };
 
-/** Classifies a statement from its text. Unknown or malformed text is `other`, which goes to both clusters. */
+const OTHER: Statement = { kind: 'other' };
+const READ_ONLY: Statement = { kind: 'read-only' };
+
+/**
+ * Selection lists longer than this are not kept: the selected names only matter to the virtual
+ * system tables, and a hostile statement must not make the proxy hold one string per token.
+ */
+const MAX_SELECTION_TOKENS = 4096;
+
+/**
+ * Classifies a statement from its text, reading it to the end whatever its length (an `IF` or a
+ * counter update may come last). Unknown or malformed text is `other`, which goes to both clusters.
+ */
 export function classifyStatement(text: string): Statement {
-  const tokens = cqlTokens(text);
-  const first = tokens[0];
-  if (first?.kind !== 'word') return { kind: 'other' };
+  const lexer = new CqlLexer(text);
+  const first = lexer.next();
+  if (first?.kind !== 'word') return OTHER;
   switch (first.text) {
     case 'select':
-      return classifySelect(tokens) ?? { kind: 'other' };
+      return classifySelect(lexer) ?? OTHER;
     case 'use': {
-      const keyspace = identifier(tokens[1]);
-      return keyspace === null ? { kind: 'other' } : { kind: 'use', keyspace };
+      const keyspace = identifier(lexer.next());
+      return keyspace === null ? OTHER : { kind: 'use', keyspace };
     }
     case 'insert':
     case 'update':
     case 'delete':
     case 'begin':
-      return classifyWrite(first.text, tokens);
+      return classifyWrite(first.text, lexer);
+    case 'describe':
+    case 'desc':
+    case 'list':
+      return READ_ONLY;
     default:
-      return { kind: 'other' };
+      return OTHER;
   }
 }
 
-function classifySelect(tokens: readonly CqlToken[]): Statement | null {
-  let i = 1;
-  let plain = true;
-  if (isWord(tokens[i], 'json')) {
-    plain = false;
-    i++;
+/** `JSON` and `DISTINCT` are keywords unless they are the selected column (`SELECT json FROM t`). */
+function skipModifier(lexer: CqlLexer, word: string): boolean {
+  if (!isWord(lexer.peek(), word) || isWord(lexer.peek(1), 'from')) return false;
+  lexer.next();
+  return true;
+}
+
+function classifySelect(lexer: CqlLexer): Statement | null {
+  const plain = !skipModifier(lexer, 'json');
+  skipModifier(lexer, 'distinct');
+  let selected: CqlToken[] | null = plain ? [] : null;
+  let token = lexer.next();
+  for (; token !== undefined && !isWord(token, 'from'); token = lexer.next()) {
+    if (selected !== null && selected.length < MAX_SELECTION_TOKENS) selected.push(token);
+    else selected = null;
   }
-  if (isWord(tokens[i], 'distinct')) i++;
-  const from = tokens.findIndex((t, at) => at >= i && isWord(t, 'from'));
-  if (from < 0) return null;
-  const columns = plain ? selection(tokens.slice(i, from)) : null;
-  const first = identifier(tokens[from + 1]);
+  if (token === undefined) return null;
+  const columns = selected === null ? null : selection(selected);
+  const first = identifier(lexer.next());
   if (first === null) return null;
-  if (isSymbol(tokens[from + 2], '.')) {
-    const table = identifier(tokens[from + 3]);
+  if (isSymbol(lexer.peek(), '.')) {
+    lexer.next();
+    const table = identifier(lexer.next());
     return table === null ? null : { kind: 'select', keyspace: first, table, columns };
   }
   return { kind: 'select', keyspace: null, table: first, columns };
@@ -87,28 +126,107 @@ function selection(tokens: readonly CqlToken[]): readonly string[] | '*' | null 
   return names.length === 0 ? null : names;
 }
 
-function classifyWrite(first: string, tokens: readonly CqlToken[]): Statement {
+function classifyWrite(first: string, lexer: CqlLexer): Statement {
   let conditional = false;
-  let timestamped = false;
-  let counter = first === 'begin' && isWord(tokens[1], 'counter');
-  for (let i = 1; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (token.kind !== 'word') continue;
-    if (token.text === 'if') conditional = true;
-    else if (token.text === 'timestamp' && (isWord(tokens[i - 1], 'using') || isWord(tokens[i - 1], 'and')))
-      timestamped = true;
-    // c = c + 1 / c = c - ? : a counter update (list appends look alike; they only lose the stamp).
-    else if (
-      isSymbol(tokens[i + 1], '=') &&
-      identifier(tokens[i + 2]) === token.text &&
-      (isSymbol(tokens[i + 3], '+') || isSymbol(tokens[i + 3], '-'))
-    )
-      counter = first === 'update' || first === 'begin' ? true : counter;
+  let counter: CounterUpdate = first === 'begin' && isWord(lexer.peek(), 'counter');
+  const using = new UsingClause();
+  // Only UPDATE (alone or in a batch) can do `c = c + 1`; INSERT and DELETE cannot.
+  const mayCount = first === 'update' || first === 'begin';
+  // The four tokens before the current one, oldest first: `c = c +` announces an operand.
+  const recent: (CqlToken | undefined)[] = [undefined, undefined, undefined, undefined];
+  for (let token = lexer.next(); token !== undefined; token = lexer.next()) {
+    // IF is a reserved word: unquoted, it only starts a condition (IF EXISTS, IF NOT EXISTS, IF c = 1).
+    if (isWord(token, 'if')) conditional = true;
+    using.feed(token);
+    if (mayCount && counter !== true && isSelfUpdate(recent)) {
+      const operand = operandKind(token, lexer.peek());
+      if (operand === 'number') counter = true;
+      else if (operand === 'bind-marker') counter = 'bind-marker';
+    }
+    recent.shift();
+    recent.push(token);
   }
-  return { kind: 'write', conditional, counter, timestamped };
+  return { kind: 'write', conditional, counter, timestamped: using.timestamped };
 }
 
-/** Writes that get the proxy's default timestamp, so both clusters store the same writetime. */
+/** `x = x +` or `x = x -`: the start of a counter update or of a collection append/removal. */
+function isSelfUpdate(recent: readonly (CqlToken | undefined)[]): boolean {
+  const [name, equals, again, sign] = recent;
+  const column = identifier(name);
+  return (
+    column !== null &&
+    isSymbol(equals, '=') &&
+    identifier(again) === column &&
+    (isSymbol(sign, '+') || isSymbol(sign, '-'))
+  );
+}
+
+/**
+ * What follows `x = x ±`: a number only makes sense for a counter; `{...}`, `[...]` and anything
+ * else is a collection; a bind marker (`?`, `:name`) can be either.
+ */
+function operandKind(
+  token: CqlToken,
+  following: CqlToken | undefined,
+): 'number' | 'bind-marker' | 'collection' {
+  if (isNumber(token) || (isSymbol(token, '-') && isNumber(following))) return 'number';
+  if (isSymbol(token, '?') || (isSymbol(token, ':') && identifier(following) !== null)) return 'bind-marker';
+  return 'collection';
+}
+
+/**
+ * Follows `USING TTL <v> AND TIMESTAMP <v>` (either order, either alone) token by token, so a
+ * column named `timestamp` elsewhere (`WHERE a = 1 AND timestamp = 2`) is not mistaken for it.
+ */
+class UsingClause {
+  timestamped = false;
+  #expect: 'nothing' | 'option' | 'value' | 'name' | 'and' = 'nothing';
+
+  feed(token: CqlToken): void {
+    switch (this.#expect) {
+      case 'option':
+        if (isWord(token, 'timestamp')) this.timestamped = true;
+        this.#expect = isWord(token, 'timestamp') || isWord(token, 'ttl') ? 'value' : 'nothing';
+        return;
+      case 'value':
+        if (isSymbol(token, ':')) this.#expect = 'name';
+        else if (!isSymbol(token, '-'))
+          this.#expect = isSymbol(token, '?') || isNumber(token) ? 'and' : 'nothing';
+        return;
+      case 'name':
+        this.#expect = identifier(token) === null ? 'nothing' : 'and';
+        return;
+      default:
+        this.#expect =
+          isWord(token, 'using') || (this.#expect === 'and' && isWord(token, 'and')) ? 'option' : 'nothing';
+    }
+  }
+}
+
+/**
+ * A write whose counter update rested on a bind marker, settled by the statement's variable
+ * types from its PREPARED result: `true` when one of them is a counter.
+ */
+export function settleCounter(statement: Statement, bindsCounter: boolean): Statement {
+  if (statement.kind !== 'write' || statement.counter !== 'bind-marker') return statement;
+  return { ...statement, counter: bindsCounter };
+}
+
+/**
+ * Writes that get the proxy's shared default timestamp (spec v4 §4.1.4 flag 0x20), so both
+ * clusters store the same writetime. Lightweight transactions and counter updates are exempt:
+ * their writetimes are the server's (Paxos ballot, counter shards). A write that may be a counter
+ * update (`x = x + ?` not settled by a PREPARED result) is treated as one.
+ */
 export function wantsDefaultTimestamp(statement: Statement): boolean {
-  return statement.kind === 'write' && !statement.conditional && !statement.counter && !statement.timestamped;
+  return statement.kind === 'write' && !statement.conditional && statement.counter === false;
+}
+
+/**
+ * The same decision for a BATCH message (spec v4 §4.1.7): its `type` and the statements of its
+ * children (query texts or prepared statements). One conditional or counter child exempts the
+ * whole batch, as Cassandra applies a batch's conditions and counters to all of it.
+ */
+export function batchWantsDefaultTimestamp(type: number, children: readonly Statement[]): boolean {
+  return type !== BatchType.COUNTER && children.every(wantsDefaultTimestamp);
 }

@@ -259,3 +259,78 @@ describe('framer: bad input', () => {
     }
   });
 });
+
+describe('framer: body limits', () => {
+  const MiB = 1024 * 1024;
+  const header = (streamId: number, length: number) =>
+    encodeHeader({ version: 4, isResponse: false, flags: 0, streamId, opcode: Opcode.QUERY, length });
+
+  test('a 250 MB length field is refused from its header, and no body byte is kept', () => {
+    const framer = new Framer({ supportedVersions: [4], maxBodyLength: 16 * MiB });
+    const first = framer.push(Buffer.concat([header(3, 250_000_000), Buffer.alloc(1000)]));
+    assert.ok(first.error instanceof FrameTooLargeError);
+    assert.equal(first.error.header.streamId, 3);
+    assert.equal(first.error.maxBodyLength, 16 * MiB);
+    assert.equal(framer.bufferedLength, 0, 'the bytes already received are dropped');
+    // The peer keeps sending part of the body: nothing of it is kept.
+    const chunk = Buffer.alloc(MiB, 1);
+    for (let i = 0; i < 64; i++) {
+      assert.equal(framer.push(chunk).error, first.error);
+      assert.equal(framer.bufferedLength, 0);
+    }
+  });
+
+  test('the limit is judged at every cut of the header, before the body arrives', () => {
+    const bytes = Buffer.concat([header(7, 1001), Buffer.alloc(40)]);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const framer = new Framer({ supportedVersions: [4], maxBodyLength: 1000 });
+      const a = framer.push(bytes.subarray(0, cut));
+      const b = framer.push(bytes.subarray(cut));
+      const error = a.error ?? b.error;
+      assert.ok(error instanceof FrameTooLargeError, `cut at ${cut}`);
+      assert.equal(
+        a.error !== null,
+        cut >= HEADER_LENGTH,
+        `error as soon as the header is complete (cut ${cut})`,
+      );
+      assert.equal(framer.bufferedLength, 0);
+    }
+  });
+
+  test('a body exactly at the limit passes', () => {
+    const frame = Buffer.concat([header(1, 1000), Buffer.alloc(1000, 9)]);
+    const result = new Framer({ supportedVersions: [4], maxBodyLength: 1000 }).push(frame);
+    assert.equal(result.error, null);
+    assert.equal(result.frames[0]!.body.length, 1000);
+  });
+
+  test('setMaxBodyLength: a tight limit before authentication, the normal one after', () => {
+    const framer = new Framer({ supportedVersions: [4], maxBodyLength: 256 * 1024 });
+    const body = Buffer.alloc(300 * 1024, 1);
+    const frame = Buffer.concat([header(2, body.length), body]);
+    framer.setMaxBodyLength(16 * MiB);
+    assert.equal(framer.maxBodyLength, 16 * MiB);
+    // Cut at a few offsets, including inside the header, with the limit raised in between.
+    const result = collect(framer, [frame.subarray(0, 4), frame.subarray(4, 100), frame.subarray(100)]);
+    assert.equal(result.length, 1);
+    assert.equal(result[0]!.body.length, body.length);
+    const strict = new Framer({ supportedVersions: [4], maxBodyLength: 256 * 1024 });
+    assert.ok(strict.push(frame).error instanceof FrameTooLargeError);
+  });
+
+  test('a header already buffered is judged by the limit in force at the next push', () => {
+    const framer = new Framer({ supportedVersions: [4], maxBodyLength: 16 * MiB });
+    assert.equal(framer.push(Buffer.concat([header(4, 500), Buffer.alloc(10)])).error, null);
+    framer.setMaxBodyLength(100);
+    assert.ok(framer.push(Buffer.alloc(10)).error instanceof FrameTooLargeError);
+  });
+
+  test('limits outside 0..256 MB are refused', () => {
+    assert.throws(
+      () => new Framer({ supportedVersions: [4], maxBodyLength: MAX_BODY_LENGTH + 1 }),
+      RangeError,
+    );
+    assert.throws(() => new Framer({ supportedVersions: [4] }).setMaxBodyLength(-1), RangeError);
+    assert.throws(() => new Framer({ supportedVersions: [4] }).setMaxBodyLength(1.5), RangeError);
+  });
+});

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import {
   Consistency,
   closeBody,
+  type DataType,
   decodeError,
   EMPTY_ENVELOPE,
   ErrorCode,
@@ -10,23 +11,29 @@ import {
   encodeExecute,
   encodeFrame,
   encodeQuery,
+  encodeResult,
   FrameFlag,
   Framer,
+  FrameTooLargeError,
   Opcode,
   queryParameters,
   type RawFrame,
   simpleError,
 } from '../../src/proxy/codec/index.js';
 import {
+  bindsCounter,
   errorFrame,
   executeId,
+  frameTooLargeError,
   isUnprepared,
   preparedIdOf,
+  preparedStatement,
   requestConsistency,
   statementText,
   withUnpreparedId,
 } from '../../src/proxy/frame-reading.js';
 import { timeoutError, unavailableError } from '../../src/proxy/proxy-errors.js';
+import { classifyStatement, wantsDefaultTimestamp } from '../../src/proxy/statement.js';
 
 /** One frame through the real framer, as the session receives it. */
 function frame(
@@ -137,5 +144,69 @@ describe('reading single fields of raw frames', () => {
     const bytes = errorFrame(4, 3, unavailableError('target', 'down', false));
     assert.deepEqual(bytes.subarray(0, 5), Buffer.from([0x84, 0, 0, 3, Opcode.ERROR]));
     assert.equal(FrameFlag.COMPRESSION & bytes[1]!, 0);
+  });
+});
+
+describe('what a PREPARED answer settles', () => {
+  const prepared = (types: DataType[]) =>
+    frame(
+      Opcode.RESULT,
+      encodeResult(
+        {
+          kind: 'prepared',
+          id: Buffer.from('ab', 'hex'),
+          resultMetadataId: null,
+          metadata: {
+            pkIndexes: [],
+            columns: types.map((type, i) => ({ keyspace: 'ks', table: 't', name: `c${i}`, type })),
+          },
+          resultMetadata: { columnCount: 0, columns: null, pagingState: null, newMetadataId: null },
+        },
+        4,
+      ),
+      { response: true },
+    );
+  const appendOrCounter = classifyStatement('UPDATE t SET x = x + ? WHERE k = ?');
+
+  test('x = x + ? on a counter column stays a counter update', () => {
+    const answer = prepared([{ kind: 'counter' }, { kind: 'int' }]);
+    assert.equal(bindsCounter(answer, 4), true);
+    assert.equal(wantsDefaultTimestamp(preparedStatement(appendOrCounter, answer, 4)), false);
+  });
+
+  test('x = x + ? on a list, set or map column is an append: it gets the shared timestamp', () => {
+    for (const type of [
+      { kind: 'list', element: { kind: 'int' } },
+      { kind: 'set', element: { kind: 'varchar' } },
+      { kind: 'map', key: { kind: 'varchar' }, value: { kind: 'int' } },
+    ] as DataType[]) {
+      const answer = prepared([type, { kind: 'int' }]);
+      assert.equal(bindsCounter(answer, 4), false, type.kind);
+      assert.equal(wantsDefaultTimestamp(preparedStatement(appendOrCounter, answer, 4)), true, type.kind);
+    }
+  });
+
+  test('other statements are returned as they are, and an unreadable answer counts as a counter', () => {
+    const insert = classifyStatement('INSERT INTO t (k) VALUES (?)');
+    assert.equal(preparedStatement(insert, frame(Opcode.RESULT, hex('0004'), { response: true }), 4), insert);
+    assert.equal(bindsCounter(frame(Opcode.RESULT, hex('0004'), { response: true }), 4), true);
+    assert.equal(bindsCounter(frame(Opcode.RESULT, hex('00000001'), { response: true }), 4), true);
+  });
+});
+
+describe('the error for an oversized frame', () => {
+  test('a PROTOCOL_ERROR naming the size, the limit and the setting', () => {
+    const framed = new Framer({ supportedVersions: [4], maxBodyLength: 16 * 1024 * 1024 }).push(
+      hex('04', '00', '0009', '07', '0ee6b280'), // stream 9, QUERY, 250,000,000 bytes
+    );
+    assert.ok(framed.error instanceof FrameTooLargeError);
+    const error = frameTooLargeError(framed.error, 'ZDM_PROXY_MAX_FRAME_SIZE_BYTES');
+    assert.equal(error.code, ErrorCode.PROTOCOL_ERROR);
+    assert.equal(
+      error.message,
+      'zdm-proxy: frame body of 250000000 bytes exceeds the limit of 16777216 bytes ' +
+        '(ZDM_PROXY_MAX_FRAME_SIZE_BYTES); the connection is closed. ' +
+        'Send smaller requests, or raise ZDM_PROXY_MAX_FRAME_SIZE_BYTES if they are expected.',
+    );
   });
 });

@@ -25,7 +25,11 @@ export interface RawFrame {
 export interface FramerOptions {
   /** Versions accepted in the header (without the direction bit); others give UnsupportedVersionError. */
   readonly supportedVersions: readonly number[];
-  /** Largest accepted body; defaults to MAX_BODY_LENGTH (256 MB). */
+  /**
+   * Largest accepted body; defaults to MAX_BODY_LENGTH (256 MB, the protocol's own bound). A server
+   * side sets a tighter one (Cassandra's native_transport_max_frame_size is 16 MiB), and a tighter
+   * one still before the peer has authenticated; see `setMaxBodyLength`.
+   */
   readonly maxBodyLength?: number;
 }
 
@@ -37,18 +41,33 @@ export interface FramerResult {
 
 /**
  * Cuts a byte stream into v3/v4 frames (spec v4 §1-2; also v5 before its segment layer starts).
- * It decodes nothing but the header. After a framing error the stream cannot be resynchronised,
- * so the framer stops: every later push returns the same error and no frames.
+ * It decodes nothing but the header. The body length is judged from the header alone, before any
+ * of the body is kept, so an oversized frame costs nine bytes of memory, not its announced size.
+ * After a framing error the stream cannot be resynchronised, so the framer stops: it drops what it
+ * buffered, and every later push returns the same error and no frames (the bytes are not kept).
  */
 export class Framer {
   readonly #supported: ReadonlySet<number>;
-  readonly #maxBodyLength: number;
-  readonly #queue = new ByteQueue();
+  #maxBodyLength: number;
+  #queue = new ByteQueue();
   #error: FramingError | null = null;
 
   constructor(options: FramerOptions) {
     this.#supported = new Set(options.supportedVersions);
-    this.#maxBodyLength = options.maxBodyLength ?? MAX_BODY_LENGTH;
+    this.#maxBodyLength = checkedLimit(options.maxBodyLength ?? MAX_BODY_LENGTH);
+  }
+
+  get maxBodyLength(): number {
+    return this.#maxBodyLength;
+  }
+
+  /**
+   * Changes the body limit for the frames not yet cut, e.g. from the pre-authentication limit to
+   * the normal one once the handshake is done. A frame whose header is already buffered is judged
+   * again at the next push.
+   */
+  setMaxBodyLength(maxBodyLength: number): void {
+    this.#maxBodyLength = checkedLimit(maxBodyLength);
   }
 
   /** Bytes received but not yet part of a complete frame. */
@@ -88,6 +107,13 @@ export class Framer {
       const raw = queue.take(total);
       frames.push({ header, body: raw.subarray(HEADER_LENGTH), raw });
     }
+    if (this.#error !== null) this.#queue = new ByteQueue();
     return { frames, error: this.#error };
   }
+}
+
+function checkedLimit(maxBodyLength: number): number {
+  if (!Number.isInteger(maxBodyLength) || maxBodyLength < 0 || maxBodyLength > MAX_BODY_LENGTH)
+    throw new RangeError(`bad maximum frame body length ${maxBodyLength} (0..${MAX_BODY_LENGTH})`);
+  return maxBodyLength;
 }

@@ -17,7 +17,7 @@ export class UnsupportedVersionError extends CodecError {
   }
 }
 
-/** The header announces a body longer than the allowed maximum (256 MB by default). */
+/** The header announces a body longer than the framer's limit (see FramerOptions.maxBodyLength). */
 export class FrameTooLargeError extends CodecError {
   override readonly name = 'FrameTooLargeError';
   constructor(
