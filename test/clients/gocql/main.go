@@ -45,6 +45,14 @@ func uuid(text string) gocql.UUID {
 	return id
 }
 
+// compression is what the driver asks for in STARTUP: its configured compressor, none by default.
+func compression(cluster *gocql.ClusterConfig) string {
+	if cluster.Compressor == nil {
+		return "none"
+	}
+	return cluster.Compressor.Name()
+}
+
 // driverVersion names the gocql module this program was built with.
 func driverVersion() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
@@ -201,7 +209,7 @@ func main() {
 	report, err := json.Marshal(map[string]interface{}{
 		"driver":          driverVersion(),
 		"protocolVersion": protocol,
-		"compression":     "none",
+		"compression":     compression(cluster),
 		"hosts":           hosts,
 		"pagedRows":       pagedRows,
 		"pages":           pages,

@@ -32,6 +32,13 @@ import java.util.UUID;
  * <p>Usage: java Session HOST PORT KEYSPACE. Prints one JSON report line last.
  */
 public final class Session {
+  private static final long START = System.nanoTime();
+
+  /** Progress on stderr, so a slow or stuck session shows where it is. */
+  private static void step(String what) {
+    System.err.printf("%.1f s: %s%n", (System.nanoTime() - START) / 1e9, what);
+  }
+
   public static void main(String[] args) throws Exception {
     String host = args[0];
     int port = Integer.parseInt(args[1]);
@@ -50,6 +57,7 @@ public final class Session {
             .withLocalDatacenter("datacenter1")
             .withConfigLoader(config)
             .build()) {
+      step("connected");
       session.execute("DROP KEYSPACE IF EXISTS " + keyspace);
       session.execute(
           "CREATE KEYSPACE "
@@ -68,6 +76,8 @@ public final class Session {
               + " list_v list<int>, set_v set<text>, map_v map<text, int>, tuple_v tuple<int, text>,"
               + " udt_v frozen<address>)");
 
+      step("schema created");
+
       // Simple statements.
       session.execute("INSERT INTO kv (k, v) VALUES (0, 'simple')");
       session.execute("UPDATE kv SET v = 'simple-updated' WHERE k = 0");
@@ -84,6 +94,8 @@ public final class Session {
 
       session.execute(
           session.prepare("INSERT INTO kv (k, v) VALUES (?, ?) USING TTL 86400").bind(124, "ttl"));
+
+      step("rows written");
 
       // Paging: each page asked for with the paging state of the previous one.
       SimpleStatement select = SimpleStatement.newInstance("SELECT k, v FROM kv").setPageSize(50);
@@ -142,7 +154,10 @@ public final class Session {
               tupleType.newValue(7, "seven"),
               addressType.newValue().setString("street", "Main").setInt("number", 5)));
 
-      // What the driver negotiated: its context's protocol version and configured compression.
+      step("session done");
+
+      // What the driver negotiated: its context's protocol version, and the compression it asks for in
+      // STARTUP (its configuration; the Java driver does not consult SUPPORTED first).
       List<String> hosts = new ArrayList<>();
       for (Node node : session.getMetadata().getNodes().values()) {
         InetSocketAddress address = (InetSocketAddress) node.getEndPoint().resolve();
