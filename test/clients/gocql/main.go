@@ -20,13 +20,18 @@ import (
 	"gopkg.in/inf.v0"
 )
 
-// versions records the protocol version of every frame the driver reads: what it negotiated.
+// versions records the protocol version of the RESULT frames the driver reads: what it negotiated
+// (frames of a refused handshake attempt at a higher version are not RESULTs).
 type versions struct {
 	mu   sync.Mutex
 	seen map[int]bool
 }
 
 func (v *versions) ObserveFrameHeader(_ context.Context, header gocql.ObservedFrameHeader) {
+	const result = 0x08 // opcode of RESULT (spec v4 §4.2.5)
+	if byte(header.Opcode) != result {
+		return
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.seen[int(byte(header.Version)&0x7f)] = true
@@ -203,7 +208,7 @@ func main() {
 		}
 	}
 	if len(observer.seen) != 1 {
-		fmt.Fprintf(os.Stderr, "frames of several protocol versions were read: %v\n", observer.seen)
+		must(fmt.Errorf("%v", observer.seen), "results of one protocol version expected")
 	}
 	observer.mu.Unlock()
 	report, err := json.Marshal(map[string]interface{}{
