@@ -1,46 +1,73 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import type cassandra from 'cassandra-driver';
-import { cqlClient, type SharedClusters, sharedClusters } from '../helpers/clusters.js';
-import { freshKeyspace } from '../helpers/keyspace.js';
+import {
+  checkClusters,
+  checkReport,
+  runProgram,
+  type SessionContext,
+  writeReferenceTypes,
+} from '../clients/client-session.js';
+import type { ClientProfile } from '../clients/negotiation.js';
+import { readProxyOffer } from '../clients/proxy-offer.js';
+import {
+  type ClientReport,
+  expectedKeyValues,
+  parseReport,
+  typesInsertCql,
+  typesTableCql,
+} from '../clients/session-spec.js';
+import {
+  type ClientCommand,
+  installCqlsh,
+  installGocql,
+  installJava,
+  installNode,
+  installPython,
+} from '../helpers/client-install.js';
+import { cqlClient, sharedClusters } from '../helpers/clusters.js';
 
 /**
- * The seeds/003 quick start, end to end: the real `zdm-proxy start` CLI configured by ZDM_*
- * variables, and cqlsh and the Python driver (from PyPI, in .zdm/venv) as clients.
+ * Real clients through the real `zdm-proxy start` CLI in front of the Origin and Target test clusters:
+ * the Java driver, gocql, the Python driver (default negotiation, LZ4, Snappy), cqlsh and the Node.js
+ * driver (v3, v4) each run the scripted session of test/clients/README.md in a keyspace of their own,
+ * and both clusters are then read directly. The clients are installed under .zdm/clients/ on first use
+ * (test/helpers/client-install.ts); one that cannot be installed fails its test.
  */
-const run = promisify(execFile);
-const VENV = join(process.cwd(), '.zdm', 'venv', 'bin');
-const CQLSH = join(VENV, 'cqlsh');
-const PYTHON = join(VENV, 'python');
-const noPython =
-  !existsSync(CQLSH) &&
-  'cqlsh/cassandra-driver not installed: python3 -m venv .zdm/venv && .zdm/venv/bin/pip install cqlsh cassandra-driver';
+const HOST = '127.0.0.1';
 const PORT = 14600 + Math.floor(Math.random() * 100);
 
-let clusters: SharedClusters;
 let origin: cassandra.Client;
 let target: cassandra.Client;
 let proxy: ChildProcess;
 let proxyLog = '';
+let context: SessionContext;
+
+// Installs start at once and run while the proxy starts; each test awaits its own.
+const installs = {
+  java: installJava(),
+  gocql: installGocql(),
+  python: installPython(),
+  cqlsh: installCqlsh(),
+  node: installNode(),
+};
+// A failed install is reported by its test; without this it would also be an unhandled rejection.
+for (const install of Object.values(installs)) install.catch(() => undefined);
 
 before(async () => {
-  clusters = await sharedClusters();
+  const clusters = await sharedClusters();
   origin = await cqlClient(clusters.origin);
   target = await cqlClient(clusters.target);
-  for (const direct of [origin, target]) {
-    await freshKeyspace(direct, 'test');
-    await direct.execute('CREATE TABLE test.keyvalue (key int PRIMARY KEY, value text)');
-  }
   proxy = spawn(process.execPath, ['--import', 'tsx', 'src/cli/zdm-proxy.ts', 'start'], {
     env: {
       ...process.env,
       ZDM_ORIGIN_CONTACT_POINTS: clusters.origin.contactPoints.join(','),
       ZDM_TARGET_CONTACT_POINTS: clusters.target.contactPoints.join(','),
-      ZDM_PROXY_LISTEN_ADDRESS: '127.0.0.1',
+      ZDM_PROXY_LISTEN_ADDRESS: HOST,
       ZDM_PROXY_LISTEN_PORT: String(PORT),
       ZDM_METRICS_PORT: String(PORT + 1),
       ZDM_LOG_LEVEL: 'INFO',
@@ -54,6 +81,16 @@ before(async () => {
     });
     proxy.once('exit', (code) => reject(new Error(`zdm-proxy exited with ${code}:\n${proxyLog}`)));
   });
+  const offer = await readProxyOffer(HOST, PORT);
+  console.log(`# the proxy offers protocol ${offer.versions.join('/')}, compression [${offer.compressions}]`);
+  context = {
+    proxyHost: HOST,
+    proxyPort: PORT,
+    offer,
+    origin,
+    target,
+    referenceTypes: await writeReferenceTypes(origin, 'clients_reference'),
+  };
 });
 
 after(async () => {
@@ -66,18 +103,46 @@ after(async () => {
   await target?.shutdown();
 });
 
-async function bothClusters(): Promise<Record<string, string>[]> {
-  return Promise.all(
-    [origin, target].map(async (c) =>
-      Object.fromEntries(
-        (await c.execute('SELECT key, value FROM test.keyvalue')).rows.map((r) => [
-          String(r.get('key')),
-          r.get('value') as string,
-        ]),
-      ),
-    ),
-  );
+/** A client program, its keyspace, its arguments after HOST PORT KEYSPACE, and how it negotiates. */
+interface ProgramSession {
+  readonly title: string;
+  readonly name: string;
+  readonly install: Promise<ClientCommand>;
+  readonly profile: ClientProfile;
+  readonly args?: readonly string[];
 }
+
+const PROGRAM_SESSIONS: readonly ProgramSession[] = [
+  {
+    title: 'the Java driver 4.x',
+    name: 'java',
+    install: installs.java,
+    profile: { maxVersion: 5, compression: 'none' },
+  },
+  {
+    title: 'gocql v2',
+    name: 'gocql',
+    install: installs.gocql,
+    profile: { maxVersion: 5, compression: 'none' },
+  },
+  ...(['auto', 'lz4', 'snappy'] as const).map((compression) => ({
+    title:
+      compression === 'auto'
+        ? 'the Python driver, default negotiation'
+        : `the Python driver asking for ${compression}`,
+    name: compression === 'auto' ? 'python' : `python_${compression}`,
+    install: installs.python,
+    profile: { maxVersion: 5, compression },
+    args: [compression],
+  })),
+  ...[3, 4].map((version) => ({
+    title: `the Node.js driver with protocol v${version} at most`,
+    name: `node_v${version}`,
+    install: installs.node,
+    profile: { maxVersion: version, compression: 'none' as const },
+    args: [String(version)],
+  })),
+];
 
 describe('zdm-proxy start (the CLI)', () => {
   test('logs its effective configuration without secrets', () => {
@@ -86,51 +151,60 @@ describe('zdm-proxy start (the CLI)', () => {
   });
 });
 
-describe('cqlsh through the proxy (seeds/003 quick start)', { skip: noPython }, () => {
-  test('INSERT, SELECT, UPDATE, DELETE', async () => {
-    const cql = [
-      "INSERT INTO test.keyvalue (key, value) VALUES (1, 'ABC');",
-      "INSERT INTO test.keyvalue (key, value) VALUES (2, 'DEF');",
-      'SELECT * FROM test.keyvalue;',
-      "UPDATE test.keyvalue SET value='GYEKJF' WHERE key = 1;",
-      'DELETE FROM test.keyvalue WHERE key = 2;',
-      'SELECT * FROM test.keyvalue;',
-    ].join(' ');
-    const { stdout } = await run(CQLSH, ['127.0.0.1', String(PORT), '-e', cql], { timeout: 60_000 });
-    assert.match(stdout, /1 \|\s+ABC/);
-    assert.match(stdout, /2 \|\s+DEF/);
-    assert.match(stdout, /1 \|\s+GYEKJF/);
-    assert.match(stdout, /\(1 rows\)/);
-    assert.deepEqual(await bothClusters(), [{ 1: 'GYEKJF' }, { 1: 'GYEKJF' }]);
-  });
-});
+describe('real clients through the proxy, each running the scripted session', () => {
+  for (const session of PROGRAM_SESSIONS) {
+    test(session.title, async () => {
+      const keyspace = `clients_${session.name}`;
+      const stdout = await runProgram(await session.install, [
+        HOST,
+        String(PORT),
+        keyspace,
+        ...(session.args ?? []),
+      ]);
+      checkReport(session.name, parseReport(stdout), session.profile, context);
+      await checkClusters(session.name, keyspace, context);
+    });
+  }
 
-describe('the Python driver through the proxy', { skip: noPython }, () => {
-  test('connects (falling back from v5), discovers only the proxy, runs the quick start', async () => {
-    const script = `
-import sys
-from cassandra.cluster import Cluster
-cluster = Cluster(['127.0.0.1'], port=${PORT})
-session = cluster.connect()
-print('version', cluster.protocol_version)
-print('hosts', sorted(str(h.endpoint) for h in cluster.metadata.all_hosts()))
-session.execute("INSERT INTO test.keyvalue (key, value) VALUES (3, 'PY')")
-ps = session.prepare("INSERT INTO test.keyvalue (key, value) VALUES (?, ?)")
-session.execute(ps, (4, 'PREPARED'))
-session.execute("UPDATE test.keyvalue SET value = %s WHERE key = %s", ('PY2', 3))
-session.execute("DELETE FROM test.keyvalue WHERE key = 1")
-for row in session.execute("SELECT key, value FROM test.keyvalue"):
-    print('row', row.key, row.value)
-cluster.shutdown()
-`;
-    const { stdout } = await run(PYTHON, ['-c', script], { timeout: 60_000 });
-    assert.match(stdout, /version 4/);
-    assert.match(stdout, new RegExp(`hosts \\['127\\.0\\.0\\.1:${PORT}'\\]`));
-    assert.match(stdout, /row 3 PY2/);
-    assert.match(stdout, /row 4 PREPARED/);
-    assert.deepEqual(await bothClusters(), [
-      { 3: 'PY2', 4: 'PREPARED' },
-      { 3: 'PY2', 4: 'PREPARED' },
-    ]);
+  test('cqlsh, with DESCRIBE TABLES and COPY TO / COPY FROM a CSV file', async () => {
+    const program = await installs.cqlsh;
+    const keyspace = 'clients_cqlsh';
+    const dir = mkdtempSync(join(tmpdir(), 'zdm-cqlsh-'));
+    try {
+      // COPY FROM loads the session's prepared rows 1..120 from a CSV file.
+      writeFileSync(
+        join(dir, 'kv-in.csv'),
+        Array.from({ length: 120 }, (_, i) => `${i + 1},row-${i + 1}\n`).join(''),
+      );
+      const script = readFileSync(join('test', 'clients', 'cqlsh', 'session.cql'), 'utf8')
+        .replaceAll('{{keyspace}}', keyspace)
+        .replaceAll('{{dir}}', dir)
+        .replaceAll('{{types_table}}', typesTableCql())
+        .replaceAll('{{types_insert}}', typesInsertCql());
+      writeFileSync(join(dir, 'session.cql'), script);
+      // cqlsh -f exits 2 when any statement failed, so runProgram rejects with its output.
+      const output = await runProgram(program, [HOST, String(PORT), '-f', join(dir, 'session.cql')]);
+
+      const version = /Native protocol v(\d+)\]/.exec(output)?.[1];
+      assert.ok(version !== undefined, `SHOW VERSION printed the protocol version:\n${output}`);
+      assert.match(output, /^counters\s+kv\s+lwt\s+types$/m, 'DESCRIBE TABLES lists the tables');
+      assert.match(output, /120 rows imported from 1 files/, 'COPY FROM loaded the CSV file');
+      assert.match(output, /124 rows exported to 1 files/, 'COPY TO wrote every row');
+      const exported = readFileSync(join(dir, 'kv-out.csv'), 'utf8').trimEnd().split(/\r?\n/);
+      assert.deepEqual(
+        new Map(exported.map((line) => [Number(line.split(',')[0]), line.slice(line.indexOf(',') + 1)])),
+        new Map(expectedKeyValues()),
+        'the CSV file COPY TO wrote',
+      );
+      const pagedRows = Number(/^\((\d+) rows\)$/m.exec(output)?.[1]);
+      const lwtApplied = [...output.matchAll(/^\s+(True|False)\b/gm)].map((m) => m[1] === 'True');
+      const driver = parseReport(output);
+      const report: ClientReport = { ...driver, pagedRows, lwtApplied };
+      assert.equal(Number(version), report.protocolVersion, 'SHOW VERSION agrees with the driver');
+      checkReport('cqlsh', report, { maxVersion: 5, compression: 'auto' }, context);
+      await checkClusters('cqlsh', keyspace, context);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

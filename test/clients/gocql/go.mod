@@ -1,0 +1,8 @@
+module zdm.test/gocql-client
+
+go 1.19
+
+require (
+	github.com/apache/cassandra-gocql-driver/v2 v2.1.2
+	gopkg.in/inf.v0 v0.9.1
+)
