@@ -416,11 +416,12 @@ export class ClientSession {
   #finished(): void {
     this.#inFlight--;
     this.#gate.pump();
-    this.#drained();
+    // After the caller has written this answer.
+    if (this.#draining !== null && this.#inFlight === 0) process.nextTick(() => this.#drained());
   }
 
   #drained(): void {
-    if (this.#draining === null || this.#inFlight > 0) return;
+    if (this.#draining === null || this.#inFlight > 0 || this.#isClosed()) return;
     this.#log.debug('client drained');
     this.#endAfterWrite();
   }
