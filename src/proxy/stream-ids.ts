@@ -7,8 +7,11 @@ import type { RawFrame } from './codec/index.js';
  * connection can hold several pools (the main lane and the secondary-read lane).
  */
 export class StreamIdPool {
-  readonly #free: number[];
+  /** Released ids, reused first; ids never handed out yet come from `#fresh`, so an idle pool costs little. */
+  readonly #free: number[] = [];
   readonly #used: Uint8Array;
+  #fresh = 0;
+  #inUse = 0;
 
   constructor(
     readonly size: number,
@@ -16,20 +19,23 @@ export class StreamIdPool {
   ) {
     if (!Number.isInteger(size) || size < 1 || first < 0 || first + size > 32768)
       throw new RangeError(`bad stream id pool size ${size} from ${first}`);
-    // Lowest ids first: a stack popped from the end.
-    this.#free = Array.from({ length: size }, (_, i) => first + size - 1 - i);
     this.#used = new Uint8Array(size);
   }
 
   get inUse(): number {
-    return this.size - this.#free.length;
+    return this.#inUse;
   }
 
   /** A free id, or undefined when all are in flight. */
   acquire(): number | undefined {
-    const id = this.#free.pop();
-    if (id !== undefined) this.#used[id - this.first] = 1;
-    return id;
+    let at = this.#free.pop();
+    if (at === undefined) {
+      if (this.#fresh === this.size) return undefined;
+      at = this.#fresh++;
+    }
+    this.#used[at] = 1;
+    this.#inUse++;
+    return this.first + at;
   }
 
   /** Returns an id; releasing one that is not in use is ignored (a late or duplicate response). */
@@ -37,7 +43,8 @@ export class StreamIdPool {
     const at = id - this.first;
     if (at < 0 || at >= this.size || this.#used[at] === 0) return false;
     this.#used[at] = 0;
-    this.#free.push(id);
+    this.#inUse--;
+    this.#free.push(at);
     return true;
   }
 }
@@ -72,7 +79,7 @@ export class InFlightRequests {
   readonly #waiters: (Waiter | undefined)[];
   readonly #state: Uint8Array;
   /** Bumped on every acquire, so a deadline entry names one use of an id. */
-  readonly #generation: Uint32Array;
+  readonly #generation: number[];
   /** Deadline entries [id, generation, time] flattened; `#head` is the first live one. */
   #queue: number[] = [];
   #head = 0;
@@ -87,9 +94,10 @@ export class InFlightRequests {
     private readonly describe: () => string,
   ) {
     this.#pool = new StreamIdPool(size, first);
-    this.#waiters = new Array(size);
+    // Grown as ids are first used: thousands of idle sessions should not each hold full tables.
+    this.#waiters = [];
     this.#state = new Uint8Array(size);
-    this.#generation = new Uint32Array(size);
+    this.#generation = [];
   }
 
   get size(): number {
@@ -114,7 +122,8 @@ export class InFlightRequests {
     const at = id - this.#pool.first;
     this.#waiters[at] = waiter;
     this.#state[at] = WAITING;
-    const generation = ++this.#generation[at]!;
+    const generation = (this.#generation[at] ?? 0) + 1;
+    this.#generation[at] = generation;
     this.#queue.push(id, generation, Date.now() + this.timeoutMs);
     if (this.#timer === undefined) this.#arm(this.timeoutMs);
     return id;
@@ -149,7 +158,7 @@ export class InFlightRequests {
     this.#timer = undefined;
     this.#queue = [];
     this.#head = 0;
-    for (let at = 0; at < this.#pool.size; at++) {
+    for (let at = 0; at < this.#waiters.length; at++) {
       const waiter = this.#waiters[at];
       if (this.#state[at] !== 0) this.#free(at, at + this.#pool.first);
       waiter?.(error);

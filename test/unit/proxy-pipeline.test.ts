@@ -566,3 +566,57 @@ async function faultCount(metrics: ProxyMetrics): Promise<number> {
   );
   return (found?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 }
+
+describe('a cluster that restarts under a session', () => {
+  test('Target forgets its prepared statements: UNPREPARED, re-PREPARE, and EXECUTE works again', async () => {
+    const originId = Buffer.from('0a0a', 'hex');
+    const targetId = Buffer.from('0b0b', 'hex');
+    const known = new Set<string>();
+    const target = node((r) => {
+      if (r.header.opcode === Opcode.PREPARE) {
+        known.add(targetId.toString('hex'));
+        return answers.prepared(targetId);
+      }
+      if (r.header.opcode === Opcode.EXECUTE && !known.has(r.body.subarray(2, 4).toString('hex')))
+        return answers.error({
+          kind: 'unprepared',
+          code: ErrorCode.UNPREPARED,
+          message: 'not found',
+          id: targetId,
+        });
+      return answers.void();
+    });
+    const origin = node((r) =>
+      r.header.opcode === Opcode.PREPARE ? answers.prepared(originId) : answers.void(),
+    );
+    const links: { cluster: ClusterName; close(): void }[] = [];
+    const inner = memoryConnector((cluster) => (cluster === 'origin' ? origin.script : target.script), LINK);
+    const c = open({
+      context: {
+        connect: async (cluster, version, hooks) => {
+          const link = await inner(cluster, version, hooks);
+          links.push(link);
+          return link;
+        },
+      },
+    });
+    await c.ready();
+    c.send(1, Opcode.PREPARE, prepare('INSERT INTO ks.t (k) VALUES (?)'));
+    assert.equal((await c.answer(1)).header.opcode, Opcode.RESULT);
+    c.send(2, Opcode.EXECUTE, execute(originId));
+    assert.equal((await c.answer(2)).header.opcode, Opcode.RESULT);
+    // Target restarts: its connection drops and its prepared statements are gone.
+    known.clear();
+    links.find((l) => l.cluster === 'target')!.close();
+    await until(() => links.filter((l) => l.cluster === 'target').length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    c.send(3, Opcode.EXECUTE, execute(originId));
+    const error = errorOf(await c.answer(3));
+    assert.equal(error.code, ErrorCode.UNPREPARED);
+    c.send(4, Opcode.PREPARE, prepare('INSERT INTO ks.t (k) VALUES (?)'));
+    assert.equal((await c.answer(4)).header.opcode, Opcode.RESULT);
+    c.send(5, Opcode.EXECUTE, execute(originId));
+    assert.equal((await c.answer(5)).header.opcode, Opcode.RESULT);
+    c.session.close();
+  });
+});
