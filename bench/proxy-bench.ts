@@ -6,9 +6,12 @@
  *   writes  through the proxy   vs  the client writing each row to Origin and Target itself (waits for both)
  *   reads   through the proxy   vs  reads straight from Origin
  * The proxy is the real `zdm-proxy start` CLI in its own process. Prints throughput, the ratio to
- * each baseline, and p50/p99 latencies. Defaults: 15 s per phase, concurrency 32, 127.0.0.2 / 127.0.0.3.
+ * each baseline, p50/p99 latencies, and the proxy process's CPU seconds per 100k requests (user +
+ * system, read from /proc around each proxy phase) and peak RSS (VmHWM). Defaults: 15 s per phase,
+ * concurrency 32, 127.0.0.2 / 127.0.0.3.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import cassandra from 'cassandra-driver';
 
 const seconds = Number(process.argv[2] ?? 15);
@@ -56,6 +59,20 @@ async function startProxy(): Promise<ChildProcess> {
   throw new Error('zdm-proxy did not start');
 }
 
+/** CPU seconds (user + system) the process has used so far: fields 14 and 15 of /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the command name, field 3 is index 0: utime is field 14, stime field 15 (clock ticks, 100/s on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Peak resident set size of the process in MiB (VmHWM). */
+function peakRssMiB(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match === null ? Number.NaN : Number(match[1]) / 1024;
+}
+
 interface PhaseResult {
   readonly name: string;
   readonly ops: number;
@@ -63,6 +80,20 @@ interface PhaseResult {
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
+  /** CPU seconds of the proxy process per 100k requests of the phase (proxy phases only). */
+  readonly proxyCpuPer100k?: number;
+}
+
+/** `phase`, measuring the proxy process's CPU time around it. */
+async function proxyPhase(
+  name: string,
+  op: (i: number) => Promise<unknown>,
+  pid: number,
+): Promise<PhaseResult> {
+  const before = cpuSeconds(pid);
+  const result = await phase(name, op);
+  const used = cpuSeconds(pid) - before;
+  return { ...result, proxyCpuPer100k: (used / Math.max(1, result.ops)) * 100_000 };
 }
 
 /** `concurrency` loops, each running `op` back to back for `seconds`; latencies in ms. */
@@ -131,18 +162,20 @@ try {
   await phase('warm-up', readOrigin, 2);
   const results: PhaseResult[] = [];
   results.push(await phase('writes: client to both clusters', writeBoth));
-  results.push(await phase('writes: through the proxy', writeProxy));
+  const pid = proxyProcess.pid!;
+  results.push(await proxyPhase('writes: through the proxy', writeProxy, pid));
   results.push(await phase('reads: straight from Origin', readOrigin));
-  results.push(await phase('reads: through the proxy', readProxy));
+  results.push(await proxyPhase('reads: through the proxy', readProxy, pid));
 
   const f = (n: number, d = 2) => n.toFixed(d);
   console.log(`\n${seconds} s per phase, concurrency ${concurrency}, one connection per client, protocol v4`);
-  console.log('| phase | ops | ops/s | p50 ms | p99 ms | errors |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log('| phase | ops | ops/s | p50 ms | p99 ms | errors | proxy CPU s / 100k |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const r of results)
     console.log(
-      `| ${r.name} | ${r.ops} | ${f(r.opsPerSecond, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${r.errors} |`,
+      `| ${r.name} | ${r.ops} | ${f(r.opsPerSecond, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${r.errors} | ${r.proxyCpuPer100k === undefined ? '' : f(r.proxyCpuPer100k)} |`,
     );
+  console.log(`\nproxy peak RSS: ${f(peakRssMiB(pid), 1)} MiB`);
   const [wb, wp, ro, rp] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult];
   console.log('\n| comparison | throughput ratio | added p50 ms | added p99 ms |');
   console.log('|---|---:|---:|---:|');

@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CLUSTER_SETTINGS } from '../config/cluster-settings.js';
 import { describeSettings } from '../config/resolve.js';
+import type { Logger } from '../log/logger.js';
 import { createLogger } from '../log/logger.js';
 import { PROXY_SETTINGS, proxyConfig } from '../proxy/proxy-settings.js';
 import { startProxy } from '../proxy/start-proxy.js';
@@ -21,6 +22,20 @@ const CLUSTERS = Object.fromEntries(
   Object.entries(CLUSTER_SETTINGS).filter(([key]) => !/_(read|write)_consistency$/.test(key)),
 ) as typeof CLUSTER_SETTINGS;
 const SPEC = { ...PROXY_SETTINGS, ...CLUSTERS };
+
+/**
+ * Last-resort handlers: each client session has its own error boundary, so an error reaching
+ * here is a bug outside any session; the proxy logs it and keeps serving its other clients
+ * rather than dropping every connection.
+ */
+function keepServingOnFaults(logger: Logger): void {
+  process.on('uncaughtException', (error) =>
+    logger.error({ err: error }, 'unexpected error outside any client session; still serving'),
+  );
+  process.on('unhandledRejection', (reason) =>
+    logger.error({ err: reason }, 'unhandled promise rejection outside any client session; still serving'),
+  );
+}
 
 const cli = yargs(hideBin(process.argv));
 const knownFlags = prepareUsage(cli);
@@ -43,7 +58,7 @@ await withLogFormat(cli)
         .epilogue(
           [
             'Settings use the original zdm-proxy names: ZDM_<NAME> in the environment, <name> in the YAML file.',
-            'The proxy waits for both clusters before it listens; SIGINT/SIGTERM close it cleanly.',
+            'The proxy waits for both clusters before it listens. SIGINT/SIGTERM: it refuses new clients, lets requests in flight finish (up to proxy_shutdown_timeout_ms), closes connections and exits 0; a second signal exits at once.',
             'Metrics: http://<metrics_address>:<metrics_port>/metrics, /health/readiness, /health/liveness.',
           ].join('\n'),
         ),
@@ -58,17 +73,29 @@ await withLogFormat(cli)
           logger.warn({ keys: unknownFileKeys }, 'config file keys the proxy does not use');
         const config = proxyConfig(values);
         logger.info({ config: describeSettings(SPEC, values) }, 'effective configuration');
+        keepServingOnFaults(logger);
         const proxy = await startProxy(config, logger);
-        await new Promise<void>((resolve) => {
-          const stop = (signal: string) => {
-            logger.info({ signal }, 'shutting down');
-            resolve();
-          };
-          process.once('SIGINT', () => stop('SIGINT'));
-          process.once('SIGTERM', () => stop('SIGTERM'));
+        const signal = await new Promise<string>((resolve) => {
+          process.once('SIGINT', () => resolve('SIGINT'));
+          process.once('SIGTERM', () => resolve('SIGTERM'));
         });
-        await proxy.close();
-        return 0;
+        const bound = config.shutdownTimeoutMs;
+        logger.info(
+          { signal, sessions: proxy.sessions, timeoutMs: bound },
+          'shutting down: refusing new clients, finishing requests in flight',
+        );
+        // The exit is certain: a second signal, or a shutdown stuck past its bound, ends the process with 0.
+        const exit = () => {
+          logger.warn('shutdown did not finish in time; exiting now');
+          process.exit(0);
+        };
+        process.once('SIGINT', exit);
+        process.once('SIGTERM', exit);
+        setTimeout(exit, bound + 10_000).unref();
+        const unfinished = await proxy.shutdown(bound);
+        logger.info({ unfinished }, 'zdm-proxy stopped');
+        // Whatever a driver or socket still holds open, a stopped proxy exits.
+        process.exit(0);
       }),
   )
   .demandCommand(1, 'Name a command; see --help.')

@@ -32,3 +32,34 @@ export function failedOn(origin: Outcome, target: Outcome): 'origin' | 'target' 
   if (t) return 'target';
   return null;
 }
+
+/** How one cluster answered a PREPARE. */
+export type PrepareOutcome = 'prepared' | 'error' | 'timeout' | 'unavailable';
+
+/** Which answer the client gets for a PREPARE sent to both clusters, and what the cache keeps. */
+export type PrepareVerdict =
+  /** Origin's PREPARED goes to the client; the cache maps its id to Target's (or to none). */
+  { readonly kind: 'prepared'; readonly withTarget: boolean } | Verdict;
+
+/**
+ * Both prepared → cached with both ids. Origin prepared but not Target → a statement that can run
+ * on Origin alone (`originAlone`: a read while Origin is primary) is cached without a Target id,
+ * so reads keep working while Target is away; anything else fails with Target's failure. Origin
+ * not prepared → Origin's failure.
+ */
+export function aggregatePrepare(
+  origin: PrepareOutcome,
+  target: PrepareOutcome,
+  originAlone: boolean,
+): PrepareVerdict {
+  if (origin === 'prepared') {
+    if (target === 'prepared') return { kind: 'prepared', withTarget: true };
+    if (originAlone) return { kind: 'prepared', withTarget: false };
+    return failure('target', target);
+  }
+  return failure('origin', origin);
+}
+
+function failure(cluster: ClusterName, outcome: Exclude<PrepareOutcome, 'prepared'>): Verdict {
+  return outcome === 'error' ? { kind: 'relay', from: cluster } : { kind: outcome, cluster };
+}

@@ -1,17 +1,17 @@
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import type { ClusterLink, LinkHooks, LinkOptions } from './cluster-link.js';
 import { encodeHeader, Framer, Opcode, type RawFrame } from './codec/index.js';
+import { Heartbeat } from './heartbeat.js';
 import type { ClusterName } from './route-request.js';
-import { StreamIdPool } from './stream-ids.js';
+import { InFlightRequests, RequestTimeoutError, StreamIdsExhaustedError, type Waiter } from './stream-ids.js';
+
+export { RequestTimeoutError, StreamIdsExhaustedError };
 
 /** The cluster connection is gone; requests in flight on it fail with this. */
 export class BackendClosedError extends Error {
   override readonly name = 'BackendClosedError';
-}
-
-/** Every stream id of the cluster connection is in flight. */
-export class StreamIdsExhaustedError extends Error {
-  override readonly name = 'StreamIdsExhaustedError';
 }
 
 export interface BackendEndpoint {
@@ -22,89 +22,62 @@ export interface BackendEndpoint {
   readonly tls: tls.ConnectionOptions | undefined;
 }
 
-export interface BackendOptions {
-  readonly version: number;
-  readonly maxStreamIds: number;
-  readonly connectTimeoutMs: number;
-  readonly heartbeatIntervalMs: number;
-  /** Server-initiated frames (EVENT, stream -1). */
-  readonly onEvent?: (frame: RawFrame) => void;
-  /** Called once when the connection closes, whatever the reason. */
-  readonly onClose?: (error: Error | undefined) => void;
-}
-
-type Waiter = (frame: RawFrame | Error) => void;
+const EMPTY = Buffer.alloc(0);
+const ignore = () => undefined;
 
 /**
- * One connection to one cluster node, speaking raw frames. Each request takes a stream id of its
- * own from a bounded pool; the response is matched by that id. It knows nothing of handshakes or
- * routing: the session sends STARTUP/AUTH_RESPONSE through `send` like any other request.
+ * A ClusterLink over any duplex byte stream, speaking raw frames: a TCP/TLS socket in production
+ * (`openTcpLink`), an in-memory pair in tests (memory-cluster-link.ts). Each request takes a stream
+ * id of its lane; the response is matched by that id. It knows nothing of handshakes or routing:
+ * the session sends STARTUP/AUTH_RESPONSE through `send` like any other request.
  */
-export class BackendConnection {
-  readonly #socket: net.Socket;
+export class StreamClusterLink implements ClusterLink {
+  readonly #stream: Duplex;
   readonly #framer: Framer;
-  readonly #ids: StreamIdPool;
-  readonly #waiters: (Waiter | undefined)[];
-  readonly #options: BackendOptions;
+  readonly #main: InFlightRequests;
+  readonly #secondary: InFlightRequests | null;
+  readonly #heartbeat: Heartbeat;
+  readonly #version: number;
   #closed = false;
-  #lastActivity = Date.now();
-  #heartbeat: NodeJS.Timeout | undefined;
+  #backedUp = false;
 
-  private constructor(
-    readonly endpoint: BackendEndpoint,
-    socket: net.Socket,
-    options: BackendOptions,
+  constructor(
+    readonly cluster: ClusterName,
+    readonly address: string,
+    stream: Duplex,
+    options: LinkOptions,
+    private readonly hooks: LinkHooks,
   ) {
-    this.#socket = socket;
-    this.#options = options;
+    this.#stream = stream;
+    this.#version = options.version;
     this.#framer = new Framer({ supportedVersions: [options.version] });
-    this.#ids = new StreamIdPool(options.maxStreamIds);
-    this.#waiters = new Array(options.maxStreamIds);
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', (error) => this.#close(error));
-    socket.on('close', () => this.#close(undefined));
-    this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatIntervalMs);
-    this.#heartbeat.unref();
-  }
-
-  /** Opens a TCP (or TLS) connection; rejects after `connectTimeoutMs`. */
-  static open(endpoint: BackendEndpoint, options: BackendOptions): Promise<BackendConnection> {
-    return new Promise((resolve, reject) => {
-      const socket =
-        endpoint.tls === undefined
-          ? net.connect({ host: endpoint.host, port: endpoint.port })
-          : tls.connect({
-              host: endpoint.host,
-              port: endpoint.port,
-              servername: net.isIP(endpoint.host) ? undefined : endpoint.host,
-              ...endpoint.tls,
-            });
-      const ready = endpoint.tls === undefined ? 'connect' : 'secureConnect';
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(
-          new BackendClosedError(
-            `no connection to ${endpoint.cluster} ${endpoint.host}:${endpoint.port} within ${options.connectTimeoutMs} ms`,
-          ),
-        );
-      }, options.connectTimeoutMs);
-      const failed = (error: Error) => {
-        clearTimeout(timer);
-        reject(
-          new BackendClosedError(
-            `cannot connect to ${endpoint.cluster} ${endpoint.host}:${endpoint.port}: ${error.message}`,
-            { cause: error },
-          ),
-        );
-      };
-      socket.once('error', failed);
-      socket.once(ready, () => {
-        clearTimeout(timer);
-        socket.off('error', failed);
-        resolve(new BackendConnection(endpoint, socket, options));
-      });
+    const describe = () => `${cluster} ${address}`;
+    this.#main = new InFlightRequests(options.maxStreamIds, 0, options.requestTimeoutMs, describe);
+    this.#secondary =
+      options.secondaryStreamIds > 0
+        ? new InFlightRequests(
+            options.secondaryStreamIds,
+            options.maxStreamIds,
+            options.secondaryTimeoutMs,
+            describe,
+          )
+        : null;
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('error', (error: Error) => this.#close(error));
+    stream.on('close', () => this.#close(undefined));
+    stream.on('drain', () => {
+      this.#backedUp = false;
+      hooks.onDrain();
     });
+    this.#heartbeat = new Heartbeat(
+      options.heartbeatIntervalMs,
+      options.heartbeatMisses,
+      (done) => this.request(Opcode.OPTIONS, 0, EMPTY, (r) => done(!(r instanceof Error))),
+      (missed) => {
+        this.#stream.destroy();
+        this.#close(new BackendClosedError(`${describe()} missed ${missed} heartbeats in a row`));
+      },
+    );
   }
 
   get closed(): boolean {
@@ -112,49 +85,38 @@ export class BackendConnection {
   }
 
   get inFlight(): number {
-    return this.#ids.inUse;
+    return this.#main.inUse;
   }
 
-  get address(): string {
-    return `${this.endpoint.host}:${this.endpoint.port}`;
+  get backedUp(): boolean {
+    return this.#backedUp;
   }
 
-  /**
-   * Sends one request (a body already in its final form) and resolves with the response frame.
-   * `onResponse` gets the frame or an Error; it is called exactly once.
-   */
-  request(opcode: number, flags: number, body: Buffer, onResponse: Waiter): void {
+  request(opcode: number, flags: number, body: Buffer, onResult: Waiter): void {
     if (this.#closed) {
-      onResponse(new BackendClosedError(`${this.endpoint.cluster} connection ${this.address} is closed`));
+      onResult(new BackendClosedError(`${this.cluster} connection ${this.address} is closed`));
       return;
     }
-    const id = this.#ids.acquire();
+    const id = this.#main.add(onResult);
     if (id === undefined) {
-      onResponse(
+      onResult(
         new StreamIdsExhaustedError(
-          `all ${this.#ids.size} stream ids of ${this.endpoint.cluster} ${this.address} are in use`,
+          `all ${this.#main.size} stream ids of ${this.cluster} ${this.address} are in use`,
         ),
       );
       return;
     }
-    this.#waiters[id] = onResponse;
-    const header = encodeHeader({
-      version: this.#options.version,
-      isResponse: false,
-      flags,
-      streamId: id,
-      opcode,
-      length: body.length,
-    });
-    this.#lastActivity = Date.now();
-    const socket = this.#socket;
-    socket.cork();
-    socket.write(header);
-    if (body.length > 0) socket.write(body);
-    process.nextTick(uncork, socket);
+    this.#write(id, opcode, flags, body);
   }
 
-  /** `request` as a promise. */
+  requestSecondary(opcode: number, flags: number, body: Buffer): boolean {
+    if (this.#closed || this.#backedUp || this.#secondary === null) return false;
+    const id = this.#secondary.add(ignore);
+    if (id === undefined) return false;
+    this.#write(id, opcode, flags, body);
+    return true;
+  }
+
   send(opcode: number, flags: number, body: Buffer): Promise<RawFrame> {
     return new Promise((resolve, reject) => {
       this.request(opcode, flags, body, (result) =>
@@ -164,56 +126,105 @@ export class BackendConnection {
   }
 
   close(): void {
-    this.#socket.destroy();
+    this.#stream.destroy();
     this.#close(undefined);
   }
 
+  #write(id: number, opcode: number, flags: number, body: Buffer): void {
+    const header = encodeHeader({
+      version: this.#version,
+      isResponse: false,
+      flags,
+      streamId: id,
+      opcode,
+      length: body.length,
+    });
+    const stream = this.#stream;
+    stream.cork();
+    let ok = stream.write(header);
+    if (body.length > 0) ok = stream.write(body);
+    if (!ok) this.#backedUp = true;
+    process.nextTick(uncork, stream);
+  }
+
   #onData(chunk: Buffer): void {
-    this.#lastActivity = Date.now();
+    this.#heartbeat.input();
     const { frames, error } = this.#framer.push(chunk);
     for (const frame of frames) {
       const id = frame.header.streamId;
       if (id < 0) {
-        this.#options.onEvent?.(frame);
+        this.hooks.onEvent(frame);
         continue;
       }
-      const waiter = this.#waiters[id];
-      if (waiter === undefined) continue;
-      this.#waiters[id] = undefined;
-      this.#ids.release(id);
-      waiter(frame);
+      // A late answer (its request timed out) or one on the secondary lane is dropped here.
+      const waiter = this.#secondary?.owns(id) ? this.#secondary.settle(id) : this.#main.settle(id);
+      waiter?.(frame);
     }
     if (error !== null) {
-      this.#socket.destroy();
+      this.#stream.destroy();
       this.#close(
-        new BackendClosedError(`${this.endpoint.cluster} ${this.address} sent a bad frame: ${error.message}`),
+        new BackendClosedError(`${this.cluster} ${this.address} sent a bad frame: ${error.message}`),
       );
     }
-  }
-
-  #beat(): void {
-    if (this.#closed || Date.now() - this.#lastActivity < this.#options.heartbeatIntervalMs) return;
-    this.request(Opcode.OPTIONS, 0, Buffer.alloc(0), () => undefined);
   }
 
   #close(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#heartbeat);
+    this.#heartbeat.stop();
     const failure = new BackendClosedError(
-      `${this.endpoint.cluster} connection ${this.address} closed${error === undefined ? '' : `: ${error.message}`}`,
+      `${this.cluster} connection ${this.address} closed${error === undefined ? '' : `: ${error.message}`}`,
     );
-    for (let id = 0; id < this.#waiters.length; id++) {
-      const waiter = this.#waiters[id];
-      if (waiter === undefined) continue;
-      this.#waiters[id] = undefined;
-      this.#ids.release(id);
-      waiter(failure);
-    }
-    this.#options.onClose?.(error);
+    this.#main.close(failure);
+    this.#secondary?.close(failure);
+    this.hooks.onClose(error);
   }
 }
 
-function uncork(socket: net.Socket): void {
-  socket.uncork();
+function uncork(stream: Duplex): void {
+  stream.uncork();
+}
+
+/** Opens a TCP (or TLS) link; rejects after `connectTimeoutMs`. */
+export function openTcpLink(
+  endpoint: BackendEndpoint,
+  options: LinkOptions & { readonly connectTimeoutMs: number },
+  hooks: LinkHooks,
+): Promise<ClusterLink> {
+  return new Promise((resolve, reject) => {
+    const socket =
+      endpoint.tls === undefined
+        ? net.connect({ host: endpoint.host, port: endpoint.port })
+        : tls.connect({
+            host: endpoint.host,
+            port: endpoint.port,
+            servername: net.isIP(endpoint.host) ? undefined : endpoint.host,
+            ...endpoint.tls,
+          });
+    const address = `${endpoint.host}:${endpoint.port}`;
+    const ready = endpoint.tls === undefined ? 'connect' : 'secureConnect';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        new BackendClosedError(
+          `no connection to ${endpoint.cluster} ${address} within ${options.connectTimeoutMs} ms`,
+        ),
+      );
+    }, options.connectTimeoutMs);
+    const failed = (error: Error) => {
+      clearTimeout(timer);
+      reject(
+        new BackendClosedError(`cannot connect to ${endpoint.cluster} ${address}: ${error.message}`, {
+          cause: error,
+        }),
+      );
+    };
+    socket.once('error', failed);
+    socket.once(ready, () => {
+      clearTimeout(timer);
+      socket.off('error', failed);
+      socket.setNoDelay(true);
+      resolve(new StreamClusterLink(endpoint.cluster, address, socket, options, hooks));
+    });
+  });
 }

@@ -9,7 +9,7 @@ import type { BackendEndpoint } from './backend-connection.js';
 /**
  * The proxy's control connection to one cluster: the shared connector's driver client, which keeps
  * the topology current, heartbeats and reconnects with backoff. The proxy asks it which nodes are
- * up (client connections are spread over them) and whether the cluster is reachable (readiness).
+ * up (client connections are spread over them) and which nodes to probe for readiness (readiness-probe.ts).
  */
 export class ClusterControl {
   #next = 0;
@@ -41,22 +41,31 @@ export class ClusterControl {
     }
   }
 
-  /** True while the driver sees at least one node of the cluster up. */
-  get up(): boolean {
-    return this.client.hosts.values().some((host) => host.isUp());
-  }
-
   /** The next node to open a client's connection to: round robin over the local DC's nodes that are up. */
   nextNode(): BackendEndpoint {
-    const dc = (this.client as unknown as { options: { localDataCenter?: string } }).options.localDataCenter;
-    const hosts = this.client.hosts
-      .values()
-      .filter((h) => h.isUp() && (dc === undefined || h.datacenter === dc));
+    const hosts = this.#localHosts().filter((h) => h.isUp());
     const pool =
       hosts.length > 0
         ? hosts.map((h) => h.address)
         : this.config.contactPoints.map((c) => `${c}:${this.config.port}`);
-    const address = pool[this.#next++ % pool.length]!;
+    return this.#endpoint(pool[this.#next++ % pool.length]!);
+  }
+
+  /** Every node of the local DC the driver knows, up or not, then the contact points: where the readiness probe tries. */
+  allNodes(): BackendEndpoint[] {
+    const addresses = new Set([
+      ...this.#localHosts().map((h) => h.address),
+      ...this.config.contactPoints.map((c) => `${c}:${this.config.port}`),
+    ]);
+    return [...addresses].map((a) => this.#endpoint(a));
+  }
+
+  #localHosts() {
+    const dc = (this.client as unknown as { options: { localDataCenter?: string } }).options.localDataCenter;
+    return this.client.hosts.values().filter((h) => dc === undefined || h.datacenter === dc);
+  }
+
+  #endpoint(address: string): BackendEndpoint {
     const at = address.lastIndexOf(':');
     const host = at > 0 && !address.endsWith(']') ? address.slice(0, at) : address;
     const port = at > 0 ? Number(address.slice(at + 1)) : this.config.port;

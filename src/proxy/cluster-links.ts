@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import type { BackendConnection } from './backend-connection.js';
+import type { ClusterLink, Connector } from './cluster-link.js';
 import {
   Consistency,
   encodeAuthToken,
@@ -21,12 +21,7 @@ export interface Credentials {
   readonly password: string;
 }
 
-/** Opens a raw connection to a node of `cluster` (the caller spreads sessions over the nodes). */
-export type Connector = (
-  cluster: ClusterName,
-  version: ProtocolVersion,
-  hooks: { onEvent: (frame: RawFrame) => void; onClose: () => void },
-) => Promise<BackendConnection>;
+export type { Connector };
 
 export interface ClusterLinksOptions {
   readonly connect: Connector;
@@ -35,11 +30,26 @@ export interface ClusterLinksOptions {
   readonly metrics: ProxyMetrics;
   readonly logger: Logger;
   readonly onEvent: (cluster: ClusterName, frame: RawFrame) => void;
+  /** A link's write buffer drained: a session paused for it may read its client again. */
+  readonly onDrain: () => void;
 }
 
 export const CLUSTERS: readonly ClusterName[] = ['origin', 'target'];
+/** The client's tracing and custom-payload flags travel with the body; nothing else does. */
+const PASSED_FLAGS = FrameFlag.TRACING | FrameFlag.CUSTOM_PAYLOAD;
 const RECONNECT_FIRST_MS = 250;
 const RECONNECT_MAX_MS = 8000;
+
+/** Backoff with jitter: between half and all of `delay`, so sessions that lost a node together do not reconnect in step. */
+export function jittered(delay: number, random: number = Math.random()): number {
+  return Math.round(delay / 2 + (delay / 2) * random);
+}
+
+/** The body of `USE "<keyspace>"` (identifier quoted, so any keyspace name round-trips). */
+export function useBody(keyspace: string, version: ProtocolVersion): Buffer {
+  const query = `USE "${keyspace.replaceAll('"', '""')}"`;
+  return encodeQuery({ query, params: queryParameters(Consistency.ONE) }, version);
+}
 
 /**
  * One client session's connections to Origin and Target. After the handshake it keeps them alive:
@@ -47,7 +57,7 @@ const RECONNECT_MAX_MS = 8000;
  * session's keyspace replayed, so the client never notices beyond the requests that failed meanwhile.
  */
 export class ClusterLinks {
-  readonly #links: Record<ClusterName, BackendConnection | null> = { origin: null, target: null };
+  readonly #links: Record<ClusterName, ClusterLink | null> = { origin: null, target: null };
   readonly #delay: Record<ClusterName, number> = { origin: RECONNECT_FIRST_MS, target: RECONNECT_FIRST_MS };
   readonly #timers = new Set<NodeJS.Timeout>();
   #closed = false;
@@ -62,8 +72,19 @@ export class ClusterLinks {
 
   constructor(private readonly options: ClusterLinksOptions) {}
 
-  get(cluster: ClusterName): BackendConnection | null {
+  get(cluster: ClusterName): ClusterLink | null {
     return this.#links[cluster];
+  }
+
+  /** A link's write buffer is full: the session stops reading its client until it drains. */
+  get backedUp(): boolean {
+    return this.#links.origin?.backedUp === true || this.#links.target?.backedUp === true;
+  }
+
+  /** A copy of a read whose answer nobody waits for (DUAL_ASYNC_ON_SECONDARY); false when dropped. */
+  sendSecondary(cluster: ClusterName, opcode: number, flags: number, body: Buffer): boolean {
+    const link = this.#links[cluster];
+    return link?.requestSecondary(opcode, flags & PASSED_FLAGS, body) === true;
   }
 
   /** Sends on a cluster's connection; without one, `onResult` gets an Error at once. */
@@ -79,15 +100,15 @@ export class ClusterLinks {
       onResult(new Error(this.keepAlive ? 'no connection (reconnecting)' : 'no connection'));
       return;
     }
-    // The client's tracing and custom-payload flags travel with the body; nothing else does.
-    link.request(opcode, flags & (FrameFlag.TRACING | FrameFlag.CUSTOM_PAYLOAD), body, onResult);
+    link.request(opcode, flags & PASSED_FLAGS, body, onResult);
   }
 
-  async open(cluster: ClusterName): Promise<BackendConnection> {
+  async open(cluster: ClusterName): Promise<ClusterLink> {
     try {
       const link = await this.options.connect(cluster, this.version, {
         onEvent: (frame) => this.options.onEvent(cluster, frame),
         onClose: () => this.#lost(cluster, link),
+        onDrain: this.options.onDrain,
       });
       if (this.#closed) {
         link.close();
@@ -103,11 +124,7 @@ export class ClusterLinks {
   }
 
   /** The proxy's own SASL PLAIN exchange (configured credentials, or a replayed client token); null when it worked. */
-  async authenticate(
-    cluster: ClusterName,
-    link: BackendConnection,
-    token?: Buffer | null,
-  ): Promise<string | null> {
+  async authenticate(cluster: ClusterName, link: ClusterLink, token?: Buffer | null): Promise<string | null> {
     const credentials = this.options.credentials[cluster];
     const body =
       token ??
@@ -149,7 +166,7 @@ export class ClusterLinks {
     this.dropAll();
   }
 
-  #lost(cluster: ClusterName, link: BackendConnection): void {
+  #lost(cluster: ClusterName, link: ClusterLink): void {
     this.options.metrics.nodeConnections(cluster, link.address, -1);
     if (this.#links[cluster] !== link) return;
     this.#links[cluster] = null;
@@ -162,6 +179,21 @@ export class ClusterLinks {
     }
   }
 
+  /**
+   * Puts `cluster`'s connection back in this session's keyspace after a USE that failed elsewhere:
+   * USE the previous keyspace again, or, when there was none (CQL cannot leave a keyspace), open
+   * a fresh connection, which the handshake replay leaves in no keyspace.
+   */
+  async restoreKeyspace(cluster: ClusterName): Promise<void> {
+    const link = this.#links[cluster];
+    if (link !== null && this.keyspace !== null) {
+      const answer = await link.send(Opcode.QUERY, 0, useBody(this.keyspace, this.version)).catch(() => null);
+      if (answer !== null && answer.header.opcode !== Opcode.ERROR) return;
+    }
+    this.drop(cluster);
+    if (this.keepAlive) await this.#reconnect(cluster);
+  }
+
   #scheduleReconnect(cluster: ClusterName): void {
     const delay = this.#delay[cluster];
     this.#delay[cluster] = Math.min(delay * 2, RECONNECT_MAX_MS);
@@ -170,14 +202,14 @@ export class ClusterLinks {
       this.#reconnect(cluster).catch((error: unknown) =>
         this.options.logger.error({ err: error }, 'reconnect failed'),
       );
-    }, delay);
+    }, jittered(delay));
     this.#timers.add(timer);
   }
 
   /** Opens a new connection to `cluster` and replays the handshake and the keyspace on it. */
   async #reconnect(cluster: ClusterName): Promise<void> {
     if (!this.keepAlive) return;
-    let link: BackendConnection | undefined;
+    let link: ClusterLink | undefined;
     try {
       link = await this.open(cluster);
       this.#links[cluster] = null; // not usable before the handshake is replayed
@@ -190,9 +222,7 @@ export class ClusterLinks {
         throw new Error(`STARTUP answered with opcode ${answer.header.opcode}`);
       }
       if (this.keyspace !== null) {
-        const query = `USE "${this.keyspace.replaceAll('"', '""')}"`;
-        const use = encodeQuery({ query, params: queryParameters(Consistency.ONE) }, this.version);
-        const result = await link.send(Opcode.QUERY, 0, use);
+        const result = await link.send(Opcode.QUERY, 0, useBody(this.keyspace, this.version));
         if (result.header.opcode === Opcode.ERROR)
           throw new Error(decodeErrorFrame(result, this.version).message);
       }

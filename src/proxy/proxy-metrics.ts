@@ -15,6 +15,8 @@ export class ProxyMetrics {
   readonly #duration: Histogram<'type'>;
   readonly #inflight: Gauge<'type'>;
   readonly #pscacheMisses: Counter;
+  readonly #secondaryDropped: Counter<'cluster'>;
+  readonly #sessionFaults: Counter<'stage'>;
   readonly #children: Partial<
     Record<
       RequestType,
@@ -72,6 +74,18 @@ export class ProxyMetrics {
       help: 'EXECUTEs of statements not in the cache',
       registers,
     });
+    this.#secondaryDropped = new Counter({
+      name: name('proxy_secondary_reads_dropped_total'),
+      help: 'DUAL_ASYNC_ON_SECONDARY copies not sent: their lane was full or the connection backed up or down',
+      labelNames: ['cluster'],
+      registers,
+    });
+    this.#sessionFaults = new Counter({
+      name: name('proxy_session_faults_total'),
+      help: 'Client connections closed by an unexpected error in the proxy (a bug), by stage',
+      labelNames: ['stage'],
+      registers,
+    });
     this.#clientConnections = new Gauge({
       name: name('client_connections_total'),
       help: 'Open client connections',
@@ -117,6 +131,14 @@ export class ProxyMetrics {
 
   failedRead(cluster: ClusterName): void {
     this.#failedReads.inc({ cluster });
+  }
+
+  secondaryReadDropped(cluster: ClusterName): void {
+    this.#secondaryDropped.inc({ cluster });
+  }
+
+  sessionFault(stage: string): void {
+    this.#sessionFaults.inc({ stage });
   }
 
   pscacheMiss(): void {

@@ -82,7 +82,59 @@ export const PROXY_SETTINGS = {
   heartbeat_interval_ms: integer({
     default: 30000,
     min: 100,
-    doc: 'An idle cluster connection sends OPTIONS this often.',
+    doc: 'An idle cluster connection sends OPTIONS this often and expects SUPPORTED within proxy_request_timeout_ms.',
+  }),
+  heartbeat_misses_before_close: integer({
+    default: 2,
+    min: 1,
+    doc: 'Unanswered heartbeats in a row after which a cluster connection is closed and reopened (a half-open node).',
+  }),
+  proxy_max_frame_size_bytes: integer({
+    default: 16 * 1024 * 1024,
+    min: 1024,
+    max: 256 * 1024 * 1024,
+    doc: "Largest frame body a client may send, checked from the header before buffering (Cassandra's native_transport_max_frame_size, 16 MiB).",
+  }),
+  proxy_preauth_max_frame_size_bytes: integer({
+    default: 256 * 1024,
+    min: 1024,
+    doc: 'Largest frame body before the handshake completes (STARTUP and SASL messages are small).',
+  }),
+  proxy_handshake_timeout_ms: integer({
+    default: 10000,
+    min: 0,
+    doc: 'A client connection that has not completed STARTUP and authentication by then is closed; 0 disables.',
+  }),
+  proxy_idle_timeout_ms: integer({
+    default: 120000,
+    min: 0,
+    doc: "A client connection that sends nothing and waits for nothing this long is closed (above the drivers' 30 s heartbeat); 0 disables.",
+  }),
+  proxy_max_in_flight_per_connection: integer({
+    default: 1024,
+    min: 1,
+    doc: 'Requests of one client connection in flight at once; beyond it the proxy stops reading that client until answers go out.',
+  }),
+  proxy_secondary_read_stream_ids: integer({
+    default: 256,
+    min: 0,
+    max: 16384,
+    doc: 'DUAL_ASYNC_ON_SECONDARY copies in flight per cluster connection (their own stream ids); more are dropped and counted.',
+  }),
+  proxy_secondary_read_timeout_ms: integer({
+    default: 5000,
+    min: 1,
+    doc: 'Deadline of a DUAL_ASYNC_ON_SECONDARY copy; its stream id is returned then.',
+  }),
+  proxy_readiness_probe_interval_ms: integer({
+    default: 2000,
+    min: 100,
+    doc: 'How often the proxy checks each cluster answers (OPTIONS on a connection of its own) for /health/readiness.',
+  }),
+  proxy_shutdown_timeout_ms: integer({
+    default: 20000,
+    min: 0,
+    doc: 'On SIGTERM/SIGINT: time requests in flight get to finish before connections are closed and the proxy exits.',
   }),
   metrics_enabled: boolean({ default: true, doc: 'Serve /metrics and /health/* over HTTP.' }),
   metrics_address: text({ default: 'localhost', doc: 'Address of the metrics HTTP server.' }),
@@ -122,6 +174,16 @@ export interface ProxyConfig {
   readonly replaceDefaultTimestamp: boolean;
   readonly preparedCacheSize: number;
   readonly heartbeatIntervalMs: number;
+  readonly heartbeatMisses: number;
+  readonly maxFrameBytes: number;
+  readonly preAuthFrameBytes: number;
+  readonly handshakeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxInFlightPerConnection: number;
+  readonly secondaryReadStreamIds: number;
+  readonly secondaryReadTimeoutMs: number;
+  readonly readinessProbeIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
   readonly metrics: {
     readonly enabled: boolean;
     readonly address: string;
@@ -145,6 +207,16 @@ export function proxyConfig(values: Readonly<Record<string, unknown>>): ProxyCon
   if ((v.proxy_tls_cert_path === undefined) !== (v.proxy_tls_key_path === undefined)) {
     problems.push(
       'proxy_tls_cert_path and proxy_tls_key_path (ZDM_PROXY_TLS_CERT_PATH / _KEY_PATH) must be given together',
+    );
+  }
+  if (v.proxy_max_stream_ids + v.proxy_secondary_read_stream_ids > 32768) {
+    problems.push(
+      `proxy_max_stream_ids + proxy_secondary_read_stream_ids is ${v.proxy_max_stream_ids + v.proxy_secondary_read_stream_ids}; one connection has 32768 stream ids (lower ZDM_PROXY_MAX_STREAM_IDS or ZDM_PROXY_SECONDARY_READ_STREAM_IDS)`,
+    );
+  }
+  if (v.proxy_preauth_max_frame_size_bytes > v.proxy_max_frame_size_bytes) {
+    problems.push(
+      'proxy_preauth_max_frame_size_bytes (ZDM_PROXY_PREAUTH_MAX_FRAME_SIZE_BYTES) must not exceed proxy_max_frame_size_bytes (ZDM_PROXY_MAX_FRAME_SIZE_BYTES)',
     );
   }
   if (problems.length > 0) {
@@ -179,6 +251,16 @@ export function proxyConfig(values: Readonly<Record<string, unknown>>): ProxyCon
     replaceDefaultTimestamp: v.replace_default_timestamp,
     preparedCacheSize: v.prepared_cache_size,
     heartbeatIntervalMs: v.heartbeat_interval_ms,
+    heartbeatMisses: v.heartbeat_misses_before_close,
+    maxFrameBytes: v.proxy_max_frame_size_bytes,
+    preAuthFrameBytes: v.proxy_preauth_max_frame_size_bytes,
+    handshakeTimeoutMs: v.proxy_handshake_timeout_ms,
+    idleTimeoutMs: v.proxy_idle_timeout_ms,
+    maxInFlightPerConnection: v.proxy_max_in_flight_per_connection,
+    secondaryReadStreamIds: v.proxy_secondary_read_stream_ids,
+    secondaryReadTimeoutMs: v.proxy_secondary_read_timeout_ms,
+    readinessProbeIntervalMs: v.proxy_readiness_probe_interval_ms,
+    shutdownTimeoutMs: v.proxy_shutdown_timeout_ms,
     metrics: {
       enabled: v.metrics_enabled,
       address: v.metrics_address,

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { BackendConnection } from './backend-connection.js';
+import { openTcpLink } from './backend-connection.js';
 import type { SessionContext } from './client-session.js';
 import { ClusterControl } from './cluster-control.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -8,7 +8,9 @@ import { PreparedCache } from './prepared-cache.js';
 import { ProxyMetrics } from './proxy-metrics.js';
 import { listen } from './proxy-server.js';
 import type { ProxyConfig } from './proxy-settings.js';
+import { ReadinessProbe } from './readiness-probe.js';
 import type { ClusterName } from './route-request.js';
+import { SessionRegistry } from './session-registry.js';
 import { monotonicMicros } from './timestamps.js';
 import { virtualHosts } from './virtual-tables.js';
 
@@ -19,6 +21,15 @@ export interface RunningProxy {
   readonly metricsPort: number | undefined;
   readonly metrics: ProxyMetrics;
   readonly prepared: PreparedCache;
+  /** Client sessions open now. */
+  readonly sessions: number;
+  /**
+   * The graceful stop (SIGTERM): refuse new clients, stop reading requests, let those in flight
+   * finish for up to `timeoutMs`, then close everything. Resolves with the sessions closed
+   * unfinished at the bound.
+   */
+  shutdown(timeoutMs: number): Promise<number>;
+  /** Closes everything at once. */
   close(): Promise<void>;
 }
 
@@ -49,6 +60,26 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     target: credentialsOf(config.target),
   };
   const configured = config.topology.addresses;
+  const registry = new SessionRegistry();
+  const probes: Record<ClusterName, ReadinessProbe> = {
+    origin: new ReadinessProbe('origin', () => origin.allNodes(), config.readinessProbeIntervalMs, logger),
+    target: new ReadinessProbe('target', () => target.allNodes(), config.readinessProbeIntervalMs, logger),
+  };
+  const linkOptions = {
+    maxStreamIds: config.maxStreamIds,
+    secondaryStreamIds: config.readMode === 'DUAL_ASYNC_ON_SECONDARY' ? config.secondaryReadStreamIds : 0,
+    requestTimeoutMs: config.requestTimeoutMs,
+    secondaryTimeoutMs: config.secondaryReadTimeoutMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    heartbeatMisses: config.heartbeatMisses,
+  };
+  const limits = {
+    maxFrameBytes: config.maxFrameBytes,
+    preAuthFrameBytes: config.preAuthFrameBytes,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    maxInFlight: config.maxInFlightPerConnection,
+  };
 
   const contextFor = (socket: net.Socket): SessionContext => {
     // Without PROXY_TOPOLOGY_ADDRESSES the proxy is a one-node cluster at the address the client reached.
@@ -63,18 +94,17 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
       replaceDefaultTimestamp: config.replaceDefaultTimestamp,
       credentials,
       connect: (cluster, version, hooks) =>
-        BackendConnection.open(controls[cluster].nextNode(), {
-          version,
-          maxStreamIds: config.maxStreamIds,
-          connectTimeoutMs: config[cluster].connectionTimeoutMs,
-          heartbeatIntervalMs: config.heartbeatIntervalMs,
-          onEvent: hooks.onEvent,
-          onClose: hooks.onClose,
-        }),
+        openTcpLink(
+          controls[cluster].nextNode(),
+          { ...linkOptions, version, connectTimeoutMs: config[cluster].connectionTimeoutMs },
+          hooks,
+        ),
       prepared,
       topology: { hosts: virtualHosts(addresses, config.topology.numTokens), self, port: listener.port },
       cqlVersions: [origin.cqlVersion],
       timestamps,
+      limits,
+      registry,
       metrics,
       logger: logger.child({ client: `${socket.remoteAddress}:${socket.remotePort}` }),
     };
@@ -84,14 +114,20 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
   if (config.metrics.enabled) {
     metricsServer = await startMetricsServer(
       metrics,
-      { status: () => ({ origin: origin.up, target: target.up }) },
+      { status: () => ({ origin: probes.origin.up, target: probes.target.up }) },
       config.metrics.address,
       config.metrics.port,
     );
   }
+  const closeClusters = async () => {
+    probes.origin.close();
+    probes.target.close();
+    // A cluster that is down can make its driver's shutdown wait: bounded, the process must exit.
+    await withinMs(5000, Promise.all([origin.close(), target.close()]));
+  };
   const listener = await listen(config, contextFor, logger).catch(async (error: unknown) => {
     await metricsServer?.close();
-    await Promise.all([origin.close(), target.close()]);
+    await closeClusters();
     throw error;
   });
   logger.info(
@@ -109,12 +145,34 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     metricsPort: metricsServer?.port,
     metrics,
     prepared,
-    close: async () => {
-      await listener.close();
-      await metricsServer?.close();
-      await Promise.all([origin.close(), target.close()]);
+    get sessions() {
+      return registry.size;
     },
+    shutdown: async (timeoutMs) => {
+      const unfinished = await registry.drain(timeoutMs);
+      await close();
+      return unfinished;
+    },
+    close,
   };
+
+  async function close(): Promise<void> {
+    await listener.close();
+    await metricsServer?.close();
+    await closeClusters();
+  }
+}
+
+/** Waits for `work`, but not longer than `ms`. */
+async function withinMs(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 function credentialsOf(config: ProxyConfig['origin']) {

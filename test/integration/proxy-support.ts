@@ -2,13 +2,28 @@
  * Helpers of the proxy integration tests (not a test file itself): start a proxy in-process on an
  * ephemeral port in front of two test clusters, and connect a driver through it.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import cassandra from 'cassandra-driver';
 import { CLUSTER_SETTINGS } from '../../src/config/cluster-settings.js';
 import { resolveSettings } from '../../src/config/resolve.js';
 import { createLogger } from '../../src/log/logger.js';
+import {
+  Consistency,
+  encodeFrame,
+  encodeQuery,
+  encodeStartup,
+  Framer,
+  Opcode,
+  queryParameters,
+  type RawFrame,
+} from '../../src/proxy/codec/index.js';
 import { PROXY_SETTINGS, proxyConfig } from '../../src/proxy/proxy-settings.js';
 import { type RunningProxy, startProxy } from '../../src/proxy/start-proxy.js';
-import type { ClusterEndpoint } from '../helpers/clusters.js';
+import { type ClusterEndpoint, cqlClient } from '../helpers/clusters.js';
+import { freshKeyspace } from '../helpers/keyspace.js';
 
 export interface ProxyEndpoints {
   readonly origin: ClusterEndpoint;
@@ -94,4 +109,172 @@ export async function cellWithWritetime(
     )
   ).first();
   return row === null ? null : { value: row.get('v'), writetime: String(row.get('wt')) };
+}
+
+/** A free TCP port on 127.0.0.1 (taken and released at once). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface ProxyProcess {
+  readonly pid: number;
+  readonly port: number;
+  readonly metricsPort: number;
+  /** The exit code (null when killed by a signal) once the process has ended. */
+  readonly exited: Promise<number | null>;
+  /** Resident set size now and at its peak (VmRSS, VmHWM), in MiB. */
+  memory(): { rss: number; peak: number };
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** The real `zdm-proxy start` CLI in a process of its own, in front of `clusters`; resolves once it accepts CQL. */
+export async function spawnProxy(
+  clusters: ProxyEndpoints,
+  env: Record<string, string> = {},
+): Promise<ProxyProcess> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/zdm-proxy.ts', 'start'], {
+    env: {
+      ...process.env,
+      ZDM_ORIGIN_CONTACT_POINTS: clusters.origin.contactPoints.join(','),
+      ZDM_ORIGIN_PORT: String(clusters.origin.port),
+      ZDM_TARGET_CONTACT_POINTS: clusters.target.contactPoints.join(','),
+      ZDM_TARGET_PORT: String(clusters.target.port),
+      ZDM_PROXY_LISTEN_ADDRESS: '127.0.0.1',
+      ZDM_PROXY_LISTEN_PORT: String(port),
+      ZDM_METRICS_ADDRESS: '127.0.0.1',
+      ZDM_METRICS_PORT: String(metricsPort),
+      ZDM_LOG_LEVEL: process.env.ZDM_LOG_LEVEL ?? 'WARN',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const pid = child.pid!;
+  // Node starts take long on a loaded machine: wait for the port, not a fixed time.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`zdm-proxy exited with ${child.exitCode} before listening`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('zdm-proxy did not listen within 120 s');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    pid,
+    port,
+    metricsPort,
+    exited,
+    memory: () => {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kib = (field: string) =>
+        Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+      return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+    },
+    kill: (signal = 'SIGTERM') => child.kill(signal),
+  };
+}
+
+/**
+ * A bare CQL v4 connection for tests that need what drivers do not do: pipeline thousands of
+ * requests, never read, or flood. Frames are matched to their answers by stream id.
+ */
+export class RawCqlConnection {
+  readonly #framer = new Framer({ supportedVersions: [4] });
+  readonly #answers = new Map<number, RawFrame>();
+  #waiters: (() => void)[] = [];
+  #ended = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.#framer.push(chunk).frames) this.#answers.set(frame.header.streamId, frame);
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+    const end = () => {
+      this.#ended = true;
+      for (const wake of this.#waiters.splice(0)) wake();
+    };
+    socket.on('close', end);
+    socket.on('error', end);
+  }
+
+  /** Connects and completes STARTUP (no authentication); `read: false` leaves the socket unread afterwards. */
+  static async open(port: number, options: { read?: boolean } = {}): Promise<RawCqlConnection> {
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const connection = new RawCqlConnection(socket);
+    connection.send(0, Opcode.STARTUP, encodeStartup({ options: new Map([['CQL_VERSION', '3.0.0']]) }));
+    const ready = await connection.answer(0);
+    if (ready.header.opcode !== Opcode.READY)
+      throw new Error(`STARTUP answered with opcode ${ready.header.opcode}`);
+    if (options.read === false) socket.pause();
+    return connection;
+  }
+
+  get answered(): number {
+    return this.#answers.size;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  static frame(stream: number, opcode: number, body: Buffer): Buffer {
+    return encodeFrame({ version: 4, isResponse: false, flags: 0, streamId: stream, opcode }, body);
+  }
+
+  /** Writes a frame; false when the socket's buffer is full (write returned false). */
+  send(stream: number, opcode: number, body: Buffer): boolean {
+    return this.socket.write(RawCqlConnection.frame(stream, opcode, body));
+  }
+
+  /** The answer on `stream`; waits for it. */
+  async answer(stream: number): Promise<RawFrame> {
+    for (;;) {
+      const frame = this.#answers.get(stream);
+      if (frame !== undefined) {
+        this.#answers.delete(stream);
+        return frame;
+      }
+      if (this.#ended) throw new Error(`connection ended before stream ${stream} was answered`);
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** The body of a QUERY at consistency ONE. */
+export function queryBody(text: string): Buffer {
+  return encodeQuery({ query: text, params: queryParameters(Consistency.ONE) }, 4);
+}
+
+/** Direct clients of both clusters, each with a fresh `<keyspace>.kv (k int PRIMARY KEY, v text)`. */
+export async function clustersWithKv(
+  clusters: ProxyEndpoints,
+  keyspace: string,
+): Promise<{ origin: cassandra.Client; target: cassandra.Client }> {
+  const origin = await cqlClient(clusters.origin);
+  const target = await cqlClient(clusters.target);
+  for (const direct of [origin, target]) {
+    await freshKeyspace(direct, keyspace);
+    await direct.execute(`CREATE TABLE ${keyspace}.kv (k int PRIMARY KEY, v text)`);
+  }
+  return { origin, target };
 }

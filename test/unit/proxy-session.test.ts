@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { silentLogger } from '../../src/log/logger.js';
-import { BackendConnection } from '../../src/proxy/backend-connection.js';
+import { openTcpLink } from '../../src/proxy/backend-connection.js';
 import { ClientSession, type SessionContext, SessionStep } from '../../src/proxy/client-session.js';
 import {
   decodeError,
@@ -39,17 +39,34 @@ function context(connects: string[]): SessionContext {
     replaceDefaultTimestamp: true,
     credentials: { origin: undefined, target: undefined },
     // A real connection attempt to a port nobody listens on: the cluster is down.
-    connect: (cluster, version) => {
+    connect: (cluster, version, hooks) => {
       connects.push(cluster);
-      return BackendConnection.open(
+      return openTcpLink(
         { cluster, host: '127.0.0.1', port: 1, tls: undefined },
-        { version, maxStreamIds: 16, connectTimeoutMs: 2000, heartbeatIntervalMs: 60000 },
+        {
+          version,
+          maxStreamIds: 16,
+          secondaryStreamIds: 0,
+          requestTimeoutMs: 1000,
+          secondaryTimeoutMs: 1000,
+          connectTimeoutMs: 2000,
+          heartbeatIntervalMs: 60000,
+          heartbeatMisses: 2,
+        },
+        hooks,
       );
     },
     prepared: new PreparedCache(10),
     topology: { hosts: virtualHosts(['127.0.0.1'], 8), self: 0, port: 9042 },
     cqlVersions: ['3.4.7'],
     timestamps: monotonicMicros(),
+    limits: {
+      maxFrameBytes: 16 * 1024 * 1024,
+      preAuthFrameBytes: 256 * 1024,
+      handshakeTimeoutMs: 0,
+      idleTimeoutMs: 0,
+      maxInFlight: 1024,
+    },
     metrics: new ProxyMetrics(),
     logger: silentLogger(),
   };

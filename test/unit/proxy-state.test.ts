@@ -75,6 +75,51 @@ describe('proxy settings', () => {
     assert.equal(config.replaceDefaultTimestamp, true);
     assert.deepEqual(config.target.contactPoints, ['10.0.0.2', '10.0.0.3']);
   });
+  test('limits of the request pipeline: defaults and their environment names', () => {
+    const config = proxyConfig(resolveSettings(spec, { env }));
+    assert.equal(config.maxFrameBytes, 16 * 1024 * 1024, "Cassandra's native_transport_max_frame_size");
+    assert.equal(config.preAuthFrameBytes, 256 * 1024);
+    assert.equal(config.handshakeTimeoutMs, 10000);
+    assert.equal(config.idleTimeoutMs, 120000, "above the drivers' 30 s heartbeat");
+    assert.equal(config.maxInFlightPerConnection, 1024);
+    assert.ok(
+      config.maxInFlightPerConnection < config.maxStreamIds,
+      'the bound is reached before the ids run out',
+    );
+    const set = proxyConfig(
+      resolveSettings(spec, {
+        env: {
+          ...env,
+          ZDM_PROXY_MAX_FRAME_SIZE_BYTES: '1048576',
+          ZDM_PROXY_HANDSHAKE_TIMEOUT_MS: '0',
+          ZDM_PROXY_IDLE_TIMEOUT_MS: '0',
+          ZDM_PROXY_SHUTDOWN_TIMEOUT_MS: '5000',
+        },
+      }),
+    );
+    assert.deepEqual(
+      [set.maxFrameBytes, set.handshakeTimeoutMs, set.idleTimeoutMs, set.shutdownTimeoutMs],
+      [1048576, 0, 0, 5000],
+    );
+  });
+  test('stream ids of both lanes fit in one connection; the pre-authentication limit is the tighter one', () => {
+    const values = resolveSettings(spec, {
+      env: {
+        ...env,
+        ZDM_PROXY_MAX_STREAM_IDS: '32768',
+        ZDM_PROXY_SECONDARY_READ_STREAM_IDS: '1',
+        ZDM_PROXY_MAX_FRAME_SIZE_BYTES: '100000',
+        ZDM_PROXY_PREAUTH_MAX_FRAME_SIZE_BYTES: '200000',
+      },
+    });
+    assert.throws(
+      () => proxyConfig(values),
+      (error: unknown) =>
+        error instanceof OperatorError &&
+        /ZDM_PROXY_SECONDARY_READ_STREAM_IDS/.test(error.message) &&
+        /ZDM_PROXY_PREAUTH_MAX_FRAME_SIZE_BYTES/.test(error.message),
+    );
+  });
   test('ZDM_* names from the environment, a YAML file underneath', () => {
     const values = resolveSettings(spec, {
       file: { primary_cluster: 'origin', proxy_listen_port: 9000 },
