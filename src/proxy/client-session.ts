@@ -8,6 +8,7 @@ import {
   type ErrorBody,
   encodeSupported,
   Framer,
+  FrameTooLargeError,
   type FramingError,
   isCompressed,
   messageOffset,
@@ -18,11 +19,12 @@ import {
   UnsupportedVersionError,
   unsupportedVersionError,
 } from './codec/index.js';
-import { errorFrame, responseFrame } from './frame-reading.js';
+import { errorFrame, frameTooLargeError, responseFrame } from './frame-reading.js';
 import { InputGate } from './input-gate.js';
 import type { PreparedCache } from './prepared-cache.js';
 import { protocolError } from './proxy-errors.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
+import { endWithFrame } from './refuse-connection.js';
 import { RequestForwarder } from './request-forwarder.js';
 import type { ClusterName } from './route-request.js';
 import {
@@ -92,10 +94,12 @@ const SUPPORTED_VERSIONS = [3, 4];
  * its error boundary; an unexpected error closes this session with a logged reason, never the
  * process. Every request ends in exactly one answer: the links time requests out themselves.
  */
+/** How long a client that is being closed after an error may keep its socket to read that error. */
+const CLOSE_LINGER_MS = 2000;
+
 export class ClientSession {
   #step: SessionStep = SessionStep.AWAITING_STARTUP;
-  #framer: Framer;
-  #raiseFrameLimit = false;
+  readonly #framer: Framer;
   readonly #links: ClusterLinks;
   readonly #gate: InputGate;
   readonly #forwarder: RequestForwarder;
@@ -243,14 +247,6 @@ export class ClientSession {
   #onData(chunk: Buffer): void {
     if (this.#step === SessionStep.CLOSED) return;
     this.#inputSeen = true;
-    if (this.#raiseFrameLimit && this.#framer.bufferedLength === 0) {
-      // After the handshake the full frame size applies (a Framer keeps its limit for life).
-      this.#raiseFrameLimit = false;
-      this.#framer = new Framer({
-        supportedVersions: SUPPORTED_VERSIONS,
-        maxBodyLength: this.context.limits.maxFrameBytes,
-      });
-    }
     const { frames, error } = this.#framer.push(chunk);
     this.#gate.push(frames);
     if (error !== null && !this.#isClosed()) this.#onFramingError(error);
@@ -261,6 +257,13 @@ export class ClientSession {
       // Drivers match this message and retry with a lower version (REFERENCE §1), on stream 0.
       const version = error.version >= 3 && error.version <= 4 ? error.version : 4;
       this.#write(errorFrame(version as ProtocolVersion, 0, unsupportedVersionError(error.version)));
+    } else if (error instanceof FrameTooLargeError) {
+      // Refused from the header alone: the body is never buffered (spec v4 §2.5, length field).
+      const setting =
+        this.#step === SessionStep.READY
+          ? 'ZDM_PROXY_MAX_FRAME_SIZE_BYTES'
+          : 'ZDM_PROXY_PREAUTH_MAX_FRAME_SIZE_BYTES';
+      this.#write(errorFrame(this.#version, error.header.streamId, frameTooLargeError(error, setting)));
     } else {
       this.#write(errorFrame(this.#version, 0, protocolError(`zdm-proxy: ${error.message}`)));
     }
@@ -270,8 +273,10 @@ export class ClientSession {
 
   #endAfterWrite(): void {
     this.#shut();
-    // Flush the error, then close for good even if the peer never closes its side.
-    this.stream.end(() => this.stream.destroy());
+    // Flush the error and half-close; input still arriving (the rest of an oversized body) is
+    // discarded until the peer closes, so it reads the error instead of a reset. Closed for good
+    // after the linger even if the peer never closes its side.
+    void endWithFrame(this.stream, Buffer.alloc(0), CLOSE_LINGER_MS);
   }
 
   #onFrame(frame: RawFrame): void {
@@ -381,7 +386,8 @@ export class ClientSession {
   /** The handshake is done: lost cluster connections are reopened, the full frame size applies, idle clients are closed. */
   #ready(): void {
     this.#links.keepAlive = true;
-    this.#raiseFrameLimit = true;
+    // Full frame size from now on (frames already buffered are checked against it too).
+    this.#framer.setMaxBodyLength(this.context.limits.maxFrameBytes);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const idleMs = this.context.limits.idleTimeoutMs;

@@ -24,6 +24,7 @@ import {
   executeId,
   isUnprepared,
   preparedIdOf,
+  preparedStatement,
   requestConsistency,
   responseFrame,
   statementText,
@@ -369,7 +370,8 @@ export class RequestForwarder {
     const originId = prepared(origin, this.host.version);
     const targetId = prepared(target, this.host.version);
     // A read can run on Origin alone while Target is away; anything else needs both ids.
-    const originAlone = request.statement?.kind === 'select' && this.context.primary === 'origin';
+    const kind = request.statement?.kind;
+    const originAlone = (kind === 'select' || kind === 'read-only') && this.context.primary === 'origin';
     const verdict = aggregatePrepare(
       prepareOutcome(origin, originId),
       prepareOutcome(target, targetId),
@@ -378,7 +380,9 @@ export class RequestForwarder {
     if (verdict.kind === 'prepared') {
       this.context.prepared.set(originId!, {
         targetId: verdict.withTarget ? targetId : null,
-        statement: request.statement!,
+        // `x = x + ?` is a counter update or a collection append: the bound types in Origin's
+        // PREPARED answer settle which, and so whether EXECUTEs get the shared timestamp.
+        statement: preparedStatement(request.statement!, origin as RawFrame, this.host.version),
       });
       this.#end(request);
       this.#relay(origin as RawFrame, request.frame.header.streamId);

@@ -131,9 +131,7 @@ describe('collection appends and removals get the shared timestamp', () => {
     await sameOnBoth('coll', 'l', 2);
   });
 
-  test('prepared appends (x = x + ?) are settled by the PREPARED variable types', {
-    todo: 'needs preparedStatement() from frame-reading.ts called where the session caches a PREPARE',
-  }, async () => {
+  test('prepared appends (x = x + ?) are settled by the PREPARED variable types', async () => {
     await client.execute(`UPDATE ${KS}.coll SET s = s + ?, l = l + ? WHERE k = ?`, [[5], [5], 3], {
       prepare: true,
     });

@@ -101,13 +101,16 @@ describe('timestamps', () => {
     timestamped: false,
     ...over,
   });
-  test('only writes sent to both, without their own timestamp, not LWT or counter', () => {
+  // A statement's own USING TIMESTAMP wins over the default timestamp anyway, so it is stamped too:
+  // only LWT and counter updates are exempt.
+  test('only writes sent to both, not LWT or counter', () => {
     assert.equal(stampsTimestamp('both', write(), true), true);
     assert.equal(stampsTimestamp('both', write(), false), false);
     assert.equal(stampsTimestamp('origin', write(), true), false);
     assert.equal(stampsTimestamp('both', write({ conditional: true }), true), false);
     assert.equal(stampsTimestamp('both', write({ counter: true }), true), false);
-    assert.equal(stampsTimestamp('both', write({ timestamped: true }), true), false);
+    assert.equal(stampsTimestamp('both', write({ timestamped: true }), true), true);
+    assert.equal(stampsTimestamp('both', write({ counter: 'bind-marker' }), true), false);
     assert.equal(stampsTimestamp('both', null, true), false);
   });
   test('a BATCH only when no child objects and it is not a COUNTER batch', () => {

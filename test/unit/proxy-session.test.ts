@@ -152,7 +152,10 @@ describe('ClientSession over an in-memory duplex', () => {
     c.client.write(header);
     const error = errorOf(await c.next());
     assert.equal(error.code, ErrorCode.PROTOCOL_ERROR);
-    assert.match(error.message, /exceeds the maximum/);
+    assert.match(
+      error.message,
+      /exceeds the limit of 262144 bytes \(ZDM_PROXY_PREAUTH_MAX_FRAME_SIZE_BYTES\)/,
+    );
     await c.closed();
   });
 
