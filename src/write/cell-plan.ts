@@ -1,4 +1,5 @@
 import type { ColumnSchema, UserTypeSchema } from '../schema/table-schema.js';
+import { wholeListMeta } from './list-merge.js';
 
 /**
  * How a row's cells become writes that carry each cell's own writetime and TTL.
@@ -13,7 +14,8 @@ import type { ColumnSchema, UserTypeSchema } from '../schema/table-schema.js';
  * - non-frozen UDTs: exact per field (`c.field = ?`);
  * - lists: exact when all elements share a writetime and TTL; otherwise the whole list is written at
  *   its newest element's writetime, with the longest TTL if every element expires and none otherwise,
- *   because list elements are keyed by server-made time UUIDs and appends would duplicate on a rerun;
+ *   because list elements are keyed by server-made time UUIDs and appends would duplicate on a rerun
+ *   (the Target writer then writes lists through list-reconciler.ts, which may raise that writetime);
  * - null cells are not written (no tombstones).
  * Rows with no cells at all (key columns only) are written with the run's fixed timestamp.
  */
@@ -168,10 +170,15 @@ function planColumn(cell: CellInput, groups: Groups, options: PlanOptions): void
   if (uniform && kept.length === elements.length) {
     groups.add(kept[0]!.timestamp, kept[0]!.ttl, { op: 'set', column: name, value: rebuild(kept) });
   } else if (type.kind === 'list') {
-    let newest = kept[0]!.timestamp;
-    for (const e of kept) if (e.timestamp > newest) newest = e.timestamp;
-    const ttl = kept.every((e) => e.ttl > 0) ? Math.max(...kept.map((e) => e.ttl)) : 0;
-    groups.add(newest, ttl, { op: 'set', column: name, value: rebuild(kept) });
+    const whole = wholeListMeta(
+      kept.map((e) => e.timestamp),
+      kept.map((e) => e.ttl),
+    );
+    groups.add(whole.timestamp ?? kept[0]!.timestamp, whole.ttl, {
+      op: 'set',
+      column: name,
+      value: rebuild(kept),
+    });
   } else {
     const byGroup = new Map<string, typeof kept>();
     for (const e of kept) {
