@@ -220,7 +220,7 @@ describe('zdm migrate never duplicates lists', () => {
     assert.deepEqual(await listDifferences(o, t, 'killed', ['p', 'c'], ['sl', 'l']), []);
   });
 
-  test('diff --autocorrect on differing lists leaves exactly Origin’s elements', async () => {
+  test('diff --autocorrect on differing lists leaves exactly Origin’s elements; a newer delete supersedes a repair', async () => {
     const checkpoints = scratchDir('zdm-lists-diff-');
     const diff = (...extra: string[]) =>
       runZdm([
@@ -246,6 +246,9 @@ describe('zdm migrate never duplicates lists', () => {
     assert.equal(migrated.code, 0, migrated.stderr);
     await o.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 3000 SET l = l + [3] WHERE k = 2`);
     await t.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 4000 SET v = 2 WHERE k = 3`);
+    // 4: Target deleted the row after Origin's write: the repair loses to the newer delete.
+    await o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (4, [4], 4) USING TIMESTAMP 1000`);
+    await t.execute(`DELETE FROM ${KS}.repaired USING TIMESTAMP 5000 WHERE k = 4`);
 
     const repaired = await diff('--autocorrect');
     assert.notEqual(repaired.code, 2, repaired.stderr);
@@ -259,6 +262,10 @@ describe('zdm migrate never duplicates lists', () => {
       report.find((l) => l.kind === 'mismatch' && (l.key.partition as Record<string, unknown>).k === k)
         ?.repair;
     assert.equal(outcome(3), 'superseded');
+    const missing = report.find(
+      (l) => l.kind === 'missing' && (l.key.partition as Record<string, unknown>).k === 4,
+    );
+    assert.equal(missing?.repair, 'superseded', JSON.stringify(missing));
     assert.notEqual(outcome(1), 'failed');
     // A second pass changes nothing.
     await diff('--autocorrect');
