@@ -13,6 +13,7 @@ import {
 import { nextListStep, wholeListMeta } from '../../src/write/list-merge.js';
 import { TargetWriter } from '../../src/write/target-writer.js';
 import { agedTtl } from '../../src/write/ttl-age.js';
+import { udtFieldCells } from '../../src/write/udt-fields.js';
 import { isRetryableWriteError, withWriteRetries } from '../../src/write/write-retry.js';
 
 describe('fitsBatch: stock Cassandra batch limits', () => {
@@ -239,4 +240,21 @@ describe('TargetWriter', () => {
     // The retry is sent after a 2.1 s timeout and a 1 s back-off: 3 more seconds of age at least.
     assert.ok(ttls[0]! - ttls[1]! >= 3, `TTLs sent: ${ttls.join(', ')}`);
   });
+});
+
+describe('udtFieldCells', () => {
+  const fields = [{ name: 'a' }, { name: 'b' }, { name: 'c' }];
+  test('one WRITETIME entry per field of the type: null fields are left out', () => {
+    assert.deepEqual(udtFieldCells(fields, { a: 1, b: null, c: 3 }, [10n, null, 30n], [null, null, 5]), [
+      { name: 'a', value: 1, writetime: 10n, ttl: null },
+      { name: 'c', value: 3, writetime: 30n, ttl: 5 },
+    ]);
+  });
+  test('one entry per present field: matched to those fields', () => {
+    assert.deepEqual(udtFieldCells(fields, { a: 1, b: null, c: 3 }, [10n, 30n], [null, 5]), [
+      { name: 'a', value: 1, writetime: 10n, ttl: null },
+      { name: 'c', value: 3, writetime: 30n, ttl: 5 },
+    ]);
+  });
+  test('a null UDT has no fields', () => assert.deepEqual(udtFieldCells(fields, null, null, null), []));
 });
