@@ -1,20 +1,8 @@
 import type { Counts } from '../checkpoint/checkpoint-store.js';
 import type { RangeWorker } from '../ranges/range-runner.js';
 import { quoteIdent } from '../schema/identifier.js';
+import { counterDeltas, counterUpdate } from '../write/counter-writes.js';
 import { type CopySetup, readOriginPages } from './range-copier.js';
-
-const asBigint = (v: unknown): bigint => (v === null || v === undefined ? 0n : BigInt(String(v)));
-
-/**
- * Counter deltas that bring Target to Origin's values: Origin minus Target per column. Counters can
- * only be added to, so this is what makes a rerun harmless: a second pass finds nothing to add.
- */
-export function counterDeltas(
-  originValues: readonly unknown[],
-  targetValues: readonly unknown[] | undefined,
-): bigint[] {
-  return originValues.map((v, i) => asBigint(v) - asBigint(targetValues?.[i]));
-}
 
 /**
  * The migrate worker for counter tables: reads Target's current values for the page's rows, then
@@ -59,13 +47,16 @@ export function copyCounterRangeWorker(setup: CopySetup, createMissing: boolean)
             counts.rowsUnchanged++;
             return;
           }
+          const update = counterUpdate(
+            setup.writeTarget,
+            changed.map((c) => ({ column: c.name, delta: c.delta })),
+            keyValues,
+          )!;
           await setup.writeLimiter.acquire(1);
-          const set = changed.map((c) => `${quoteIdent(c.name)} = ${quoteIdent(c.name)} + ?`).join(', ');
-          await setup.target.execute(
-            `UPDATE ${setup.writeTarget.tableCql} SET ${set} WHERE ${where}`,
-            [...changed.map((c) => c.delta), ...keyValues],
-            { prepare: true, consistency: setup.writeConsistency },
-          );
+          await setup.target.execute(update.query, update.params, {
+            prepare: true,
+            consistency: setup.writeConsistency,
+          });
           counts.rowsWritten++;
         }),
       );

@@ -135,6 +135,8 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
           ...(counters
             ? { 'rows unchanged': counts.rowsUnchanged ?? 0 }
             : { 'cells skipped': counts.cellsSkipped ?? 0 }),
+          // Lists still being written through the proxy after several rounds: a rerun or diff settles them.
+          ...(counts.listsUnsettled ? { 'lists still changing': counts.listsUnsettled } : {}),
           'ranges done': byStatus.done,
           'ranges failed': byStatus.failed,
           'ranges pending': byStatus.pending,

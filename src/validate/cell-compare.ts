@@ -1,6 +1,7 @@
 import { isCounter, isMultiCell } from '../schema/cql-type.js';
 import type { UserTypeSchema } from '../schema/table-schema.js';
 import { valueKey } from '../schema/value-key.js';
+import { udtFieldCells } from '../write/udt-fields.js';
 import type { CellValue, ComparedColumn } from './diff-entry.js';
 
 /** What differs in one column: its value, its writetime(s), its TTL(s). */
@@ -60,14 +61,7 @@ export function elementsOf(
   if (isNull(cell.value)) return out;
   if (type.kind === 'udt') {
     const fields = userTypes.get(type.name)?.fields ?? [];
-    const object = cell.value as Record<string, unknown>;
-    const present = fields.filter((f) => !isNull(object[f.name]));
-    // One entry per field, or (should a version list only the fields that hold a cell) per present field.
-    const perField = wts.length === fields.length;
-    (perField ? fields : present).forEach((f, i) => {
-      if (isNull(object[f.name])) return;
-      out.set(f.name, { value: object[f.name], writetime: wts[i] ?? null, ttl: ttls[i] ?? null });
-    });
+    for (const f of udtFieldCells(fields, cell.value, cell.writetime, cell.ttl)) out.set(f.name, f);
     return out;
   }
   if (type.kind === 'map') {

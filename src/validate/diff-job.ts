@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import pLimit from 'p-limit';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import { consistencyCode } from '../connect/cluster-client.js';
 import { describeError, OperatorError } from '../errors.js';
@@ -17,11 +18,13 @@ import { planRanges, refText, targetTableCql } from '../job/range-job.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimiter } from '../ranges/rate-limiter.js';
 import { seededRandom, shuffled, type TokenRange } from '../ranges/token-ring.js';
-import { type DiffEntry, diffLayout, SideView } from './diff-entry.js';
+import { listReconcilerFor } from '../write/list-reconciler.js';
+import { diffLayout, SideView } from './diff-entry.js';
 import { Repairer } from './diff-repair.js';
 import { DiffReport, readReport, reportPathFor } from './diff-report.js';
 import { type DiffSettings, diffSemanticOptions, repairedKinds } from './diff-settings.js';
 import { differencesRemaining } from './differences-remaining.js';
+import { readEntry } from './point-read.js';
 import { diffRangeWorker } from './range-differ.js';
 
 /** Exit codes of `zdm diff`, stable for scripts. */
@@ -162,32 +165,41 @@ export async function runDiff(input: DiffInput): Promise<number> {
       };
       const originConsistency = consistencyCode(originConfig.readConsistency);
       const targetConsistency = consistencyCode(targetConfig.readConsistency);
-      const rereadTarget = async (key: DiffEntry) => {
-        const withClustering = key.clustering !== undefined;
-        const result = await pair.target.execute(
-          targetView.pointQuery(withClustering),
-          [...key.partition, ...(key.clustering ?? [])],
-          { prepare: true, consistency: targetConsistency },
-        );
-        for (const e of targetView.entries(result.rows, { key: undefined })) {
-          if ((e.clustering === undefined) === !withClustering) return e;
-        }
-        return undefined;
-      };
+      const writeConsistency = consistencyCode(targetConfig.writeConsistency);
+      // Repairs go through migrate's Target writer: its batching, TTL ageing and the Target rate
+      // limit, which throttles these writes only (Target's reads are not rate limited).
+      const writeSlots = pLimit(settings.write_concurrency);
       const repairer = new Repairer({
-        target: pair.target,
+        writer: {
+          target: pair.target,
+          table: writeTarget,
+          consistency: writeConsistency,
+          limiter: new RateLimiter(settings.target_rate_limit),
+          slots: writeSlots,
+          lists: listReconcilerFor({
+            origin: pair.origin,
+            target: pair.target,
+            originSchema: pair.originSchema,
+            writeTarget,
+            columns: [...layout.statics, ...layout.regulars].map((c) => ({
+              column: c.origin,
+              targetName: c.target.name,
+            })),
+            readConsistency: originConsistency,
+            writeConsistency,
+            slots: writeSlots,
+          }),
+        },
         layout,
-        writeTarget,
         plan: {
           writetimeMin: settings.writetime_min,
           writetimeMax: settings.writetime_max,
           fallbackTimestamp: runRecord.runTimestamp,
           userTypes: pair.originSchema.userTypes,
         },
-        writeConsistency: consistencyCode(targetConfig.writeConsistency),
         compare,
         counters,
-        reread: rereadTarget,
+        reread: (key) => readEntry(targetView, pair.target, targetConsistency, key),
       });
       const worker = diffRangeWorker({
         origin: pair.origin,
@@ -200,7 +212,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
         originConsistency,
         targetConsistency,
         originLimiter: new RateLimiter(settings.origin_rate_limit),
-        targetLimiter: new RateLimiter(settings.target_rate_limit),
+        targetLimiter: new RateLimiter(0),
         compare,
         recheckDelayMs: diff.recheck_delay_ms,
         repair,

@@ -25,6 +25,7 @@ import {
 import type { Repairer } from './diff-repair.js';
 import type { DiffReport, RepairOutcome, ReportLine } from './diff-report.js';
 import type { DifferenceKind } from './diff-settings.js';
+import { readEntry } from './point-read.js';
 import { type MergeStep, mergeSorted, STOP, type StepResult } from './sorted-merge.js';
 
 export interface DiffSetup {
@@ -143,22 +144,10 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
   const describe = (e: DiffEntry) => JSON.stringify(entryKey(setup.layout, e));
   const rechecks = pLimit(16);
 
-  const pointRead = async (view: SideView, client: CqlClient, consistency: number, key: DiffEntry) => {
-    const withClustering = key.clustering !== undefined;
-    const params = [...key.partition, ...(key.clustering ?? [])];
-    const result = await client.execute(view.pointQuery(withClustering), params, {
-      prepare: true,
-      consistency,
-    });
-    for (const entry of view.entries(result.rows, { key: undefined })) {
-      if ((entry.clustering === undefined) === !withClustering) return entry;
-    }
-    return undefined;
-  };
   const readOrigin = (key: DiffEntry) =>
-    pointRead(setup.originView, setup.origin, setup.originConsistency, key);
+    readEntry(setup.originView, setup.origin, setup.originConsistency, key);
   const readTarget = (key: DiffEntry) =>
-    pointRead(setup.targetView, setup.target, setup.targetConsistency, key);
+    readEntry(setup.targetView, setup.target, setup.targetConsistency, key);
 
   const columnsOf = (e: DiffEntry) =>
     e.clustering === undefined ? setup.layout.statics : setup.layout.regulars;
@@ -185,7 +174,9 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
     let previous = signature(candidate.origin, candidate.target);
     let o: DiffEntry | undefined;
     let t: DiffEntry | undefined;
+    let readAt = Date.now();
     for (let read = 1; ; read++) {
+      readAt = Date.now();
       [o, t] = await Promise.all([readOrigin(key), readTarget(key)]);
       const now = signature(o, t);
       if (now === previous || read >= MAX_RECHECKS) break;
@@ -215,7 +206,7 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
         result =
           kind === 'extra'
             ? await setup.repairer.deleteExtra(t!, setup.runTimestamp)
-            : await setup.repairer.repairFromOrigin(o!, present(t) ? t : undefined);
+            : await setup.repairer.repairFromOrigin(o!, present(t) ? t : undefined, readAt);
       } catch (error) {
         result = { outcome: 'failed', note: (error as Error).message };
       }

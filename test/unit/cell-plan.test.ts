@@ -5,8 +5,8 @@ import {
   type PlanOptions,
   planRowWrites,
   planStaticWrites,
-} from '../../src/migrate/cell-plan.js';
-import { writeStatement } from '../../src/migrate/write-statement.js';
+} from '../../src/write/cell-plan.js';
+import { writeStatement } from '../../src/write/write-statement.js';
 import { tableOf } from '../helpers/schema-builder.js';
 
 const table = tableOf(

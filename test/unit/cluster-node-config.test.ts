@@ -70,10 +70,17 @@ describe('cassandraYaml', () => {
     assert.equal(secured.authorizer, 'CassandraAuthorizer');
   });
 
-  test('limits fit migrate batches and a busy 2-core machine', () => {
-    assert.equal(config.batch_size_fail_threshold, '5000KiB');
-    assert.equal(config.batch_size_warn_threshold, '1000KiB');
+  test('stock data limits: nothing that bounds batches, tombstones, values, mutations or frames is set', () => {
+    const limits = Object.keys(config).filter((key) =>
+      /batch|tombstone|max_value|mutation|frame|commitlog_segment|threshold|guardrail|_fail|_warn/.test(key),
+    );
+    assert.deepEqual(limits, []);
+  });
+
+  test('only timeouts are raised for a busy 2-core machine', () => {
     assert.equal(config.write_request_timeout, '10000ms');
+    assert.equal(config.read_request_timeout, '10000ms');
+    assert.equal(config.range_request_timeout, '20000ms');
     assert.equal(config.commitlog_sync, 'periodic');
     assert.equal(config.commitlog_sync_period, '10000ms');
   });

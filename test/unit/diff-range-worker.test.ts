@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import pLimit from 'p-limit';
 import type { RangeRecord } from '../../src/checkpoint/checkpoint-store.js';
 import type { CqlClient } from '../../src/connect/cluster-client.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -88,11 +89,16 @@ function setup(origin: readonly Row[], target: readonly Row[], reportPath: strin
     recheckDelayMs: 0,
     repair: new Set(),
     repairer: new Repairer({
-      target: targetClient,
+      writer: {
+        target: targetClient,
+        table: { tableCql: 'ks.t', partitionKey: ['k'], clustering: ['c'] },
+        consistency: 1,
+        limiter: new RateLimiter(0),
+        slots: pLimit(4),
+        lists: undefined,
+      },
       layout,
-      writeTarget: { tableCql: 'ks.t', partitionKey: ['k'], clustering: ['c'] },
       plan: { writetimeMin: undefined, writetimeMax: undefined, fallbackTimestamp: 1n, userTypes: new Map() },
-      writeConsistency: 1,
       compare,
       counters: false,
       reread: async () => undefined,

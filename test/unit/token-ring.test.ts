@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { counterDeltas } from '../../src/migrate/counter-copier.js';
 import { RateLimiter } from '../../src/ranges/rate-limiter.js';
 import {
   defaultSplits,
@@ -11,6 +10,7 @@ import {
   shuffled,
   splitRange,
 } from '../../src/ranges/token-ring.js';
+import { counterDeltas } from '../../src/write/counter-writes.js';
 
 describe('splitRange', () => {
   test('covers the whole ring contiguously with no gap or overlap', () => {

@@ -1,4 +1,6 @@
 import type { ColumnSchema, UserTypeSchema } from '../schema/table-schema.js';
+import { wholeListMeta } from './list-merge.js';
+import { udtFieldCells } from './udt-fields.js';
 
 /**
  * How a row's cells become writes that carry each cell's own writetime and TTL.
@@ -13,7 +15,8 @@ import type { ColumnSchema, UserTypeSchema } from '../schema/table-schema.js';
  * - non-frozen UDTs: exact per field (`c.field = ?`);
  * - lists: exact when all elements share a writetime and TTL; otherwise the whole list is written at
  *   its newest element's writetime, with the longest TTL if every element expires and none otherwise,
- *   because list elements are keyed by server-made time UUIDs and appends would duplicate on a rerun;
+ *   because list elements are keyed by server-made time UUIDs and appends would duplicate on a rerun
+ *   (the Target writer then writes lists through list-reconciler.ts, which may raise that writetime);
  * - null cells are not written (no tombstones).
  * Rows with no cells at all (key columns only) are written with the run's fixed timestamp.
  */
@@ -127,31 +130,33 @@ function planColumn(cell: CellInput, groups: Groups, options: PlanOptions): void
     groups.add(timestamp, asTtl(cell.ttl), { op: 'set', column: name, value });
     return;
   }
-  const writetimes = listOf(cell.writetime).map(asTimestamp);
-  const ttls = listOf(cell.ttl).map(asTtl);
   if (type.kind === 'udt') {
-    const fields = options.userTypes.get(type.name)?.fields ?? [];
-    const object = (value ?? {}) as Record<string, unknown>;
+    const fields = udtFieldCells(
+      options.userTypes.get(type.name)?.fields ?? [],
+      value,
+      cell.writetime,
+      cell.ttl,
+    );
     // Cassandra 5.0 has been seen to answer WRITETIME() of a non-frozen UDT with null for a field that
     // holds a value (after a null field). Such a field is written at the newest writetime known for
     // the UDT (without TTL) rather than lost.
-    const known = writetimes.filter((t): t is bigint => t !== undefined);
+    const known = fields.map((f) => asTimestamp(f.writetime)).filter((t): t is bigint => t !== undefined);
     const newestKnown =
       known.length === 0 ? options.fallbackTimestamp : known.reduce((a, b) => (b > a ? b : a));
-    fields.forEach((field, i) => {
-      const fieldValue = object[field.name];
-      if (fieldValue === null || fieldValue === undefined) return;
-      const timestamp = writetimes[i] ?? newestKnown;
-      if (!groups.accepts(timestamp)) return;
-      groups.add(timestamp, ttls[i] ?? 0, {
+    for (const field of fields) {
+      const timestamp = asTimestamp(field.writetime) ?? newestKnown;
+      if (!groups.accepts(timestamp)) continue;
+      groups.add(timestamp, asTtl(field.ttl), {
         op: 'field',
         column: name,
         field: field.name,
-        value: fieldValue,
+        value: field.value,
       });
-    });
+    }
     return;
   }
+  const writetimes = listOf(cell.writetime).map(asTimestamp);
+  const ttls = listOf(cell.ttl).map(asTtl);
   const elements: unknown[] = type.kind === 'map' ? entriesOf(value) : elementsOf(value);
   const kept = elements
     .map((element, i) => ({ element, timestamp: writetimes[i], ttl: ttls[i] ?? 0 }))
@@ -168,10 +173,15 @@ function planColumn(cell: CellInput, groups: Groups, options: PlanOptions): void
   if (uniform && kept.length === elements.length) {
     groups.add(kept[0]!.timestamp, kept[0]!.ttl, { op: 'set', column: name, value: rebuild(kept) });
   } else if (type.kind === 'list') {
-    let newest = kept[0]!.timestamp;
-    for (const e of kept) if (e.timestamp > newest) newest = e.timestamp;
-    const ttl = kept.every((e) => e.ttl > 0) ? Math.max(...kept.map((e) => e.ttl)) : 0;
-    groups.add(newest, ttl, { op: 'set', column: name, value: rebuild(kept) });
+    const whole = wholeListMeta(
+      kept.map((e) => e.timestamp),
+      kept.map((e) => e.ttl),
+    );
+    groups.add(whole.timestamp ?? kept[0]!.timestamp, whole.ttl, {
+      op: 'set',
+      column: name,
+      value: rebuild(kept),
+    });
   } else {
     const byGroup = new Map<string, typeof kept>();
     for (const e of kept) {

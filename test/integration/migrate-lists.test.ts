@@ -1,0 +1,362 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import cassandra from 'cassandra-driver';
+import { type ReportLine, readReport, reportPathFor } from '../../src/validate/diff-report.js';
+import { scratchDir, waitForDoneRanges } from '../helpers/checkpoints.js';
+import { clusterFlags, migrateArgs, runZdm, startZdm } from '../helpers/cli.js';
+import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
+import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
+
+const KS = 'mig_lists';
+const SCHEMA = [
+  `CREATE TABLE ${KS}.rerun (k int, c int, l list<int>, v text, PRIMARY KEY (k, c))`,
+  `CREATE TABLE ${KS}.statics (p int, c int, sl list<int> static, l list<text>, v int, PRIMARY KEY (p, c))`,
+  `CREATE TABLE ${KS}.killed (p int, c int, sl list<int> static, l list<int>, PRIMARY KEY (p, c))`,
+  `CREATE TABLE ${KS}.repaired (k int PRIMARY KEY, l list<int>, v int)`,
+  `CREATE TABLE ${KS}.live (p int, c int, sl list<int> static, l list<int>, PRIMARY KEY (p, c))`,
+];
+
+async function seed(count: number, write: (i: number) => Promise<unknown>) {
+  const inFlight = new Set<Promise<unknown>>();
+  for (let i = 0; i < count; i++) {
+    const p = write(i).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= 32) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}
+
+/** Every list of a table, by primary key and column: its elements (JSON) and writetimes. */
+async function listsOf(client: cassandra.Client, table: string, keys: string[], lists: string[]) {
+  const select = lists.map((l) => `${l}, WRITETIME(${l}) AS wt_${l}`).join(', ');
+  const out = new Map<string, { value: string; writetimes: string }>();
+  const rows = await client.execute(`SELECT ${keys.join(', ')}, ${select} FROM ${KS}.${table}`, [], {
+    prepare: true,
+    fetchSize: 5000,
+    autoPage: true,
+  });
+  for (const row of rows.rows) {
+    for (const l of lists) {
+      const key = `${keys.map((k) => String(row.get(k))).join('|')}.${l}`;
+      out.set(key, {
+        value: JSON.stringify(row.get(l)),
+        writetimes: JSON.stringify((row.get(`wt_${l}`) as unknown[] | null)?.map(String) ?? null),
+      });
+    }
+  }
+  return out;
+}
+
+/** Rows whose list content differs between the two clusters (content only, in order). */
+async function listDifferences(
+  o: cassandra.Client,
+  t: cassandra.Client,
+  table: string,
+  keys: string[],
+  lists: string[],
+): Promise<string[]> {
+  const [a, b] = await Promise.all([listsOf(o, table, keys, lists), listsOf(t, table, keys, lists)]);
+  const out: string[] = [];
+  for (const [key, cell] of a) {
+    const other = b.get(key);
+    if (other?.value !== cell.value) out.push(`${key}: Origin ${cell.value}, Target ${other?.value}`);
+  }
+  for (const key of b.keys()) if (!a.has(key)) out.push(`${key}: only on Target`);
+  return out;
+}
+
+const big = (n: number) => BigInt(n);
+
+describe('zdm migrate never duplicates lists', () => {
+  let origin: ClusterEndpoint;
+  let target: ClusterEndpoint;
+  let o: cassandra.Client;
+  let t: cassandra.Client;
+
+  before(async () => {
+    ({ origin, target } = await sharedClusters());
+    o = await exactClient(origin, 'origin');
+    t = await exactClient(target, 'target');
+    for (const client of [o, t]) {
+      await freshKeyspace(client, KS);
+      await runAll(client, SCHEMA);
+    }
+  });
+
+  after(async () => {
+    await o?.shutdown();
+    await t?.shutdown();
+  });
+
+  const migrate = (table: string, ...extra: string[]) =>
+    runZdm(
+      migrateArgs(`${KS}.${table}`, origin, target, scratchDir('zdm-lists-'), '--splits', '16', ...extra),
+    );
+
+  test('reruns: regular lists (uniform, appended, prepended, expiring) and a list Target holds twice', async () => {
+    await seed(300, async (i) => {
+      const k = i % 100;
+      const c = Math.floor(i / 100);
+      await o.execute(
+        `INSERT INTO ${KS}.rerun (k, c, l, v) VALUES (?, ?, ?, 'x') USING TIMESTAMP ? AND TTL ?`,
+        [k, c, [i, i + 1], big(1_000 + i), i % 4 === 0 ? 80_000 : 0],
+        { prepare: true },
+      );
+      if (i % 3 === 0)
+        await o.execute(
+          `UPDATE ${KS}.rerun USING TIMESTAMP ? SET l = l + [99] WHERE k = ? AND c = ?`,
+          [big(5_000 + i), k, c],
+          {
+            prepare: true,
+          },
+        );
+      if (i % 5 === 0)
+        await o.execute(
+          `UPDATE ${KS}.rerun USING TIMESTAMP ? SET l = [-1] + l WHERE k = ? AND c = ?`,
+          [big(9_000 + i), k, c],
+          {
+            prepare: true,
+          },
+        );
+    });
+    // A list Target already holds twice (as an older copy would have left it), at Origin's writetime.
+    await o.execute(`INSERT INTO ${KS}.rerun (k, c, l) VALUES (500, 0, [5, 6]) USING TIMESTAMP 7000`);
+    await t.execute(`INSERT INTO ${KS}.rerun (k, c, l) VALUES (500, 0, [5, 6]) USING TIMESTAMP 7000`);
+    await t.execute(`UPDATE ${KS}.rerun USING TIMESTAMP 7000 SET l = l + [5, 6] WHERE k = 500 AND c = 0`);
+    for (let run = 1; run <= 3; run++) {
+      const result = await migrate('rerun');
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(await listDifferences(o, t, 'rerun', ['k', 'c'], ['l']), [], `after run ${run}`);
+    }
+    // Lists written by one statement keep their exact writetime.
+    const [a, b] = [
+      await listsOf(o, 'rerun', ['k', 'c'], ['l']),
+      await listsOf(t, 'rerun', ['k', 'c'], ['l']),
+    ];
+    assert.equal(b.get('1|0.l')?.writetimes, a.get('1|0.l')?.writetimes);
+    assert.equal(b.get('500|0.l')?.value, '[5,6]');
+  });
+
+  test('reruns: static lists and regular lists of the same partitions', async () => {
+    await seed(100, async (p) => {
+      for (let c = 0; c < 3; c++)
+        await o.execute(
+          `INSERT INTO ${KS}.statics (p, c, l, v) VALUES (?, ?, ?, ?)`,
+          [p, c, [`a${c}`, `b${c}`], c],
+          {
+            prepare: true,
+          },
+        );
+      await o.execute(
+        `UPDATE ${KS}.statics USING TIMESTAMP ? SET sl = ? WHERE p = ?`,
+        [big(2_000 + p), [7, 8], p],
+        {
+          prepare: true,
+        },
+      );
+      if (p % 2 === 0)
+        await o.execute(`UPDATE ${KS}.statics SET sl = sl + [9] WHERE p = ?`, [p], { prepare: true });
+    });
+    // A partition with static cells and no rows.
+    await o.execute(`UPDATE ${KS}.statics SET sl = [1, 2] WHERE p = 1000`);
+    for (let run = 1; run <= 3; run++) {
+      const result = await migrate('statics');
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(
+        await listDifferences(o, t, 'statics', ['p', 'c'], ['sl', 'l']),
+        [],
+        `after run ${run}`,
+      );
+    }
+    const sl = await t.execute(`SELECT sl FROM ${KS}.statics WHERE p = 3 LIMIT 1`);
+    assert.deepEqual(sl.first()?.get('sl'), [7, 8]);
+  });
+
+  test('resume after kill -9, then a full rerun', async () => {
+    await seed(1500, async (p) => {
+      await o.execute(
+        `UPDATE ${KS}.killed USING TIMESTAMP ? SET sl = ? WHERE p = ?`,
+        [big(100 + p), [p, -p], p],
+        {
+          prepare: true,
+        },
+      );
+      await o.execute(
+        `BEGIN UNLOGGED BATCH ${[0, 1, 2, 3].map((c) => `INSERT INTO ${KS}.killed (p, c, l) VALUES (?, ${c}, [${c}, ${c + 1}]);`).join(' ')} APPLY BATCH`,
+        [p, p, p, p],
+        { prepare: true },
+      );
+      if (p % 2 === 0)
+        await o.execute(`UPDATE ${KS}.killed SET l = l + [42], sl = sl + [42] WHERE p = ? AND c = 1`, [p], {
+          prepare: true,
+        });
+    });
+    const checkpoints = scratchDir('zdm-lists-kill-');
+    const args = migrateArgs(
+      `${KS}.killed`,
+      origin,
+      target,
+      checkpoints,
+      '--splits',
+      '64',
+      '--concurrency',
+      '2',
+    );
+    for (let kill = 1; kill <= 2; kill++) {
+      const run = startZdm(args);
+      await waitForDoneRanges(checkpoints, kill * 8);
+      run.child.kill('SIGKILL');
+      const result = await run.done;
+      assert.equal(result.signal, 'SIGKILL', 'the run was still going when killed');
+    }
+    const resumed = await runZdm(args);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(await listDifferences(o, t, 'killed', ['p', 'c'], ['sl', 'l']), []);
+    const again = await migrate('killed');
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(await listDifferences(o, t, 'killed', ['p', 'c'], ['sl', 'l']), []);
+  });
+
+  test('diff --autocorrect on differing lists leaves exactly Origin’s elements; a newer delete supersedes a repair', async () => {
+    const checkpoints = scratchDir('zdm-lists-diff-');
+    const diff = (...extra: string[]) =>
+      runZdm([
+        'diff',
+        `${KS}.repaired`,
+        ...clusterFlags(origin, target),
+        '--checkpoint-dir',
+        checkpoints,
+        '--splits',
+        '8',
+        '--recheck-delay-ms',
+        '0',
+        ...extra,
+      ]);
+    // 1: [1,2] then an append on Origin, before the migrate (elements of two writetimes).
+    await o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (1, [1, 2], 1) USING TIMESTAMP 1000`);
+    await o.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 2000 SET l = l + [3] WHERE k = 1`);
+    // 2: the append reaches Origin only, after the migrate.
+    await o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (2, [1, 2], 1) USING TIMESTAMP 1000`);
+    // 3: Target has a newer value elsewhere in the row; its list is Origin's.
+    await o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (3, [1, 2], 1) USING TIMESTAMP 1000`);
+    const migrated = await migrate('repaired');
+    assert.equal(migrated.code, 0, migrated.stderr);
+    await o.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 3000 SET l = l + [3] WHERE k = 2`);
+    await t.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 4000 SET v = 2 WHERE k = 3`);
+    // 4: Target deleted the row after Origin's write: the repair loses to the newer delete.
+    await o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (4, [4], 4) USING TIMESTAMP 1000`);
+    await t.execute(`DELETE FROM ${KS}.repaired USING TIMESTAMP 5000 WHERE k = 4`);
+
+    const repaired = await diff('--autocorrect');
+    assert.notEqual(repaired.code, 2, repaired.stderr);
+    const lists = async () =>
+      Object.fromEntries(
+        (await t.execute(`SELECT k, l FROM ${KS}.repaired`)).rows.map((r) => [r.get('k'), r.get('l')]),
+      );
+    assert.deepEqual(await lists(), { 1: [1, 2, 3], 2: [1, 2, 3], 3: [1, 2] });
+    const report = latestReport(checkpoints);
+    const outcome = (k: number) =>
+      report.find((l) => l.kind === 'mismatch' && (l.key.partition as Record<string, unknown>).k === k)
+        ?.repair;
+    assert.equal(outcome(3), 'superseded');
+    const missing = report.find(
+      (l) => l.kind === 'missing' && (l.key.partition as Record<string, unknown>).k === 4,
+    );
+    assert.equal(missing?.repair, 'superseded', JSON.stringify(missing));
+    assert.notEqual(outcome(1), 'failed');
+    // A second pass changes nothing.
+    await diff('--autocorrect');
+    assert.deepEqual(await lists(), { 1: [1, 2, 3], 2: [1, 2, 3], 3: [1, 2] });
+  });
+
+  test('appends through zdm-proxy while migrate runs: both clusters end with the same lists', async () => {
+    // Data from before the proxy: on Origin only.
+    await seed(2000, (p) =>
+      o.execute(
+        `BEGIN UNLOGGED BATCH UPDATE ${KS}.live SET sl = [1, 2] WHERE p = ?; INSERT INTO ${KS}.live (p, c, l) VALUES (?, 0, [1, 2]); INSERT INTO ${KS}.live (p, c, l) VALUES (?, 1, [1, 2]); APPLY BATCH`,
+        [p, p, p],
+        { prepare: true },
+      ),
+    );
+    const proxy = await startProxyCli(origin, target);
+    const client = new cassandra.Client({
+      contactPoints: [`127.0.0.1:${proxy.port}`],
+      localDataCenter: 'datacenter1',
+      socketOptions: { readTimeout: 30_000 },
+    });
+    try {
+      await client.connect();
+      let appending = true;
+      let appends = 0;
+      const writers = Array.from({ length: 4 }, async (_, w) => {
+        for (let n = 0; appending; n++) {
+          const p = (n * 7 + w * 501) % 2000;
+          await client.execute(
+            n % 3 === 0
+              ? `UPDATE ${KS}.live SET sl = sl + ? WHERE p = ?`
+              : `UPDATE ${KS}.live SET l = l + ? WHERE p = ? AND c = ${n % 2}`,
+            [[n], p],
+            { prepare: true },
+          );
+          appends++;
+        }
+      });
+      const result = await migrate('live', '--concurrency', '2');
+      appending = false;
+      await Promise.all(writers);
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(appends > 100, `appends sent while migrate ran: ${appends}`);
+      assert.deepEqual(await listDifferences(o, t, 'live', ['p', 'c'], ['sl', 'l']), []);
+    } finally {
+      await client.shutdown();
+      await proxy.stop();
+    }
+  });
+});
+
+/** The report of the latest diff run in `dir`. */
+function latestReport(dir: string): ReportLine[] {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sqlite'))
+    .sort();
+  return readReport(reportPathFor(join(dir, files.at(-1)!)));
+}
+
+/** `zdm-proxy start` (the CLI) in front of the clusters, on a port it picks; resolves once it listens. */
+async function startProxyCli(origin: ClusterEndpoint, target: ClusterEndpoint) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/zdm-proxy.ts', 'start'], {
+    env: {
+      ...process.env,
+      ZDM_ORIGIN_CONTACT_POINTS: origin.contactPoints.join(','),
+      ZDM_ORIGIN_PORT: String(origin.port),
+      ZDM_TARGET_CONTACT_POINTS: target.contactPoints.join(','),
+      ZDM_TARGET_PORT: String(target.port),
+      ZDM_PROXY_LISTEN_ADDRESS: '127.0.0.1',
+      ZDM_PROXY_LISTEN_PORT: '0',
+      ZDM_METRICS_ENABLED: 'false',
+      ZDM_LOG_LEVEL: 'INFO',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      const listening = /zdm-proxy listening on [^\s"]*:(\d+)/.exec(log);
+      if (listening) resolve(Number(listening[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`zdm-proxy exited with ${code}:\n${log}`)));
+  });
+  return {
+    port,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
