@@ -1,0 +1,219 @@
+import cassandra from 'cassandra-driver';
+import fc from 'fast-check';
+import { type CqlType, formatCqlType, NATIVE_TYPES } from '../../src/schema/cql-type.js';
+import type { UserTypeSchema } from '../../src/schema/table-schema.js';
+
+/**
+ * Random CQL types (nested: frozen collections, tuples, UDTs, vectors) and random values of them,
+ * shaped as cassandra-driver decodes them with the connector's options (BigInt, Map, Set). Value
+ * domains are small on purpose, so that two independent values are often equal.
+ */
+
+const { types } = cassandra;
+
+export interface TypeCase {
+  readonly type: CqlType;
+  /** UDTs the type uses, by name, with their fields. */
+  readonly userTypes: ReadonlyMap<string, UserTypeSchema>;
+}
+
+/** Every native type (varchar is text; counters cannot nest). */
+export const NATIVE_NAMES = [...NATIVE_TYPES].filter((n) => n !== 'varchar' && n !== 'counter');
+
+/** Types that Cassandra accepts in clustering keys and set elements / map keys. */
+export const ORDERED_NATIVE_NAMES = NATIVE_NAMES.filter((n) => n !== 'duration');
+
+const native = (name: string): CqlType => ({ kind: 'native', name });
+
+let udtCount = 0;
+
+/**
+ * A random type of at most `depth` levels of nesting. `ordered` keeps to what a clustering key may
+ * hold (no duration, no vector); `names` restricts the natives.
+ */
+export function typeArb(
+  depth: number,
+  options: { ordered?: boolean; names?: readonly string[] } = {},
+): fc.Arbitrary<TypeCase> {
+  const names = options.names ?? (options.ordered ? ORDERED_NATIVE_NAMES : NATIVE_NAMES);
+  const leaf = fc.constantFrom(...names).map((n): TypeCase => ({ type: native(n), userTypes: new Map() }));
+  if (depth <= 0) return leaf;
+  const inner = typeArb(depth - 1, options);
+  // Set elements and map keys must be comparable.
+  const ordered = typeArb(depth - 1, { ...options, ordered: true });
+  const merge = (...cases: TypeCase[]) => new Map(cases.flatMap((c) => [...c.userTypes]));
+  const composites: fc.Arbitrary<TypeCase>[] = [
+    inner.map((e) => ({ type: { kind: 'list', element: e.type, frozen: true }, userTypes: e.userTypes })),
+    ordered.map((e) => ({ type: { kind: 'set', element: e.type, frozen: true }, userTypes: e.userTypes })),
+    fc.tuple(ordered, inner).map(([k, v]) => ({
+      type: { kind: 'map', key: k.type, value: v.type, frozen: true },
+      userTypes: merge(k, v),
+    })),
+    fc.array(inner, { minLength: 1, maxLength: 3 }).map((es) => ({
+      type: { kind: 'tuple', elements: es.map((e) => e.type) },
+      userTypes: merge(...es),
+    })),
+    fc.array(inner, { minLength: 1, maxLength: 3 }).map((fs) => {
+      const name = `udt_${++udtCount}`;
+      const fields = fs.map((f, i) => ({ name: `f${i}`, type: f.type, typeText: formatCqlType(f.type) }));
+      const userTypes = merge(...fs);
+      userTypes.set(name, { keyspace: 'ks', name, fields });
+      return { type: { kind: 'udt', name, frozen: true }, userTypes };
+    }),
+  ];
+  if (!options.ordered) {
+    composites.push(
+      fc
+        .tuple(fc.constantFrom('float', 'int', 'bigint', 'text', 'double'), fc.integer({ min: 1, max: 3 }))
+        .map(([name, dimension]) => ({
+          type: { kind: 'vector', element: native(name), dimension },
+          userTypes: new Map(),
+        })),
+    );
+  }
+  return fc.oneof({ depthSize: 'small' }, leaf, ...composites);
+}
+
+const bytes = (min: number, max: number) =>
+  fc.uint8Array({ minLength: min, maxLength: max }).map((a) => Buffer.from(a));
+
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
+
+const NATIVE_VALUES: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
+  ascii: fc.oneof(fc.constantFrom('', 'a', 'B'), fc.string({ unit: 'binary-ascii', maxLength: 3 })),
+  text: fc.oneof(
+    fc.constantFrom('', 'a', 'é', '\uFFFD', '😀', 'ab'),
+    fc.string({ unit: 'binary', maxLength: 3 }),
+  ),
+  bigint: fc.oneof(
+    fc.bigInt({ min: -2n, max: 2n }),
+    fc.constantFrom(LONG_MIN, LONG_MAX),
+    fc.bigInt(LONG_MIN, LONG_MAX),
+  ),
+  varint: fc.oneof(fc.bigInt({ min: -300n, max: 300n }), fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n })),
+  int: fc.oneof(fc.integer({ min: -2, max: 2 }), fc.integer()),
+  smallint: fc.integer({ min: -32768, max: 32767 }),
+  tinyint: fc.oneof(fc.integer({ min: -2, max: 2 }), fc.integer({ min: -128, max: 127 })),
+  float: fc.oneof(fc.constantFrom(0, -0, Number.NaN, 1.5), fc.float()),
+  double: fc.oneof(fc.constantFrom(0, -0, Number.NaN, 1.5), fc.double()),
+  boolean: fc.boolean(),
+  blob: fc.oneof(bytes(0, 1), bytes(0, 4)),
+  inet: fc.oneof(bytes(4, 4), bytes(16, 16)).map((b) => new types.InetAddress(b)),
+  uuid: fc.tuple(bytes(16, 16), fc.constantFrom(0x10, 0x40, 0x00, 0xf0)).map(([b, version]) => {
+    b[6] = (b[6]! & 0x0f) | version;
+    return new types.Uuid(b);
+  }),
+  timeuuid: fc
+    .tuple(fc.integer({ min: 0, max: 3 }), bytes(16, 16))
+    .map(([ms, b]) =>
+      types.TimeUuid.fromDate(new Date(1_700_000_000_000 + ms), ms, b.subarray(0, 6), b.subarray(6, 8)),
+    ),
+  timestamp: fc
+    .oneof(fc.integer({ min: -2, max: 2 }), fc.integer({ min: -(2 ** 40), max: 2 ** 42 }))
+    .map((ms) => new Date(ms)),
+  date: fc
+    .oneof(fc.integer({ min: -2, max: 2 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }))
+    .map((days) => new (types.LocalDate as unknown as new (days: number) => object)(days)),
+  time: fc
+    .bigInt({ min: 0n, max: 86_399_999_999_999n })
+    .map((n) => new types.LocalTime(types.Long.fromString(n.toString()))),
+  decimal: fc
+    .tuple(
+      fc.oneof(fc.bigInt({ min: -20n, max: 20n }), fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n })),
+      fc.integer({ min: -2, max: 4 }),
+    )
+    .map(
+      ([unscaled, scale]) =>
+        new types.BigDecimal(types.Integer.fromString(unscaled.toString()) as unknown as number, scale),
+    ),
+  duration: fc
+    .tuple(
+      fc.integer({ min: 0, max: 3 }),
+      fc.integer({ min: 0, max: 40 }),
+      fc.bigInt({ min: 0n, max: 10n ** 12n }),
+      fc.boolean(),
+    )
+    .map(([m, d, n, negative]) =>
+      negative
+        ? new types.Duration(-m, -d, types.Long.fromString((-n).toString()))
+        : new types.Duration(m, d, types.Long.fromString(n.toString())),
+    ),
+};
+
+/** Random values of a type; `nullable` lets the top level be null too. */
+export function valueArb(
+  type: CqlType,
+  userTypes: ReadonlyMap<string, UserTypeSchema>,
+): fc.Arbitrary<unknown> {
+  const nullable = (t: CqlType) => fc.option(valueArb(t, userTypes), { nil: null, freq: 4 });
+  switch (type.kind) {
+    case 'native': {
+      const values = NATIVE_VALUES[type.name];
+      if (values === undefined) throw new Error(`no values for ${type.name}`);
+      return values;
+    }
+    case 'list':
+      return fc.array(valueArb(type.element, userTypes), { maxLength: 3 });
+    case 'set':
+      return fc.array(valueArb(type.element, userTypes), { maxLength: 3 }).map((a) => new Set(a));
+    case 'map':
+      return fc
+        .array(fc.tuple(valueArb(type.key, userTypes), valueArb(type.value, userTypes)), { maxLength: 3 })
+        .map((entries) => new Map(entries));
+    case 'tuple':
+      return fc.tuple(...type.elements.map(nullable)).map((items) => new types.Tuple(...items));
+    case 'udt': {
+      const fields = userTypes.get(type.name)!.fields;
+      return fc
+        .tuple(...fields.map((f) => nullable(f.type)))
+        .map((values) => Object.fromEntries(fields.map((f, i) => [f.name, values[i]])));
+    }
+    case 'vector':
+      return fc
+        .array(valueArb(type.element, userTypes), { minLength: type.dimension, maxLength: type.dimension })
+        .map(
+          (items) => new types.Vector(items, type.element.kind === 'native' ? type.element.name : 'custom'),
+        );
+    case 'custom':
+      return bytes(0, 4);
+  }
+}
+
+/** The driver's column type info for a CQL type (to decode bytes with its Encoder). */
+export function driverTypeInfo(type: CqlType, userTypes: ReadonlyMap<string, UserTypeSchema>): object {
+  const { dataTypes } = types;
+  switch (type.kind) {
+    case 'native':
+      return { code: dataTypes[type.name as keyof typeof dataTypes] as number, info: null };
+    case 'list':
+    case 'set':
+      return { code: dataTypes[type.kind], info: driverTypeInfo(type.element, userTypes) };
+    case 'map':
+      return {
+        code: dataTypes.map,
+        info: [driverTypeInfo(type.key, userTypes), driverTypeInfo(type.value, userTypes)],
+      };
+    case 'tuple':
+      return { code: dataTypes.tuple, info: type.elements.map((e) => driverTypeInfo(e, userTypes)) };
+    case 'udt': {
+      const udt = userTypes.get(type.name)!;
+      return {
+        code: dataTypes.udt,
+        info: {
+          keyspace: udt.keyspace,
+          name: udt.name,
+          fields: udt.fields.map((f) => ({ name: f.name, type: driverTypeInfo(f.type, userTypes) })),
+        },
+      };
+    }
+    case 'vector':
+      return {
+        code: dataTypes.custom,
+        customTypeName: 'vector',
+        info: [driverTypeInfo(type.element, userTypes), type.dimension],
+      };
+    case 'custom':
+      return { code: dataTypes.custom, info: type.className };
+  }
+}
