@@ -168,7 +168,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
           [...key.partition, ...(key.clustering ?? [])],
           { prepare: true, consistency: targetConsistency },
         );
-        for (const e of targetView.entries(result.rows, { key: undefined })) {
+        for (const e of targetView.entries(result.rows, {})) {
           if ((e.clustering === undefined) === !withClustering) return e;
         }
         return undefined;
