@@ -153,9 +153,8 @@ function sameElementMeta(
   return { writetime, ttl };
 }
 
-/** A column's outcome: the aspects that differ, or migrate's documented list limitation. */
-type ColumnOutcome = readonly Aspect[] | typeof LIST_WRITETIMES;
-const LIST_WRITETIMES = 'list-writetimes';
+/** A column's outcome: the aspects that differ, or those that differ as migrate documents for lists. */
+type ColumnOutcome = readonly Aspect[] | { readonly listWritetimes: readonly Aspect[] };
 
 function compareColumn(
   column: ComparedColumn,
@@ -180,8 +179,12 @@ function compareColumn(
     // Equal values list their elements in the same order: compare the metadata lists directly.
     const same = sameElementMeta(o, t, options);
     if ((same.writetime || !options.writetime) && (same.ttl || !options.ttl)) return NONE;
-    if (type.kind === 'list' && isListWritetimeLimitation(o, t, options.ttlToleranceS))
-      return LIST_WRITETIMES;
+    if (type.kind === 'list' && isListWritetimeLimitation(o, t, options.ttlToleranceS)) {
+      const aspects: Aspect[] = [];
+      if (options.writetime && !same.writetime) aspects.push('writetime');
+      if (options.ttl && !same.ttl) aspects.push('ttl');
+      return { listWritetimes: aspects };
+    }
   }
   const aspects: Aspect[] = sameValues ? [] : ['value'];
   const oe = elementsOf(column, o, options.userTypes);
@@ -226,11 +229,8 @@ export function compareRow(
     const t = target[i]!;
     if (!inWindow(o, options)) return;
     const outcome = compareColumn(column, o, t, options);
-    if (outcome === LIST_WRITETIMES) {
-      const aspects: Aspect[] = ['writetime', 'ttl'].filter(
-        (a) => options[a as 'writetime' | 'ttl'],
-      ) as Aspect[];
-      listWritetimes.push({ column, aspects, origin: o, target: t });
+    if ('listWritetimes' in outcome) {
+      listWritetimes.push({ column, aspects: outcome.listWritetimes, origin: o, target: t });
     } else if (outcome.length > 0) {
       differences.push({ column, aspects: outcome, origin: o, target: t });
     }

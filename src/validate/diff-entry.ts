@@ -221,6 +221,18 @@ export function entryComparator(layout: DiffLayout): Compare<DiffEntry> {
   };
 }
 
+/** The layout without some value columns (by Origin name), for a repair that must leave them alone. */
+export function layoutWithout(layout: DiffLayout, columns: ReadonlySet<string>): DiffLayout {
+  const keep = (cs: readonly ComparedColumn[]) => cs.filter((c) => !columns.has(c.origin.name));
+  return { ...layout, statics: keep(layout.statics), regulars: keep(layout.regulars) };
+}
+
+/** An entry of `layout` with the cells of some columns left out, matching `layoutWithout`. */
+export function entryWithout(layout: DiffLayout, entry: DiffEntry, columns: ReadonlySet<string>): DiffEntry {
+  const all = entry.clustering === undefined ? layout.statics : layout.regulars;
+  return { ...entry, cells: entry.cells.filter((_, i) => !columns.has(all[i]!.origin.name)) };
+}
+
 /** The primary key of an entry as `{column: value}` objects, with Origin's column names. */
 export function entryKey(layout: DiffLayout, entry: DiffEntry) {
   return {

@@ -21,6 +21,7 @@ import {
   type DiffLayout,
   entryComparator,
   entryKey,
+  entryWithout,
   type SideView,
 } from './diff-entry.js';
 import type { Repairer } from './diff-repair.js';
@@ -44,6 +45,8 @@ export interface DiffSetup {
   readonly recheckDelayMs: number;
   readonly repair: ReadonlySet<DifferenceKind>;
   readonly repairer: Repairer;
+  /** A repairer that leaves the given columns (Origin names) alone: not written, not checked. */
+  readonly repairerWithout?: (columns: ReadonlySet<string>) => Repairer;
   readonly report: DiffReport;
   readonly tables: { readonly origin: string; readonly target: string };
   /** The run's fixed timestamp, for deleting extra rows that have no cells. */
@@ -195,6 +198,21 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
     });
   };
 
+  /** Repairs a row from Origin, leaving alone the columns that differ only as migrate documents. */
+  const repairFromOrigin = (
+    o: DiffEntry,
+    t: DiffEntry | undefined,
+    limitations: readonly CellDifference[],
+  ) => {
+    if (limitations.length === 0 || setup.repairerWithout === undefined)
+      return setup.repairer.repairFromOrigin(o, t);
+    const columns = new Set(limitations.map((d) => d.column.origin.name));
+    const without = (e: DiffEntry) => entryWithout(setup.layout, e, columns);
+    return setup
+      .repairerWithout(columns)
+      .repairFromOrigin(without(o), t === undefined ? undefined : without(t));
+  };
+
   /**
    * Rechecks one candidate; reports and repairs it if the difference persists. A row that changed
    * since the previous read is being written to: it is read again (after the delay) until two reads
@@ -213,9 +231,15 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
     }
     let kind: DifferenceKind;
     let differences: CellDifference[] = [];
+    let limitations: CellDifference[] = [];
     if (present(o) && present(t)) {
       // Lists that differ only as migrate documents were reported by the scan (`classify`).
-      differences = compareRow(columnsOf(o!), o!.cells, t!.cells, setup.compare).differences;
+      ({ differences, listWritetimes: limitations } = compareRow(
+        columnsOf(o!),
+        o!.cells,
+        t!.cells,
+        setup.compare,
+      ));
       if (differences.length === 0) {
         counts.transient++;
         return;
@@ -235,7 +259,7 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
         result =
           kind === 'extra'
             ? await setup.repairer.deleteExtra(t!, setup.runTimestamp)
-            : await setup.repairer.repairFromOrigin(o!, present(t) ? t : undefined);
+            : await repairFromOrigin(o!, present(t) ? t : undefined, limitations);
       } catch (error) {
         result = { outcome: 'failed', note: (error as Error).message };
       }

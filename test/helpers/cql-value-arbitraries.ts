@@ -1,6 +1,7 @@
 import cassandra from 'cassandra-driver';
 import fc from 'fast-check';
 import { type CqlType, formatCqlType, NATIVE_TYPES } from '../../src/schema/cql-type.js';
+import { cqlValueModel } from '../../src/schema/cql-value/index.js';
 import type { UserTypeSchema } from '../../src/schema/table-schema.js';
 
 /**
@@ -141,26 +142,64 @@ const NATIVE_VALUES: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
     ),
 };
 
-/** Random values of a type; `nullable` lets the top level be null too. */
+/**
+ * Decimals that no other generated decimal equals in value: an unscaled value that is a multiple of
+ * 10 could equal one of another scale (1.0 and 1.00), which Cassandra's comparator calls the same
+ * clustering.
+ */
+const DISTINCT_DECIMALS = fc
+  .tuple(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.integer({ min: -2, max: 4 }))
+  .map(([unscaled, scale]) => {
+    const zero = unscaled % 10n === 0n;
+    return new types.BigDecimal(
+      types.Integer.fromString(zero ? '0' : unscaled.toString()) as unknown as number,
+      zero ? 0 : scale,
+    );
+  });
+
+export interface ValueOptions {
+  /**
+   * Values as a client would bind clustering keys for an order check: sets and maps built in
+   * Cassandra's order (a client's order inside a tuple or UDT is stored as sent), decimals distinct.
+   */
+  readonly forClustering?: boolean;
+}
+
+/** Random values of a type (never null at the top level; tuple and UDT fields may be null). */
 export function valueArb(
   type: CqlType,
   userTypes: ReadonlyMap<string, UserTypeSchema>,
+  options: ValueOptions = {},
 ): fc.Arbitrary<unknown> {
-  const nullable = (t: CqlType) => fc.option(valueArb(t, userTypes), { nil: null, freq: 4 });
+  const of = (t: CqlType) => valueArb(t, userTypes, options);
+  const nullable = (t: CqlType) => fc.option(of(t), { nil: null, freq: 4 });
+  const sorted = (t: CqlType) => (items: unknown[]) => {
+    if (!options.forClustering) return items;
+    const model = cqlValueModel(t, userTypes);
+    const out = [...items].sort(model.compare);
+    return out.filter((x, i) => i === 0 || !model.equals(out[i - 1], x));
+  };
   switch (type.kind) {
     case 'native': {
-      const values = NATIVE_VALUES[type.name];
+      const values =
+        options.forClustering && type.name === 'decimal' ? DISTINCT_DECIMALS : NATIVE_VALUES[type.name];
       if (values === undefined) throw new Error(`no values for ${type.name}`);
       return values;
     }
     case 'list':
-      return fc.array(valueArb(type.element, userTypes), { maxLength: 3 });
+      return fc.array(of(type.element), { maxLength: 3 });
     case 'set':
-      return fc.array(valueArb(type.element, userTypes), { maxLength: 3 }).map((a) => new Set(a));
-    case 'map':
       return fc
-        .array(fc.tuple(valueArb(type.key, userTypes), valueArb(type.value, userTypes)), { maxLength: 3 })
-        .map((entries) => new Map(entries));
+        .array(of(type.element), { maxLength: 3 })
+        .map(sorted(type.element))
+        .map((a) => new Set(a));
+    case 'map': {
+      const keyOrder = sorted(type.key);
+      return fc.array(fc.tuple(of(type.key), of(type.value)), { maxLength: 3 }).map((entries) => {
+        const keys = keyOrder(entries.map(([k]) => k));
+        return new Map(options.forClustering ? keys.map((k) => entries.find(([x]) => x === k)!) : entries);
+      });
+    }
     case 'tuple':
       return fc.tuple(...type.elements.map(nullable)).map((items) => new types.Tuple(...items));
     case 'udt': {
@@ -171,13 +210,40 @@ export function valueArb(
     }
     case 'vector':
       return fc
-        .array(valueArb(type.element, userTypes), { minLength: type.dimension, maxLength: type.dimension })
+        .array(of(type.element), { minLength: type.dimension, maxLength: type.dimension })
         .map(
           (items) => new types.Vector(items, type.element.kind === 'native' ? type.element.name : 'custom'),
         );
     case 'custom':
       return bytes(0, 4);
   }
+}
+
+/** `CREATE TYPE` statements for the UDTs a type uses, inner ones first. */
+export function createTypeStatements(
+  keyspace: string,
+  userTypes: ReadonlyMap<string, UserTypeSchema>,
+): string[] {
+  const done = new Set<string>();
+  const out: string[] = [];
+  const visit = (t: CqlType): void => {
+    if (t.kind === 'list' || t.kind === 'set' || t.kind === 'vector') visit(t.element);
+    else if (t.kind === 'map') {
+      visit(t.key);
+      visit(t.value);
+    } else if (t.kind === 'tuple') {
+      for (const e of t.elements) visit(e);
+    } else if (t.kind === 'udt' && !done.has(t.name)) {
+      done.add(t.name);
+      const udt = userTypes.get(t.name)!;
+      for (const f of udt.fields) visit(f.type);
+      out.push(
+        `CREATE TYPE ${keyspace}.${t.name} (${udt.fields.map((f) => `${f.name} ${f.typeText}`).join(', ')})`,
+      );
+    }
+  };
+  for (const name of userTypes.keys()) visit({ kind: 'udt', name, frozen: true });
+  return out;
 }
 
 /** The driver's column type info for a CQL type (to decode bytes with its Encoder). */
