@@ -160,7 +160,8 @@ const DISTINCT_DECIMALS = fc
 export interface ValueOptions {
   /**
    * Values as a client would bind clustering keys for an order check: sets and maps built in
-   * Cassandra's order (a client's order inside a tuple or UDT is stored as sent), decimals distinct.
+   * Cassandra's order (a client's order inside a tuple or UDT is stored as sent), decimals distinct,
+   * collections not empty.
    */
   readonly forClustering?: boolean;
 }
@@ -173,6 +174,8 @@ export function valueArb(
 ): fc.Arbitrary<unknown> {
   const of = (t: CqlType) => valueArb(t, userTypes, options);
   const nullable = (t: CqlType) => fc.option(of(t), { nil: null, freq: 4 });
+  // cassandra-driver binds an empty collection as null (and cannot nest one): bind non-empty ones.
+  const size = { minLength: options.forClustering ? 1 : 0, maxLength: 3 };
   const sorted = (t: CqlType) => (items: unknown[]) => {
     if (!options.forClustering) return items;
     const model = cqlValueModel(t, userTypes);
@@ -187,15 +190,15 @@ export function valueArb(
       return values;
     }
     case 'list':
-      return fc.array(of(type.element), { maxLength: 3 });
+      return fc.array(of(type.element), size);
     case 'set':
       return fc
-        .array(of(type.element), { maxLength: 3 })
+        .array(of(type.element), size)
         .map(sorted(type.element))
         .map((a) => new Set(a));
     case 'map': {
       const keyOrder = sorted(type.key);
-      return fc.array(fc.tuple(of(type.key), of(type.value)), { maxLength: 3 }).map((entries) => {
+      return fc.array(fc.tuple(of(type.key), of(type.value)), size).map((entries) => {
         const keys = keyOrder(entries.map(([k]) => k));
         return new Map(options.forClustering ? keys.map((k) => entries.find(([x]) => x === k)!) : entries);
       });

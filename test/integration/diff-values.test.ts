@@ -17,7 +17,7 @@ import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
 
 const { types } = cassandra;
 const KS = 'diff_values';
-const T = 1_700_000_000_000_000;
+const T = 1_700_000_000_000_000n;
 
 const SCHEMA = [
   `CREATE TYPE ${KS}.tagged (name text, tags frozen<set<text>>, at timestamp)`,
@@ -115,11 +115,11 @@ describe('zdm diff: values compared as Cassandra compares them', () => {
     // Mixed element writetimes: a regular list (k 2), a static list (partition 2) and mixed TTLs (k 3).
     await o.execute(
       `UPDATE ${KS}.vals USING TIMESTAMP ? SET l = l + ['b'] WHERE k = 2 AND c = (2, 'b')`,
-      [T + 5],
+      [T + 5n],
       opts,
     );
     await o.execute(`UPDATE ${KS}.vals USING TIMESTAMP ? SET sl = [1] WHERE k = 2`, [T], opts);
-    await o.execute(`UPDATE ${KS}.vals USING TIMESTAMP ? SET sl = sl + [2] WHERE k = 2`, [T + 7], opts);
+    await o.execute(`UPDATE ${KS}.vals USING TIMESTAMP ? SET sl = sl + [2] WHERE k = 2`, [T + 7n], opts);
     const row3 = [3, new types.Tuple(3, null)];
     await o.execute(
       `UPDATE ${KS}.vals USING TIMESTAMP ? AND TTL 500000 SET l = ['p'] WHERE k = ? AND c = ?`,
@@ -148,14 +148,14 @@ describe('zdm diff: values compared as Cassandra compares them', () => {
     ]);
     const [line] = result.report.filter((l) => l.column === 'sl');
     assert.deepEqual(line?.origin?.value, [1, 2]);
-    assert.deepEqual(line?.origin?.writetime, [String(T), String(T + 7)]);
-    assert.deepEqual(line?.target?.writetime, [String(T + 7), String(T + 7)]);
+    assert.deepEqual(line?.origin?.writetime, [String(T), String(T + 7n)]);
+    assert.deepEqual(line?.target?.writetime, [String(T + 7n), String(T + 7n)]);
 
     // A real difference on a row that also holds such a list: --autocorrect repairs the difference and
     // leaves the list alone (rewriting it would duplicate its elements).
     await o.execute(
       `UPDATE ${KS}.vals USING TIMESTAMP ? SET d = 2.5 WHERE k = 2 AND c = (2, 'b')`,
-      [T + 10],
+      [T + 10n],
       opts,
     );
     const repaired = await diff('vals', '--autocorrect');
