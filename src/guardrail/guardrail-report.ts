@@ -2,8 +2,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } f
 import { join } from 'node:path';
 import { checkpointFileName } from '../checkpoint/checkpoint-store.js';
 import { describeError, OperatorError } from '../errors.js';
+import { cqlValueModel } from '../schema/cql-value/index.js';
 import type { TableSchema } from '../schema/table-schema.js';
-import { jsonValue } from '../validate/diff-entry.js';
 import type { CheckName, Severity, Unit } from './limits.js';
 import type { Finding } from './partition-meter.js';
 
@@ -29,7 +29,9 @@ export interface GuardrailReportLine {
 /** A finding as a report line, with the key's column names and JSON-safe values. */
 export function reportLine(schema: TableSchema, finding: Finding): GuardrailReportLine {
   const named = (columns: TableSchema['partitionKey'], values: readonly unknown[]) =>
-    Object.fromEntries(columns.map((c, i) => [c.name, jsonValue(values[i])]));
+    Object.fromEntries(
+      columns.map((c, i) => [c.name, cqlValueModel(c.type, schema.userTypes).toJson(values[i])]),
+    );
   return {
     check: finding.check,
     severity: finding.severity,

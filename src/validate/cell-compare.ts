@@ -1,8 +1,10 @@
-import { isCounter, isMultiCell } from '../schema/cql-type.js';
+import { type CqlType, isCounter, isMultiCell } from '../schema/cql-type.js';
+import { entriesOf, itemsOf } from '../schema/cql-value/driver-values.js';
+import { type Serialize, serializerOf } from '../schema/cql-value/serialize.js';
 import type { UserTypeSchema } from '../schema/table-schema.js';
-import { valueKey } from '../schema/value-key.js';
 import { udtFieldCells } from '../write/udt-fields.js';
 import type { CellValue, ComparedColumn } from './diff-entry.js';
+import { isListWritetimeLimitation } from './list-writetimes.js';
 
 /** What differs in one column: its value, its writetime(s), its TTL(s). */
 export type Aspect = 'value' | 'writetime' | 'ttl';
@@ -44,10 +46,24 @@ interface Element {
   readonly ttl: unknown;
 }
 
+/** Serializers of set elements and map keys, built once per type. */
+const elementSerializers = new WeakMap<CqlType, Serialize>();
+
+function elementKey(type: CqlType, userTypes: ReadonlyMap<string, UserTypeSchema>): (v: unknown) => string {
+  let serialize = elementSerializers.get(type);
+  if (serialize === undefined) {
+    serialize = serializerOf(type, userTypes);
+    elementSerializers.set(type, serialize);
+  }
+  const bytes = serialize;
+  return (v) => bytes(v).toString('hex');
+}
+
 /**
  * The cells of a multi-cell column by element: sets by element, maps by key, lists by position,
- * UDTs by field name. Cassandra 5.0 returns WRITETIME()/TTL() of such a column as one list entry
- * per element (per field for UDTs), in the value's own order.
+ * UDTs by field name. A set element's or map key's identity is its serialized bytes (the cell path
+ * Cassandra stores it under), here as hex. Cassandra 5.0 returns WRITETIME()/TTL() of such a column
+ * as one list entry per element (per field for UDTs), in the value's own order.
  */
 export function elementsOf(
   column: ComparedColumn,
@@ -65,16 +81,19 @@ export function elementsOf(
     return out;
   }
   if (type.kind === 'map') {
-    const entries = cell.value instanceof Map ? [...cell.value] : Object.entries(cell.value as object);
-    entries.forEach(([k, v], i) => {
-      out.set(valueKey(k), { value: v, writetime: wts[i] ?? null, ttl: ttls[i] ?? null });
+    const key = elementKey(type.key, userTypes);
+    entriesOf(cell.value).forEach(([k, v], i) => {
+      out.set(key(k), { value: v, writetime: wts[i] ?? null, ttl: ttls[i] ?? null });
     });
     return out;
   }
-  const items = cell.value instanceof Set ? [...cell.value] : list(cell.value);
-  items.forEach((v, i) => {
-    const key = type.kind === 'set' ? valueKey(v) : String(i);
-    out.set(key, { value: v, writetime: wts[i] ?? null, ttl: ttls[i] ?? null });
+  const key = type.kind === 'set' ? elementKey(type.element, userTypes) : undefined;
+  itemsOf(cell.value, type.kind).forEach((v, i) => {
+    out.set(key === undefined ? String(i) : key(v), {
+      value: v,
+      writetime: wts[i] ?? null,
+      ttl: ttls[i] ?? null,
+    });
   });
   return out;
 }
@@ -102,35 +121,14 @@ function inWindow(cell: CellValue, options: CompareOptions): boolean {
 /** Counters compare by value; an absent counter cell counts as 0. */
 const counterValue = (v: unknown): bigint => asBig(v) ?? 0n;
 
-/** Equal decoded values, without building keys for primitives, buffers and collections. */
-export function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
-    // Different primitives (or null against a value), except numbers/bigints of equal value.
-    return typeof a === typeof b ? false : valueKey(a) === valueKey(b);
-  }
-  if (Buffer.isBuffer(a)) return Buffer.isBuffer(b) && a.equals(b);
-  if (Array.isArray(a)) return Array.isArray(b) && sameSequence(a, b);
-  // Sets and maps come back in Cassandra's order, so equal ones iterate alike.
-  if (a instanceof Set) return b instanceof Set && a.size === b.size && sameSequence([...a], [...b]);
-  if (a instanceof Map) {
-    return (
-      b instanceof Map &&
-      a.size === b.size &&
-      sameSequence([...a.keys()], [...b.keys()]) &&
-      sameSequence([...a.values()], [...b.values()])
-    );
-  }
-  return valueKey(a) === valueKey(b);
-}
-
-function sameSequence(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
-  return true;
-}
-
 const sameTimestamp = (a: unknown, b: unknown): boolean => a === b || asBig(a) === asBig(b);
+
+/** Equal writetimes: one per cell, or a list of them for a multi-cell column. */
+export function sameWritetimes(a: unknown, b: unknown): boolean {
+  const x = list(a);
+  const y = list(b);
+  return x.length === y.length && x.every((w, i) => sameTimestamp(w, y[i]));
+}
 
 /** Per-element writetimes and TTLs of two equal multi-cell values line up index by index. */
 function sameElementMeta(
@@ -149,15 +147,18 @@ function sameElementMeta(
   return { writetime, ttl };
 }
 
+/** A column's outcome: the aspects that differ, or those that differ as migrate documents for lists. */
+type ColumnOutcome = readonly Aspect[] | { readonly listWritetimes: readonly Aspect[] };
+
 function compareColumn(
   column: ComparedColumn,
   o: CellValue,
   t: CellValue,
   options: CompareOptions,
-): readonly Aspect[] {
+): ColumnOutcome {
   const type = column.origin.type;
   if (isCounter(type)) return counterValue(o.value) === counterValue(t.value) ? NONE : VALUE;
-  const sameValues = sameValue(o.value, t.value);
+  const sameValues = column.model.equals(o.value, t.value);
   if (isNull(o.value) || isNull(t.value)) return sameValues ? NONE : VALUE;
   if (!isMultiCell(type)) {
     const writetime = options.writetime && !sameTimestamp(o.writetime, t.writetime);
@@ -172,6 +173,12 @@ function compareColumn(
     // Equal values list their elements in the same order: compare the metadata lists directly.
     const same = sameElementMeta(o, t, options);
     if ((same.writetime || !options.writetime) && (same.ttl || !options.ttl)) return NONE;
+    if (type.kind === 'list' && isListWritetimeLimitation(o, t, options.ttlToleranceS)) {
+      const aspects: Aspect[] = [];
+      if (options.writetime && !same.writetime) aspects.push('writetime');
+      if (options.ttl && !same.ttl) aspects.push('ttl');
+      return { listWritetimes: aspects };
+    }
   }
   const aspects: Aspect[] = sameValues ? [] : ['value'];
   const oe = elementsOf(column, o, options.userTypes);
@@ -192,25 +199,47 @@ function compareColumn(
 const NONE: readonly Aspect[] = [];
 const VALUE: readonly Aspect[] = ['value'];
 
+/** A row's comparison: cells that differ, and lists that differ only as migrate documents. */
+export interface RowComparison {
+  readonly differences: CellDifference[];
+  /** Non-frozen lists with equal elements and the metadata migrate writes for mixed ones (README). */
+  readonly listWritetimes: CellDifference[];
+}
+
 /**
  * Compares a row's (or a partition's static) cells on both sides, column by column. Columns whose
  * Origin cells fall outside --writetime-min/--writetime-max are not compared.
  */
+export function compareRow(
+  columns: readonly ComparedColumn[],
+  origin: readonly CellValue[],
+  target: readonly CellValue[],
+  options: CompareOptions,
+): RowComparison {
+  const differences: CellDifference[] = [];
+  const listWritetimes: CellDifference[] = [];
+  columns.forEach((column, i) => {
+    const o = origin[i]!;
+    const t = target[i]!;
+    if (!inWindow(o, options)) return;
+    const outcome = compareColumn(column, o, t, options);
+    if ('listWritetimes' in outcome) {
+      listWritetimes.push({ column, aspects: outcome.listWritetimes, origin: o, target: t });
+    } else if (outcome.length > 0) {
+      differences.push({ column, aspects: outcome, origin: o, target: t });
+    }
+  });
+  return { differences, listWritetimes };
+}
+
+/** The cells that differ (migrate's documented list limitation is not a difference). */
 export function compareCells(
   columns: readonly ComparedColumn[],
   origin: readonly CellValue[],
   target: readonly CellValue[],
   options: CompareOptions,
 ): CellDifference[] {
-  const out: CellDifference[] = [];
-  columns.forEach((column, i) => {
-    const o = origin[i]!;
-    const t = target[i]!;
-    if (!inWindow(o, options)) return;
-    const aspects = compareColumn(column, o, t, options);
-    if (aspects.length > 0) out.push({ column, aspects, origin: o, target: t });
-  });
-  return out;
+  return compareRow(columns, origin, target, options).differences;
 }
 
 /** Whether any cell holds a value (a static entry with only nulls stands for "no statics"). */

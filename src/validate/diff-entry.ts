@@ -1,5 +1,6 @@
 import { rangeWhereCql } from '../job/range-job.js';
 import type { ColumnMapping } from '../schema/compare.js';
+import { type CqlValueModel, cqlValueModel } from '../schema/cql-value/index.js';
 import { quoteIdent } from '../schema/identifier.js';
 import type { ColumnSchema, TableSchema, UserTypeSchema } from '../schema/table-schema.js';
 import {
@@ -10,13 +11,14 @@ import {
   valueColumns,
   writeTimeAlias,
 } from '../schema/table-schema.js';
-import { valueKey } from '../schema/value-key.js';
 import { type Compare, clusteringComparator, partitionKeyComparator } from './key-order.js';
 
 /** One Origin column and the Target column it is compared with (after --skip/--rename-columns). */
 export interface ComparedColumn {
   readonly origin: ColumnSchema;
   readonly target: ColumnSchema;
+  /** Equality, order and JSON form of the column's values (Origin's type, which Target's accepts). */
+  readonly model: CqlValueModel;
 }
 
 /** The columns a diff compares, by role, in Origin's order. */
@@ -43,9 +45,8 @@ export interface CellValue {
  */
 export interface DiffEntry {
   readonly token: bigint;
+  /** Partition key values; entries of one partition read in one scan share this very array. */
   readonly partition: readonly unknown[];
-  /** Equality key of (token, partition key values): partitions compare by it before any byte encoding. */
-  readonly partitionId: string;
   readonly clustering: readonly unknown[] | undefined;
   /** The layout's statics for a static entry, its regulars for a row. */
   readonly cells: readonly CellValue[];
@@ -70,7 +71,7 @@ export function diffLayout(origin: TableSchema, target: TableSchema, mapping: Co
           (x) => x.name === name,
         );
         // openTablePair has refused the pair if a mapped column were absent on Target.
-        return { origin: c, target: t ?? c };
+        return { origin: c, target: t ?? c, model: cqlValueModel(c.type, origin.userTypes) };
       });
   return {
     partitionKey: pair(origin.partitionKey),
@@ -161,51 +162,38 @@ export class SideView {
    */
   *entries(
     rows: Iterable<unknown>,
-    previous: { key: string | undefined; token?: bigint; partition?: readonly unknown[] },
+    previous: { token?: bigint; partition?: readonly unknown[] },
   ): Generator<DiffEntry> {
     const hasStatics = this.layout.statics.length > 0;
     for (const raw of rows) {
       const row = raw as Record<string, unknown>;
       const token = row[TOKEN_ALIAS] as bigint;
       let partition: readonly unknown[] = this.partitionNames.map((n) => row[n]);
-      let key: string;
       if (
-        previous.key !== undefined &&
+        previous.partition !== undefined &&
         token === previous.token &&
-        sameValues(partition, previous.partition!)
+        samePartition(this.layout, partition, previous.partition)
       ) {
-        // Same partition as the previous row: share its values and key.
-        key = previous.key;
-        partition = previous.partition!;
+        // Same partition as the previous row: share its values.
+        partition = previous.partition;
       } else {
-        key = `${token}|${partition.map(valueKey).join('|')}`;
-        previous.key = key;
         previous.token = token;
         previous.partition = partition;
         if (hasStatics) {
-          yield {
-            token,
-            partition,
-            partitionId: key,
-            clustering: undefined,
-            cells: this.cells(row, this.staticAccessors),
-          };
+          yield { token, partition, clustering: undefined, cells: this.cells(row, this.staticAccessors) };
         }
       }
       const clustering = this.clusteringNames.map((n) => row[n] ?? null);
       if (clustering.length > 0 && clustering.every((v) => v === null)) continue;
-      yield { token, partition, partitionId: key, clustering, cells: this.cells(row, this.regularAccessors) };
+      yield { token, partition, clustering, cells: this.cells(row, this.regularAccessors) };
     }
   }
 }
 
-/** Equal decoded values, cheaply for primitives. */
-function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x !== y && (typeof x !== 'object' || valueKey(x) !== valueKey(y))) return false;
-  }
+/** Equal partition key values, column by column, as Cassandra decides equality. */
+function samePartition(layout: DiffLayout, a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a === b) return true;
+  for (let i = 0; i < a.length; i++) if (!layout.partitionKey[i]!.model.equals(a[i], b[i])) return false;
   return true;
 }
 
@@ -213,7 +201,10 @@ const cmpBig = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Scan order of entries: token, partition key bytes, statics first, then clustering order. */
 export function entryComparator(layout: DiffLayout): Compare<DiffEntry> {
-  const partition = partitionKeyComparator(layout.partitionKey.map((c) => c.origin));
+  const partition = partitionKeyComparator(
+    layout.partitionKey.map((c) => c.origin),
+    layout.userTypes,
+  );
   const clustering = clusteringComparator(
     layout.clustering.map((c) => c.origin),
     layout.userTypes,
@@ -221,10 +212,8 @@ export function entryComparator(layout: DiffLayout): Compare<DiffEntry> {
   return (a, b) => {
     const byToken = cmpBig(a.token, b.token);
     if (byToken !== 0) return byToken;
-    if (a.partitionId !== b.partitionId) {
-      const byPartition = partition(a.partition, b.partition);
-      if (byPartition !== 0) return byPartition;
-    }
+    // Partitions sharing a token (rare) are ordered by their serialized key.
+    if (!samePartition(layout, a.partition, b.partition)) return partition(a.partition, b.partition);
     if (a.clustering === undefined || b.clustering === undefined) {
       return a.clustering === b.clustering ? 0 : a.clustering === undefined ? -1 : 1;
     }
@@ -232,21 +221,16 @@ export function entryComparator(layout: DiffLayout): Compare<DiffEntry> {
   };
 }
 
-/** A JSON-safe rendering of a decoded CQL value for the report. */
-export function jsonValue(value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`;
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(jsonValue);
-  if (value instanceof Set) return [...value].map(jsonValue);
-  if (value instanceof Map) return [...value].map(([k, v]) => [jsonValue(k), jsonValue(v)]);
-  const text = (value as { toString(): string }).toString();
-  if (text !== '[object Object]') return text;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, jsonValue(v)]),
-  );
+/** The layout without some value columns (by Origin name), for a repair that must leave them alone. */
+export function layoutWithout(layout: DiffLayout, columns: ReadonlySet<string>): DiffLayout {
+  const keep = (cs: readonly ComparedColumn[]) => cs.filter((c) => !columns.has(c.origin.name));
+  return { ...layout, statics: keep(layout.statics), regulars: keep(layout.regulars) };
+}
+
+/** An entry of `layout` with the cells of some columns left out, matching `layoutWithout`. */
+export function entryWithout(layout: DiffLayout, entry: DiffEntry, columns: ReadonlySet<string>): DiffEntry {
+  const all = entry.clustering === undefined ? layout.statics : layout.regulars;
+  return { ...entry, cells: entry.cells.filter((_, i) => !columns.has(all[i]!.origin.name)) };
 }
 
 /** The primary key of an entry as `{column: value}` objects, with Origin's column names. */
@@ -254,13 +238,13 @@ export function entryKey(layout: DiffLayout, entry: DiffEntry) {
   return {
     token: entry.token.toString(),
     partition: Object.fromEntries(
-      layout.partitionKey.map((c, i) => [c.origin.name, jsonValue(entry.partition[i])]),
+      layout.partitionKey.map((c, i) => [c.origin.name, c.model.toJson(entry.partition[i])]),
     ),
     clustering:
       entry.clustering === undefined
         ? null
         : Object.fromEntries(
-            layout.clustering.map((c, i) => [c.origin.name, jsonValue(entry.clustering![i])]),
+            layout.clustering.map((c, i) => [c.origin.name, c.model.toJson(entry.clustering![i])]),
           ),
   };
 }

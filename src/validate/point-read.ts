@@ -20,7 +20,7 @@ export async function readEntry(
       consistency,
     },
   );
-  for (const entry of view.entries(result.rows, { key: undefined })) {
+  for (const entry of view.entries(result.rows, {})) {
     if ((entry.clustering === undefined) === !withClustering) return entry;
   }
   return undefined;

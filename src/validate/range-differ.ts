@@ -6,20 +6,22 @@ import { readPages } from '../ranges/page-reader.js';
 import type { RangeWorker } from '../ranges/range-runner.js';
 import type { RateLimiter } from '../ranges/rate-limiter.js';
 import type { TokenRange } from '../ranges/token-ring.js';
-import { valueKey } from '../schema/value-key.js';
 import {
   anyInWindow,
   type CellDifference,
   type CompareOptions,
-  compareCells,
+  compareRow,
   hasValues,
+  sameWritetimes,
 } from './cell-compare.js';
 import {
+  type CellValue,
+  type ComparedColumn,
   type DiffEntry,
   type DiffLayout,
   entryComparator,
   entryKey,
-  jsonValue,
+  entryWithout,
   type SideView,
 } from './diff-entry.js';
 import type { Repairer } from './diff-repair.js';
@@ -44,6 +46,8 @@ export interface DiffSetup {
   readonly recheckDelayMs: number;
   readonly repair: ReadonlySet<DifferenceKind>;
   readonly repairer: Repairer;
+  /** A repairer that leaves the given columns (Origin names) alone: not written, not checked. */
+  readonly repairerWithout?: (columns: ReadonlySet<string>) => Repairer;
   readonly report: DiffReport;
   readonly tables: { readonly origin: string; readonly target: string };
   /** The run's fixed timestamp, for deleting extra rows that have no cells. */
@@ -64,6 +68,8 @@ export interface DiffCounts {
   corrected: number;
   superseded: number;
   repairFailed: number;
+  /** Lists that differ only as migrate documents (not a difference; see list-writetimes.ts). */
+  listWritetimes: number;
 }
 
 const zero = (): DiffCounts => ({
@@ -77,6 +83,7 @@ const zero = (): DiffCounts => ({
   corrected: 0,
   superseded: 0,
   repairFailed: 0,
+  listWritetimes: 0,
 });
 
 function add(into: DiffCounts, from: DiffCounts): void {
@@ -104,6 +111,20 @@ export function decodeResume(state: string | undefined): bigint | undefined {
   }
 }
 
+/** A writetime (µs, bigint) or TTL (s) as JSON: 64-bit numbers as strings; lists element-wise. */
+const metaJson = (v: unknown): unknown =>
+  Array.isArray(v) ? v.map(metaJson) : typeof v === 'bigint' ? v.toString() : (v ?? null);
+
+/** A cell as the report shows it. */
+const cellJson = (column: ComparedColumn, c: CellValue) => ({
+  value: column.model.toJson(c.value),
+  writetime: metaJson(c.writetime),
+  ttl: metaJson(c.ttl),
+});
+
+const LIST_WRITETIMES_NOTE =
+  'migrate writes a list whose elements have mixed writetimes whole, at the newest one (README); not repaired';
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Reads of a row that keeps changing before its difference is reported as it stands. */
@@ -117,7 +138,7 @@ async function* entriesOf(
   consistency: number,
   limiter: RateLimiter,
 ): AsyncGenerator<DiffEntry[]> {
-  const previous = { key: undefined as string | undefined };
+  const previous = {};
   const pages = readPages({
     client,
     query: view.rangeQuery(setup.where),
@@ -156,13 +177,31 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
   const present = (e: DiffEntry | undefined) =>
     e !== undefined && (e.clustering !== undefined || hasValues(e.cells));
 
-  /** What a pair of reads holds (values and writetimes; TTLs tick down, so they are left out). */
-  const signature = (o: DiffEntry | undefined, t: DiffEntry | undefined) =>
-    [o, t]
-      .map((e) =>
-        present(e) ? e!.cells.map((c) => `${valueKey(c.value)}@${valueKey(c.writetime)}`).join(';') : '-',
-      )
-      .join('|');
+  /** Whether two reads of an entry hold the same values and writetimes (TTLs tick down, so not those). */
+  const sameRead = (a: DiffEntry | undefined, b: DiffEntry | undefined): boolean => {
+    if (!present(a) || !present(b)) return present(a) === present(b);
+    const columns = columnsOf(a!);
+    return a!.cells.every((c, i) => {
+      const other = b!.cells[i]!;
+      return columns[i]!.model.equals(c.value, other.value) && sameWritetimes(c.writetime, other.writetime);
+    });
+  };
+
+  /** Repairs a row from Origin, leaving alone the columns that differ only as migrate documents. */
+  const repairFromOrigin = (
+    o: DiffEntry,
+    t: DiffEntry | undefined,
+    limitations: readonly CellDifference[],
+    readAt: number,
+  ) => {
+    if (limitations.length === 0 || setup.repairerWithout === undefined)
+      return setup.repairer.repairFromOrigin(o, t, readAt);
+    const columns = new Set(limitations.map((d) => d.column.origin.name));
+    const without = (e: DiffEntry) => entryWithout(setup.layout, e, columns);
+    return setup
+      .repairerWithout(columns)
+      .repairFromOrigin(without(o), t === undefined ? undefined : without(t), readAt);
+  };
 
   /**
    * Rechecks one candidate; reports and repairs it if the difference persists. A row that changed
@@ -171,22 +210,28 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
    */
   const settle = async (candidate: Candidate, counts: DiffCounts): Promise<void> => {
     const key = (candidate.origin ?? candidate.target)!;
-    let previous = signature(candidate.origin, candidate.target);
+    let previous = [candidate.origin, candidate.target];
     let o: DiffEntry | undefined;
     let t: DiffEntry | undefined;
     let readAt = Date.now();
     for (let read = 1; ; read++) {
       readAt = Date.now();
       [o, t] = await Promise.all([readOrigin(key), readTarget(key)]);
-      const now = signature(o, t);
-      if (now === previous || read >= MAX_RECHECKS) break;
-      previous = now;
+      if ((sameRead(o, previous[0]) && sameRead(t, previous[1])) || read >= MAX_RECHECKS) break;
+      previous = [o, t];
       if (setup.recheckDelayMs > 0) await sleep(setup.recheckDelayMs);
     }
     let kind: DifferenceKind;
     let differences: CellDifference[] = [];
+    let limitations: CellDifference[] = [];
     if (present(o) && present(t)) {
-      differences = compareCells(columnsOf(o!), o!.cells, t!.cells, setup.compare);
+      // Lists that differ only as migrate documents were reported by the scan (`classify`).
+      ({ differences, listWritetimes: limitations } = compareRow(
+        columnsOf(o!),
+        o!.cells,
+        t!.cells,
+        setup.compare,
+      ));
       if (differences.length === 0) {
         counts.transient++;
         return;
@@ -206,7 +251,7 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
         result =
           kind === 'extra'
             ? await setup.repairer.deleteExtra(t!, setup.runTimestamp)
-            : await setup.repairer.repairFromOrigin(o!, present(t) ? t : undefined, readAt);
+            : await repairFromOrigin(o!, present(t) ? t : undefined, limitations, readAt);
       } catch (error) {
         result = { outcome: 'failed', note: (error as Error).message };
       }
@@ -226,15 +271,10 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
       repair: result.outcome,
       ...(result.note === undefined ? {} : { repairNote: result.note }),
     };
-    const cell = (c: { value: unknown; writetime: unknown; ttl: unknown }) => ({
-      value: jsonValue(c.value),
-      writetime: jsonValue(c.writetime),
-      ttl: jsonValue(c.ttl),
-    });
     if (kind !== 'mismatch') {
       // The row as the side that has it holds it, cell by cell.
       const cells = Object.fromEntries(
-        columnsOf(entry).map((c, i) => [c.origin.name, cell(entry.cells[i]!)]),
+        columnsOf(entry).map((c, i) => [c.origin.name, cellJson(c, entry.cells[i]!)]),
       );
       setup.report.append({ ...base, [kind === 'missing' ? 'originRow' : 'targetRow']: cells } as ReportLine);
       return;
@@ -244,9 +284,31 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
         ...base,
         column: d.column.origin.name,
         aspects: d.aspects,
-        origin: cell(d.origin),
-        target: cell(d.target),
+        origin: cellJson(d.column, d.origin),
+        target: cellJson(d.column, d.target),
       } as ReportLine);
+    }
+  };
+
+  /**
+   * Reports lists that differ only as migrate documents (their own kind, never repaired) and
+   * counts them; the row itself counts as equal unless other cells differ.
+   */
+  const reportListWritetimes = (entry: DiffEntry, cells: readonly CellDifference[], counts: DiffCounts) => {
+    for (const d of cells) {
+      counts.listWritetimes++;
+      setup.report.append({
+        kind: 'list-writetimes',
+        table: setup.tables.origin,
+        targetTable: setup.tables.target,
+        key: entryKey(setup.layout, entry),
+        column: d.column.origin.name,
+        aspects: d.aspects,
+        origin: cellJson(d.column, d.origin),
+        target: cellJson(d.column, d.target),
+        repair: 'reported',
+        repairNote: LIST_WRITETIMES_NOTE,
+      });
     }
   };
 
@@ -312,12 +374,13 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
           group.rowsSkipped++;
           return;
         }
-        const differences = compareCells(
+        const { differences, listWritetimes } = compareRow(
           columnsOf(step.origin),
           step.origin.cells,
           step.target.cells,
           setup.compare,
         );
+        if (listWritetimes.length > 0) reportListWritetimes(step.origin, listWritetimes, group);
         if (differences.length === 0) {
           if (isRow) group.rowsEqual++;
         } else {

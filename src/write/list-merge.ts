@@ -1,5 +1,3 @@
-import { sameValue } from '../validate/cell-compare.js';
-
 /**
  * How a non-frozen list is brought from Target's state to Origin's, without ever duplicating it.
  *
@@ -37,17 +35,8 @@ export type ListStep =
   /** Write Origin's list whole at this writetime. */
   | { readonly kind: 'write'; readonly timestamp: bigint };
 
-/**
- * Equality of two list elements as Cassandra decides it.
- * value model: replace with `cqlValueModel(elementType, userTypes).equals` (equality on serialized bytes).
- */
-function sameElement(a: unknown, b: unknown): boolean {
-  return sameValue(a, b);
-}
-
-export function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
-  return a.length === b.length && a.every((v, i) => sameElement(v, b[i]));
-}
+/** Equality of two whole lists as Cassandra decides it (the column's value model: equal bytes). */
+export type SameList = (a: readonly unknown[], b: readonly unknown[]) => boolean;
 
 /** The newest of some writetimes (undefined when none is known). */
 export function newestOf(writetimes: readonly (bigint | undefined)[]): bigint | undefined {
@@ -73,8 +62,13 @@ export function wholeListMeta(
  * The next step for one list. `originFresh`: Origin's list was read after Target's, so a Target
  * element newer than Origin's is a write Origin never got, not one an older Origin read missed.
  */
-export function nextListStep(origin: OriginList, target: TargetList, originFresh: boolean): ListStep {
-  if (sameElements(origin.elements, target.elements)) return { kind: 'equal' };
+export function nextListStep(
+  origin: OriginList,
+  target: TargetList,
+  originFresh: boolean,
+  sameList: SameList,
+): ListStep {
+  if (sameList(origin.elements, target.elements)) return { kind: 'equal' };
   const { newest } = target;
   if (newest === undefined || newest < origin.timestamp)
     return { kind: 'write', timestamp: origin.timestamp };

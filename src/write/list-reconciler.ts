@@ -1,8 +1,15 @@
 import type { LimitFunction } from 'p-limit';
 import type { CqlClient } from '../connect/cluster-client.js';
+import { cqlValueModel } from '../schema/cql-value/index.js';
 import { quoteIdent } from '../schema/identifier.js';
 import type { ColumnSchema, TableSchema } from '../schema/table-schema.js';
-import { nextListStep, type OriginList, type TargetList, wholeListMeta } from './list-merge.js';
+import {
+  nextListStep,
+  type OriginList,
+  type SameList,
+  type TargetList,
+  wholeListMeta,
+} from './list-merge.js';
 import { agedTtl } from './ttl-age.js';
 import type { WriteTarget } from './write-statement.js';
 
@@ -15,8 +22,11 @@ export interface ListTables {
   /** Key column names, partition key then clustering, on each side (same values on both). */
   readonly originKeys: { readonly partition: readonly string[]; readonly clustering: readonly string[] };
   readonly targetKeys: { readonly partition: readonly string[]; readonly clustering: readonly string[] };
-  /** Non-frozen list columns by Target name: their Origin name and whether they are static. */
-  readonly columns: ReadonlyMap<string, { readonly originName: string; readonly isStatic: boolean }>;
+  /** Non-frozen list columns by Target name: their Origin name, whether they are static, and list equality. */
+  readonly columns: ReadonlyMap<
+    string,
+    { readonly originName: string; readonly isStatic: boolean; readonly sameList: SameList }
+  >;
   /** Consistency of Origin reads; Target is read at the write consistency. */
   readonly readConsistency: number;
   readonly writeConsistency: number;
@@ -69,7 +79,7 @@ export class ListReconciler {
     let fresh = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const target = await this.readTarget(cell);
-      const step = nextListStep(origin, target, fresh);
+      const step = nextListStep(origin, target, fresh, this.tables.columns.get(cell.column)!.sameList);
       if (step.kind === 'equal') return true;
       if (step.kind === 'reread-origin') {
         readAt = Date.now();
@@ -199,7 +209,15 @@ export function listReconcilerFor(job: ListJob): ListReconciler | undefined {
     originKeys: { partition: names(schema.partitionKey), clustering: names(schema.clustering) },
     targetKeys: { partition: job.writeTarget.partitionKey, clustering: job.writeTarget.clustering },
     columns: new Map(
-      lists.map((c) => [c.targetName, { originName: c.column.name, isStatic: c.column.kind === 'static' }]),
+      lists.map((c) => {
+        const model = cqlValueModel(c.column.type, schema.userTypes);
+        const entry = {
+          originName: c.column.name,
+          isStatic: c.column.kind === 'static',
+          sameList: model.equals,
+        };
+        return [c.targetName, entry];
+      }),
     ),
     readConsistency: job.readConsistency,
     writeConsistency: job.writeConsistency,

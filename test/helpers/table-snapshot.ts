@@ -1,4 +1,6 @@
 import type cassandra from 'cassandra-driver';
+import { cqlValueModel } from '../../src/schema/cql-value/index.js';
+import { serializerOf } from '../../src/schema/cql-value/serialize.js';
 import { readTableSchema } from '../../src/schema/introspect.js';
 import {
   allColumns,
@@ -9,10 +11,12 @@ import {
   valueColumns,
   writeTimeAlias,
 } from '../../src/schema/table-schema.js';
-import { valueKey } from '../../src/schema/value-key.js';
 
 export interface CellSnapshot {
+  /** The serialized value as hex ('null' for none): equal exactly when Cassandra calls the values equal. */
   readonly value: string;
+  /** The value's JSON form, for messages. */
+  readonly shown: string;
   readonly writetime: string;
   /** When the cell expires (seconds since the epoch, or a list of them for multi-cell columns); null: never. */
   readonly ttl: unknown;
@@ -42,22 +46,38 @@ export async function snapshotTable(
     for (const row of page.rows) all.push({ row, at });
     pageState = page.pageState ?? undefined;
   } while (pageState);
+  const keyModels = primaryKeyColumns(schema).map((c) => ({
+    c,
+    model: cqlValueModel(c.type, schema.userTypes),
+  }));
+  const valueModels = values.map((c) => ({
+    model: cqlValueModel(c.type, schema.userTypes),
+    serialize: serializerOf(c.type, schema.userTypes),
+  }));
   for (const { row, at } of all) {
     const r = row as unknown as Record<string, unknown>;
-    const key = primaryKeyColumns(schema)
-      .map((c) => valueKey(r[c.name]))
-      .join('|');
+    // Keys read from one table: their JSON form is exact per type (and readable in messages).
+    const key = JSON.stringify(keyModels.map(({ c, model }) => model.toJson(r[c.name])));
     const cells: Record<string, CellSnapshot> = {};
     values.forEach((c, i) => {
+      const v = r[c.name];
+      const { model, serialize } = valueModels[i]!;
       cells[c.name] = {
-        value: valueKey(r[c.name]),
-        writetime: carriesWriteTime(c) ? valueKey(r[writeTimeAlias(i)]) : '',
+        value: v === null || v === undefined ? 'null' : serialize(v).toString('hex'),
+        shown: JSON.stringify(model.toJson(v)),
+        writetime: carriesWriteTime(c) ? writetimeText(r[writeTimeAlias(i)]) : '',
         ttl: carriesWriteTime(c) ? expiry(r[ttlAlias(i)], at) : null,
       };
     });
     rows.set(key, cells);
   }
   return rows;
+}
+
+/** A writetime (µs) or a list of them (multi-cell columns) as text. */
+function writetimeText(w: unknown): string {
+  if (Array.isArray(w)) return `[${w.map(writetimeText).join(',')}]`;
+  return w === null || w === undefined ? 'null' : String(w);
 }
 
 /** Seconds since the epoch when a cell expires, from its remaining TTL read at `at` (lists element-wise). */
@@ -90,7 +110,7 @@ export function snapshotDifferences(
     for (const [column, cell] of Object.entries(cells)) {
       const t = other[column];
       if (t === undefined) out.push(`${key} ${column}: missing column`);
-      else if (t.value !== cell.value) out.push(`${key} ${column}: value ${cell.value} vs ${t.value}`);
+      else if (t.value !== cell.value) out.push(`${key} ${column}: value ${cell.shown} vs ${t.shown}`);
       else if (!options.ignoreWritetime?.includes(column) && t.writetime !== cell.writetime)
         out.push(`${key} ${column}: writetime ${cell.writetime} vs ${t.writetime}`);
       else if (!ttlClose(cell.ttl, t.ttl))

@@ -45,7 +45,7 @@ describe('SideView', () => {
   });
 
   test('one static entry per partition, even across pages; static-only partitions give no row entry', () => {
-    const previous = { key: undefined };
+    const previous = {};
     const page1 = [row(1n, 1, 9, 5, 'a'), row(1n, 1, 3, 5, 'b')];
     const page2 = [row(1n, 1, 1, 5, 'c'), row(2n, 2, null, 7, null), row(3n, 3, 4, null, 'd')];
     const entries = [...view.entries(page1, previous), ...view.entries(page2, previous)].map(show);
@@ -61,7 +61,7 @@ describe('SideView', () => {
   });
 
   test('entry keys name the columns and mark statics with a null clustering', () => {
-    const [stat, first] = [...view.entries([row(-5n, 4, 2, 1, 'x')], { key: undefined })];
+    const [stat, first] = [...view.entries([row(-5n, 4, 2, 1, 'x')], {})];
     assert.deepEqual(entryKey(layout, stat!), { token: '-5', partition: { k: 4 }, clustering: null });
     assert.deepEqual(entryKey(layout, first!), { token: '-5', partition: { k: 4 }, clustering: { c: 2 } });
   });

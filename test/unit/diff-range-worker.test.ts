@@ -13,6 +13,7 @@ import { diffLayout, SideView, TOKEN_ALIAS } from '../../src/validate/diff-entry
 import { Repairer } from '../../src/validate/diff-repair.js';
 import { DiffReport, readReport } from '../../src/validate/diff-report.js';
 import { type DiffCounts, diffRangeWorker } from '../../src/validate/range-differ.js';
+import { defaultCompareOptions } from '../helpers/compare-options.js';
 import { tableOf } from '../helpers/schema-builder.js';
 
 /**
@@ -64,14 +65,7 @@ function fakeClient(rows: readonly Row[]): CqlClient {
 }
 
 function setup(origin: readonly Row[], target: readonly Row[], reportPath: string) {
-  const compare = {
-    writetime: true,
-    ttl: true,
-    ttlToleranceS: 5,
-    writetimeMin: undefined,
-    writetimeMax: undefined,
-    userTypes: new Map(),
-  };
+  const compare = defaultCompareOptions();
   const targetClient = fakeClient(target);
   return diffRangeWorker({
     origin: fakeClient(origin),

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import pLimit from 'p-limit';
 import type { CqlClient } from '../../src/connect/cluster-client.js';
 import { RateLimiter } from '../../src/ranges/rate-limiter.js';
+import { cqlValueModel } from '../../src/schema/cql-value/index.js';
 import {
   addToBatch,
   BATCH_LIMITS,
@@ -109,42 +110,46 @@ describe('agedTtl', () => {
 });
 
 describe('nextListStep: lists are never duplicated', () => {
+  const sameList = cqlValueModel(
+    { kind: 'list', element: { kind: 'native', name: 'int' }, frozen: false },
+    new Map(),
+  ).equals;
   const origin = (elements: number[], timestamp: bigint) => ({ elements, timestamp, ttl: 0 });
   const target = (elements: number[], newest?: bigint) => ({ elements, newest });
   const cases: [string, ReturnType<typeof nextListStep>, ReturnType<typeof nextListStep>][] = [
     [
       'Target lacks the list: Origin’s writetime',
-      nextListStep(origin([1, 2], 10n), target([]), false),
+      nextListStep(origin([1, 2], 10n), target([]), false, sameList),
       { kind: 'write', timestamp: 10n },
     ],
     [
       'Target holds it already (rerun): nothing',
-      nextListStep(origin([1, 2], 10n), target([1, 2], 10n), false),
+      nextListStep(origin([1, 2], 10n), target([1, 2], 10n), false, sameList),
       { kind: 'equal' },
     ],
     [
       'equal content, other writetimes: nothing',
-      nextListStep(origin([1, 2, 3], 20n), target([1, 2, 3], 20n), false),
+      nextListStep(origin([1, 2, 3], 20n), target([1, 2, 3], 20n), false, sameList),
       { kind: 'equal' },
     ],
     [
       'older Target list: Origin’s writetime supersedes it',
-      nextListStep(origin([1, 2, 3], 20n), target([1, 2], 10n), false),
+      nextListStep(origin([1, 2, 3], 20n), target([1, 2], 10n), false, sameList),
       { kind: 'write', timestamp: 20n },
     ],
     [
       'duplicated at Origin’s writetime: one above it',
-      nextListStep(origin([1, 2], 10n), target([1, 2, 1, 2], 10n), false),
+      nextListStep(origin([1, 2], 10n), target([1, 2, 1, 2], 10n), false, sameList),
       { kind: 'write', timestamp: 11n },
     ],
     [
       'newer Target elements: read Origin again first',
-      nextListStep(origin([1, 2], 10n), target([1, 2, 3], 30n), false),
+      nextListStep(origin([1, 2], 10n), target([1, 2, 3], 30n), false, sameList),
       { kind: 'reread-origin' },
     ],
     [
       'newer Target elements Origin never got: content wins',
-      nextListStep(origin([1, 2], 10n), target([3, 1, 2], 30n), true),
+      nextListStep(origin([1, 2], 10n), target([3, 1, 2], 30n), true, sameList),
       { kind: 'write', timestamp: 31n },
     ],
   ];
