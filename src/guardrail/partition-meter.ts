@@ -1,4 +1,3 @@
-import { valueKey } from '../schema/value-key.js';
 import {
   cellViolations,
   type GuardrailLimits,
@@ -65,7 +64,11 @@ interface OpenPartition {
 export class PartitionMeter {
   private open: OpenPartition | undefined;
 
-  constructor(private readonly limits: GuardrailLimits) {}
+  /** `keyOf`: a partition key's identity (its serialized bytes, see keyBytesOf). */
+  constructor(
+    private readonly limits: GuardrailLimits,
+    private readonly keyOf: (values: readonly unknown[]) => string,
+  ) {}
 
   /** Token of the partition still being read, if any. */
   get openToken(): bigint | undefined {
@@ -74,7 +77,7 @@ export class PartitionMeter {
 
   /** Adds a row; returns the partition it closed when it starts a new one. */
   add(row: MeasuredRow): MeasuredPartition | undefined {
-    const key = valueKey(row.partition);
+    const key = this.keyOf(row.partition);
     let closed: MeasuredPartition | undefined;
     if (this.open === undefined || this.open.token !== row.token || this.open.key !== key) {
       closed = this.finish();

@@ -3,6 +3,7 @@ import type { CqlClient } from '../connect/cluster-client.js';
 import { readPages } from '../ranges/page-reader.js';
 import type { RangeWorker } from '../ranges/range-runner.js';
 import type { RateLimiter } from '../ranges/rate-limiter.js';
+import { keyBytesOf } from '../schema/cql-value/index.js';
 import type { TableSchema } from '../schema/table-schema.js';
 import { decodeResume, encodeResume } from '../validate/range-differ.js';
 import type { GuardrailLimits } from './limits.js';
@@ -44,9 +45,13 @@ export function partitionCounts(partitions: readonly MeasuredPartition[]): Count
  */
 export function scanRangeWorker(setup: ScanSetup): RangeWorker {
   const query = scanQuery(setup.schema);
+  const partitionKeyOf = keyBytesOf(
+    setup.schema.partitionKey.map((c) => c.type),
+    setup.schema.userTypes,
+  );
   return async ({ range, stop, commit }) => {
     const after = decodeResume(range.resumeState) ?? range.start;
-    const meter = new PartitionMeter(setup.limits);
+    const meter = new PartitionMeter(setup.limits, partitionKeyOf);
     let ended: MeasuredPartition[] = [];
     const hand = (partitions: MeasuredPartition[], resume: string | undefined) => {
       setup.onPartitions(partitions);

@@ -4,9 +4,9 @@ import type { CqlClient } from '../connect/cluster-client.js';
 import { readPages } from '../ranges/page-reader.js';
 import type { RangeWorker } from '../ranges/range-runner.js';
 import type { RateLimiter } from '../ranges/rate-limiter.js';
+import { keyBytesOf } from '../schema/cql-value/index.js';
 import type { ColumnSchema, TableSchema } from '../schema/table-schema.js';
 import { carriesWriteTime, ttlAlias, valueColumns, writeTimeAlias } from '../schema/table-schema.js';
-import { valueKey } from '../schema/value-key.js';
 import { type CellInput, type PlanOptions, planRowWrites, planStaticWrites } from '../write/cell-plan.js';
 import { listReconcilerFor } from '../write/list-reconciler.js';
 import { TargetWriter, type TargetWriterSetup } from '../write/target-writer.js';
@@ -82,6 +82,11 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
   const copiedStatics = setup.copied.filter((c) => c.column.kind === 'static');
   const copiedRegulars = setup.copied.filter((c) => c.column.kind === 'regular');
   const hasClustering = schema.clustering.length > 0;
+  // Rows of one partition are grouped by the partition key's serialized bytes (Cassandra's equality).
+  const partitionKeyOf = keyBytesOf(
+    schema.partitionKey.map((c) => c.type),
+    schema.userTypes,
+  );
   const keyColumns = [...schema.partitionKey, ...schema.clustering];
 
   const cellsOf = (row: Record<string, unknown>, columns: typeof setup.copied): CellInput[] =>
@@ -117,7 +122,7 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
         const keyValues = keyColumns.map((c) => row[c.name]);
         // Without clustering columns every row is a partition of its own: no key to compare.
         const partition = hasClustering
-          ? schema.partitionKey.map((c) => valueKey(row[c.name])).join('|')
+          ? partitionKeyOf(schema.partitionKey.map((c) => row[c.name]))
           : undefined;
         if (partition === undefined || partition !== lastPartition) {
           writer.startPartition();

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type GuardrailLimits, STOCK_TARGET_LIMITS } from '../../src/guardrail/limits.js';
 import { type MeasuredCell, type MeasuredRow, PartitionMeter } from '../../src/guardrail/partition-meter.js';
+import { keyBytesOf } from '../../src/schema/cql-value/index.js';
+
+const keyOf = keyBytesOf([{ kind: 'native', name: 'int' }], new Map());
 
 const LIMITS: GuardrailLimits = {
   thresholds: { partitionBytes: 1000, partitionRows: 3, cellBytes: 100, collectionElements: 5 },
@@ -41,7 +44,7 @@ const summary = (
 
 describe('PartitionMeter', () => {
   test('a partition ends when the key changes; its size is its key once plus each row', () => {
-    const meter = new PartitionMeter(LIMITS);
+    const meter = new PartitionMeter(LIMITS, keyOf);
     assert.equal(meter.add(row(1n, 1, 1, [cell('v', 10)])), undefined);
     assert.equal(meter.add(row(1n, 1, 2, [cell('v', 20)])), undefined);
     assert.equal(meter.openToken, 1n);
@@ -62,7 +65,7 @@ describe('PartitionMeter', () => {
   });
 
   test('static cells repeat on every row as read but count once', () => {
-    const meter = new PartitionMeter(LIMITS);
+    const meter = new PartitionMeter(LIMITS, keyOf);
     const s = cell('s', 200, { static: true });
     meter.add(row(1n, 1, 1, [s, cell('v', 1)]));
     meter.add(row(1n, 1, 2, [s, cell('v', 1)]));
@@ -73,7 +76,7 @@ describe('PartitionMeter', () => {
   });
 
   test('rows over the mutation limit: the static row and a regular row are separate writes', () => {
-    const meter = new PartitionMeter(LIMITS);
+    const meter = new PartitionMeter(LIMITS, keyOf);
     meter.add(row(1n, 1, 7, [cell('s', 99, { static: true }), cell('a', 99), cell('b', 99), cell('c', 99)]));
     meter.add(row(1n, 1, 8, [cell('s', 99, { static: true }), cell('a', 99), cell('b', 99)]));
     const p = meter.finish()!;
@@ -82,7 +85,7 @@ describe('PartitionMeter', () => {
   });
 
   test('partition findings come first, then its rows and cells in the order read', () => {
-    const meter = new PartitionMeter(LIMITS);
+    const meter = new PartitionMeter(LIMITS, keyOf);
     for (let ck = 1; ck <= 4; ck++) meter.add(row(3n, 1, ck, [cell('v', ck === 2 ? 400 : 10)]));
     const p = meter.finish()!;
     assert.deepEqual(summary(p.findings), [
@@ -101,7 +104,7 @@ describe('PartitionMeter', () => {
   });
 
   test('a partition with static cells only is measured and reported without clustering', () => {
-    const meter = new PartitionMeter(LIMITS);
+    const meter = new PartitionMeter(LIMITS, keyOf);
     meter.add(row(9n, 4, undefined, [cell('s', 1200, { static: true })]));
     const p = meter.finish()!;
     assert.equal(p.bytes, 1204);
@@ -113,7 +116,7 @@ describe('PartitionMeter', () => {
   });
 
   test('two partitions with the same token (a collision) stay apart', () => {
-    const meter = new PartitionMeter(LIMITS);
+    const meter = new PartitionMeter(LIMITS, keyOf);
     meter.add(row(2n, 1, 1, [cell('v', 1)]));
     const closed = meter.add(row(2n, 2, 1, [cell('v', 1)]));
     assert.deepEqual(closed?.partition, [1]);
@@ -121,7 +124,7 @@ describe('PartitionMeter', () => {
   });
 
   test('collections over the element threshold are named with their row', () => {
-    const meter = new PartitionMeter(LIMITS);
+    const meter = new PartitionMeter(LIMITS, keyOf);
     meter.add(row(1n, 1, 3, [cell('tags', 60, { elements: 6 })]));
     assert.deepEqual(summary(meter.finish()!.findings), ['cell:collection_elements:tags@3']);
   });

@@ -30,3 +30,5 @@ export function cqlValueModel(type: CqlType, userTypes: ReadonlyMap<string, User
     estimateSize: sizeOf(type, userTypes),
   };
 }
+
+export { keyBytesOf } from './key-bytes.js';
