@@ -3,8 +3,9 @@ import type { CellValue } from './diff-entry.js';
 /**
  * Migrate's documented list limitation (README, "What `zdm migrate` preserves"): list elements are
  * keyed by time UUIDs the server makes and CQL cannot write, so a non-frozen list whose elements
- * do not share one writetime and TTL is written whole, at its newest element's writetime, with the
- * longest TTL if every element expires and none otherwise. Diff reports such a list as this kind,
+ * do not share one writetime and TTL is written whole, at its newest element's writetime (or just
+ * above Target's newest element, when Target held newer ones), with the longest TTL if every
+ * element expires and none otherwise. Diff reports such a list as this kind,
  * not as a mismatch: equal elements, Origin's metadata mixed, Target's exactly what migrate writes.
  */
 
@@ -29,7 +30,15 @@ export function isListWritetimeLimitation(
   const newest = ow.reduce((a, b) => (b! > a! ? b : a));
   const expires = ot.every((t) => t !== undefined);
   const longest = expires ? Math.max(...(ot as number[])) : undefined;
-  return tw.every((w) => w === newest) && tt.every((t) => sameTtl(t, longest, ttlToleranceS));
+  // One whole-list write: at Origin's newest writetime, or just above Target's newest element when
+  // Target held newer ones (content wins over the exact writetime, see src/write/list-merge.ts).
+  const written = tw[0];
+  return (
+    written !== undefined &&
+    written >= newest! &&
+    tw.every((w) => w === written) &&
+    tt.every((t) => sameTtl(t, longest, ttlToleranceS))
+  );
 }
 
 function sameTtl(a: number | undefined, b: number | undefined, tolerance: number): boolean {

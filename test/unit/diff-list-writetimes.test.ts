@@ -16,6 +16,12 @@ test('isListWritetimeLimitation: what migrate writes for a list with mixed eleme
       true,
     ],
     [
+      'mixed writetimes, written whole above Target\'s newer elements (content wins)',
+      meta([1n, 5n], [null, null]),
+      meta([9n, 9n], [null, null]),
+      true,
+    ],
+    [
       'mixed writetimes, written at the oldest',
       meta([1n, 5n], [null, null]),
       meta([1n, 1n], [null, null]),
