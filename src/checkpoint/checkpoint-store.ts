@@ -124,6 +124,12 @@ export class CheckpointStore {
     run: Omit<RunRecord, 'status' | 'endedAt' | 'sessions'>,
     ranges: readonly TokenRange[],
   ): CheckpointStore {
+    if (path === IN_MEMORY) {
+      // A run that keeps no state across processes (guardrail): nothing to make atomic.
+      const db = new Database(IN_MEMORY);
+      populate(db, run, ranges);
+      return new CheckpointStore(path, db);
+    }
     if (existsSync(path)) throw corrupt(path, 'a file of that name already exists');
     const building = `${path}${CREATING_SUFFIX}`;
     removeCreating(building);
@@ -132,30 +138,7 @@ export class CheckpointStore {
       killPoint('create-open');
       // A rollback journal while building: everything lives in the one file that is renamed.
       db.pragma('journal_mode = DELETE');
-      db.exec(SCHEMA);
-      db.transaction(() => {
-        const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-        meta.run('format', FORMAT);
-        meta.run('format_version', FORMAT_VERSION);
-        db.prepare(
-          `INSERT INTO run (id, job, origin_table, target_table, options, status, started_at, sessions, run_timestamp)
-           VALUES (1, ?, ?, ?, ?, 'running', ?, 0, ?)`,
-        ).run(
-          run.job,
-          run.originTable,
-          run.targetTable,
-          run.options,
-          run.startedAt,
-          run.runTimestamp.toString(),
-        );
-        const insert = db.prepare(
-          `INSERT INTO ranges (id, start, "end", status) VALUES (?, ?, ?, 'pending')`,
-        );
-        for (const [i, r] of ranges.entries()) {
-          insert.run(i + 1, r.start.toString(), r.end.toString());
-          killPoint('create-range');
-        }
-      })();
+      populate(db, run, ranges);
       db.close();
     } catch (error) {
       if (db.open) db.close();
@@ -309,6 +292,32 @@ export function listCheckpointFiles(dir: string): string[] {
     .filter((f) => f.endsWith('.sqlite'))
     .sort()
     .map((f) => join(dir, f));
+}
+
+/** The path of a run whose state lives only as long as its process (guardrail's scan). */
+export const IN_MEMORY = ':memory:';
+
+/** Writes a new run's schema, run row and pending ranges into an empty database, in one transaction. */
+function populate(
+  db: Database.Database,
+  run: Omit<RunRecord, 'status' | 'endedAt' | 'sessions'>,
+  ranges: readonly TokenRange[],
+): void {
+  db.exec(SCHEMA);
+  db.transaction(() => {
+    const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    meta.run('format', FORMAT);
+    meta.run('format_version', FORMAT_VERSION);
+    db.prepare(
+      `INSERT INTO run (id, job, origin_table, target_table, options, status, started_at, sessions, run_timestamp)
+       VALUES (1, ?, ?, ?, ?, 'running', ?, 0, ?)`,
+    ).run(run.job, run.originTable, run.targetTable, run.options, run.startedAt, run.runTimestamp.toString());
+    const insert = db.prepare(`INSERT INTO ranges (id, start, "end", status) VALUES (?, ?, ?, 'pending')`);
+    for (const [i, r] of ranges.entries()) {
+      insert.run(i + 1, r.start.toString(), r.end.toString());
+      killPoint('create-range');
+    }
+  })();
 }
 
 /** Removes checkpoints a killed process left half-built (`<name>.sqlite.creating`) among `names`' files. */

@@ -1,4 +1,4 @@
-import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { CheckpointStore, IN_MEMORY } from '../checkpoint/checkpoint-store.js';
 import { clusterConfig } from '../config/cluster-settings.js';
 import { type CqlClient, connectCluster, consistencyCode } from '../connect/cluster-client.js';
 import { describeError, OperatorError } from '../errors.js';
@@ -77,7 +77,7 @@ class FindingsSink {
 /** The scan's range state, in memory: a guardrail run keeps no checkpoint, a rerun reads the table again. */
 function memoryRun(table: string, limits: GuardrailLimits, ranges: readonly TokenRange[], now: Date) {
   return CheckpointStore.create(
-    ':memory:',
+    IN_MEMORY,
     {
       job: 'guardrail',
       originTable: table,
