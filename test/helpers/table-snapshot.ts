@@ -22,6 +22,9 @@ export interface CellSnapshot {
   readonly ttl: unknown;
 }
 
+/** The key of a row in a snapshot, from its primary key values in their JSON form (text as is). */
+export const snapshotKey = (...jsonValues: readonly unknown[]): string => JSON.stringify(jsonValues);
+
 /** Every row of a table, keyed by primary key, with each cell's value, writetime and TTL. */
 export async function snapshotTable(
   client: cassandra.Client,

@@ -16,7 +16,7 @@ test('isListWritetimeLimitation: what migrate writes for a list with mixed eleme
       true,
     ],
     [
-      'mixed writetimes, written whole above Target\'s newer elements (content wins)',
+      "mixed writetimes, written whole above Target's newer elements (content wins)",
       meta([1n, 5n], [null, null]),
       meta([9n, 9n], [null, null]),
       true,
