@@ -14,7 +14,12 @@ const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : isNull(v) ? []
 const asBig = (v: unknown): bigint | undefined => (isNull(v) ? undefined : BigInt(String(v)));
 const asNumber = (v: unknown): number | undefined => (isNull(v) ? undefined : Number(v));
 
-/** Whether equal list values differ in per-element writetimes/TTLs only as migrate documents. */
+/**
+ * Whether equal list values differ in per-element writetimes/TTLs only as migrate documents: a
+ * leading run of Target's elements shares one writetime, at or above the newest of the same
+ * Origin elements (which are mixed), with the TTL rule above; the elements after that run (appended
+ * later, through the proxy, to both clusters) carry exactly Origin's writetimes and TTLs.
+ */
 export function isListWritetimeLimitation(
   origin: CellValue,
   target: CellValue,
@@ -24,21 +29,26 @@ export function isListWritetimeLimitation(
   const ot = asList(origin.ttl).map(asNumber);
   const tw = asList(target.writetime).map(asBig);
   const tt = asList(target.ttl).map(asNumber);
-  if (ow.length < 2 || tw.length !== ow.length || tt.length !== tw.length) return false;
-  const mixed = ow.some((w, i) => w !== ow[0] || ot[i] !== ot[0]);
-  if (!mixed || ow.some((w) => w === undefined)) return false;
-  const newest = ow.reduce((a, b) => (b! > a! ? b : a));
-  const expires = ot.every((t) => t !== undefined);
-  const longest = expires ? Math.max(...(ot as number[])) : undefined;
-  // One whole-list write: at Origin's newest writetime, or just above Target's newest element when
-  // Target held newer ones (content wins over the exact writetime, see src/write/list-merge.ts).
+  if (ow.length < 2 || tw.length !== ow.length || tt.length !== tw.length || ot.length !== ow.length)
+    return false;
+  if (ow.some((w) => w === undefined) || tw[0] === undefined) return false;
   const written = tw[0];
-  return (
-    written !== undefined &&
-    written >= newest! &&
-    tw.every((w) => w === written) &&
-    tt.every((t) => sameTtl(t, longest, ttlToleranceS))
-  );
+  let run = 1;
+  while (run < tw.length && tw[run] === written) run++;
+  const prefixWt = ow.slice(0, run) as bigint[];
+  const prefixTtl = ot.slice(0, run);
+  const mixed = prefixWt.some((w, i) => w !== prefixWt[0] || prefixTtl[i] !== prefixTtl[0]);
+  if (!mixed) return false;
+  const newest = prefixWt.reduce((a, b) => (b > a ? b : a));
+  const expires = prefixTtl.every((t) => t !== undefined);
+  const longest = expires ? Math.max(...(prefixTtl as number[])) : undefined;
+  // The whole-list write: at Origin's newest, or just above Target's newest element when Target
+  // held newer ones (content wins over the exact writetime, see src/write/list-merge.ts).
+  const wholeWrite = written >= newest && tt.slice(0, run).every((t) => sameTtl(t, longest, ttlToleranceS));
+  const appendedAfter = tw
+    .slice(run)
+    .every((w, i) => w === ow[run + i] && sameTtl(tt[run + i], ot[run + i], ttlToleranceS));
+  return wholeWrite && appendedAfter;
 }
 
 function sameTtl(a: number | undefined, b: number | undefined, tolerance: number): boolean {

@@ -132,7 +132,7 @@ export async function checkClusters(name: string, keyspace: string, context: Ses
       assert.equal(expiry, null, `${name}: key ${key} has no TTL`);
     }
   }
-  const types = (await snapshotTable(origin, keyspace, 'types')).get(snapshotKey('n1'));
+  const types = (await snapshotTable(origin, keyspace, 'types')).get(snapshotKey(1));
   assert.ok(types !== undefined, `${name}: ${keyspace}.types has its row`);
   for (const [column, { value }] of Object.entries(context.referenceTypes)) {
     assert.equal(types[column]?.value, value, `${name}: ${keyspace}.types.${column}`);
@@ -152,7 +152,7 @@ export async function writeReferenceTypes(client: cassandra.Client, keyspace: st
   await client.execute(qualify(ADDRESS_TYPE_CQL, 'TYPE'));
   await client.execute(qualify(typesTableCql(), 'TABLE'));
   await client.execute(qualify(typesInsertCql(), 'INTO'));
-  const row = (await snapshotTable(client, keyspace, 'types')).get(snapshotKey('n1'));
+  const row = (await snapshotTable(client, keyspace, 'types')).get(snapshotKey(1));
   assert.ok(row !== undefined, 'the reference types row was written');
   return row;
 }

@@ -22,6 +22,18 @@ test('isListWritetimeLimitation: what migrate writes for a list with mixed eleme
       true,
     ],
     [
+      'written whole, then appended to through the proxy (exact writetimes after the whole write)',
+      meta([1n, 5n, 7n, 8n], [null, null, null, null]),
+      meta([6n, 6n, 7n, 8n], [null, null, null, null]),
+      true,
+    ],
+    [
+      'written whole, but a later element differs in writetime',
+      meta([1n, 5n, 7n, 8n], [null, null, null, null]),
+      meta([6n, 6n, 7n, 9n], [null, null, null, null]),
+      false,
+    ],
+    [
       'mixed writetimes, written at the oldest',
       meta([1n, 5n], [null, null]),
       meta([1n, 1n], [null, null]),
