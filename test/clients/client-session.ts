@@ -122,7 +122,7 @@ export async function checkClusters(name: string, keyspace: string, context: Ses
   const now = Date.now() / 1000;
   for (const [key, cells] of kv) {
     const expiry = cells.v?.ttl;
-    if (key === 'n124') {
+    if (key === snapshotKey(124)) {
       const remaining = Number(expiry) - now;
       assert.ok(
         remaining > TTL_SECONDS - 600 && remaining <= TTL_SECONDS + 2,
