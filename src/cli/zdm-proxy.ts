@@ -62,6 +62,8 @@ await withLogFormat(cli)
             'Metrics: http://<metrics_address>:<metrics_port>/metrics, /health/readiness, /health/liveness.',
           ].join('\n'),
         ),
+    // The handler returns only when the proxy could not start (a stopped proxy exits above): end the
+    // process with its exit code, whatever a half-open cluster connection still holds.
     (argv) =>
       runCommand(async () => {
         const raw = argv as unknown as Record<string, unknown>;
@@ -96,7 +98,7 @@ await withLogFormat(cli)
         logger.info({ unfinished }, 'zdm-proxy stopped');
         // Whatever a driver or socket still holds open, a stopped proxy exits.
         process.exit(0);
-      }),
+      }).then(() => process.exit(process.exitCode ?? 1)),
   )
   .demandCommand(1, 'Name a command; see --help.')
   .strict()

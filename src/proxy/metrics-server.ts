@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { describeError, OperatorError } from '../errors.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 
 export interface HealthSource {
@@ -48,7 +49,15 @@ export async function startMetricsServer(
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) =>
+      reject(
+        new OperatorError(
+          'METRICS_LISTEN_FAILED',
+          `Cannot serve metrics on ${address}:${port}: ${describeError(error)}`,
+          'Another process (a second proxy?) holds that port: choose another ZDM_METRICS_PORT, or ZDM_METRICS_ENABLED=false.',
+        ),
+      ),
+    );
     server.listen(port, address, () => resolve());
   });
   return {

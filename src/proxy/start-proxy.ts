@@ -110,21 +110,26 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     };
   };
 
-  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
-  if (config.metrics.enabled) {
-    metricsServer = await startMetricsServer(
-      metrics,
-      { status: () => ({ origin: probes.origin.up, target: probes.target.up }) },
-      config.metrics.address,
-      config.metrics.port,
-    );
-  }
   const closeClusters = async () => {
     probes.origin.close();
     probes.target.close();
     // A cluster that is down can make its driver's shutdown wait: bounded, the process must exit.
     await withinMs(5000, Promise.all([origin.close(), target.close()]));
   };
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  if (config.metrics.enabled) {
+    // A metrics port already taken is the operator's to fix: close what is open, so the process
+    // exits with the message instead of hanging on its cluster connections.
+    metricsServer = await startMetricsServer(
+      metrics,
+      { status: () => ({ origin: probes.origin.up, target: probes.target.up }) },
+      config.metrics.address,
+      config.metrics.port,
+    ).catch(async (error: unknown) => {
+      await closeClusters();
+      throw error;
+    });
+  }
   const listener = await listen(config, contextFor, logger).catch(async (error: unknown) => {
     await metricsServer?.close();
     await closeClusters();
