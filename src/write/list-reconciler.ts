@@ -89,7 +89,13 @@ export class ListReconciler {
         continue;
       }
       await this.write(cell, origin.elements, step.timestamp, agedTtl(origin.ttl, readAt, Date.now()));
-      fresh = false;
+      // Origin is read again before Target's state is judged: a write sent to both clusters through
+      // the proxy can land on Target first, be read there, and be erased by this whole-list write
+      // while Origin did not hold it yet; only a fresh Origin shows that it is missing on Target.
+      readAt = Date.now();
+      origin = await this.readOrigin(cell);
+      if (origin === undefined) return true;
+      fresh = true;
     }
     return false;
   }
