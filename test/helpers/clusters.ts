@@ -77,6 +77,14 @@ function testBaseDir(): string {
   return baseDir;
 }
 
+/**
+ * Directory of a shared cluster (`origin` or `target`), the runner's or this file's own, so a test
+ * can stop, hang or restart it by directory in either mode.
+ */
+export function sharedClusterDir(name: 'origin' | 'target'): string {
+  return join(testBaseDir(), name);
+}
+
 /** The shared origin (127.0.0.2) and target (127.0.0.3) clusters, single node each, no auth. */
 export function sharedClusters(): Promise<SharedClusters> {
   sharedPromise ??= resolveShared();

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
 import { restartClusterAt, stopClusterAt } from '../../src/cluster/local-cluster.js';
 import { findNodeProcesses } from '../../src/cluster/stray-nodes.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { RunningProxy } from '../../src/proxy/start-proxy.js';
-import { cqlClient, type SharedClusters, sharedClusters } from '../helpers/clusters.js';
+import { cqlClient, type SharedClusters, sharedClusterDir, sharedClusters } from '../helpers/clusters.js';
 import { freshKeyspace } from '../helpers/keyspace.js';
 import { proxyClient, testProxy } from './proxy-support.js';
 
@@ -25,7 +24,7 @@ let client: cassandra.Client;
 let dualProxy: RunningProxy;
 let dualClient: cassandra.Client;
 
-const targetDir = () => join(process.env.ZDM_TEST_CLUSTER_DIR ?? '', 'target');
+const targetDir = () => sharedClusterDir('target');
 
 before(async () => {
   clusters = await sharedClusters();
@@ -73,9 +72,7 @@ async function eventually(what: string, attempt: () => Promise<unknown>, ms = 90
   }
 }
 
-describe('Target hung (SIGSTOP)', {
-  skip: process.env.ZDM_TEST_CLUSTER_DIR === undefined && 'needs the runner',
-}, () => {
+describe('Target hung (SIGSTOP)', () => {
   test('a write gets WRITE_TIMEOUT from the proxy after ZDM_PROXY_REQUEST_TIMEOUT_MS; reads keep working; recovers on SIGCONT', async () => {
     await write(100); // prepared while Target answers: a PREPARE that times out gets SERVER_ERROR instead
     const pids = findNodeProcesses(targetDir()).map((p) => p.pid);
@@ -99,9 +96,7 @@ describe('Target hung (SIGSTOP)', {
   });
 });
 
-describe('Target stopped and started again', {
-  skip: process.env.ZDM_TEST_CLUSTER_DIR === undefined && 'needs the runner',
-}, () => {
+describe('Target stopped and started again', () => {
   test('writes fail with an error, reads from Origin work, and the proxy recovers without a restart', async () => {
     await stopClusterAt(targetDir(), silentLogger());
     let restarted = false;
