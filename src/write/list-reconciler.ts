@@ -45,6 +45,9 @@ export interface ListCell {
   readonly readAt: number;
 }
 
+/** How long Origin is given, in steps, to show a write that Target already holds (see reconcile). */
+const CATCH_UP_DELAYS_MS = [20, 200, 1000];
+
 /** Rounds of read, decide, write before a list that keeps changing is left to a later pass. */
 const MAX_ROUNDS = 6;
 
@@ -88,6 +91,19 @@ export class ListReconciler {
         fresh = true;
         continue;
       }
+      if (step.timestamp > origin.timestamp) {
+        // Target holds elements newer than Origin's list: they may be a write the proxy sent to
+        // both clusters that reached Target first. Origin is given a short while to show them
+        // before the whole-list write erases them on Target.
+        const caughtUp = await this.originCaughtUp(cell, origin);
+        if (caughtUp !== undefined) {
+          readAt = caughtUp.readAt;
+          origin = caughtUp.list;
+          if (origin === undefined) return true;
+          fresh = true;
+          continue;
+        }
+      }
       await this.write(cell, origin.elements, step.timestamp, agedTtl(origin.ttl, readAt, Date.now()));
       // Origin is read again before Target's state is judged: a write sent to both clusters through
       // the proxy can land on Target first, be read there, and be erased by this whole-list write
@@ -98,6 +114,24 @@ export class ListReconciler {
       fresh = true;
     }
     return false;
+  }
+
+  /**
+   * Reads Origin again after growing delays (bounded) until its list differs from `seen`: the new
+   * list and when it was read, or undefined when it stayed the same.
+   */
+  private async originCaughtUp(
+    cell: ListCell,
+    seen: OriginList,
+  ): Promise<{ list: OriginList | undefined; readAt: number } | undefined> {
+    const same = this.tables.columns.get(cell.column)!.sameList;
+    for (const delayMs of CATCH_UP_DELAYS_MS) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const readAt = Date.now();
+      const list = await this.readOrigin(cell);
+      if (list === undefined || !same(list.elements, seen.elements)) return { list, readAt };
+    }
+    return undefined;
   }
 
   private keyParams(cell: ListCell, keys: ListTables['targetKeys']): unknown[] {
