@@ -10,7 +10,7 @@
  * --origin-address= / --target-address= (when 127.0.0.2 / .3 are taken), --use-clusters=O,T (use
  * running clusters instead of starting any; the end-to-end test does this).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import { ensureCassandraLib } from '../src/cluster/cassandra-dist.js';
@@ -19,6 +19,7 @@ import { addSignalCleanup } from '../src/cluster/exit-guard.js';
 import { type RunningCluster, startCluster } from '../src/cluster/local-cluster.js';
 import { runStatusLines } from '../src/job/status-command.js';
 import { createLogger } from '../src/log/logger.js';
+import { readReport } from '../src/validate/diff-report.js';
 import { KEYSPACE, SCHEMA, seedOrigin, seedWriteCount, TABLES, tableSizes } from './demo/demo-schema.js';
 import { type LatencyLine, latencySince, requestLatencies } from './demo/proxy-latency.js';
 import { freePort, type ProxyProcess, startProxyProcess } from './demo/proxy-process.js';
@@ -223,10 +224,22 @@ async function diffAll(): Promise<{ rows: string; differences: string }> {
     compared += Number(summary['rows compared'] ?? 0);
     remaining += Number.isNaN(left) ? 1 : left;
     line(`${table}: ${left} differences`);
+    if (left > 0) showDifferences(table);
   }
   if (tables.size !== TABLES.length)
     throw new Error(`zdm diff ${KEYSPACE} compared ${tables.size} tables of ${TABLES.length}`);
   return { rows: `${compared} compared`, differences: String(remaining) };
+}
+
+/** The first differences of a table's latest diff report, so a failed demo says what differs. */
+function showDifferences(table: string): void {
+  const reports = readdirSync(checkpoints)
+    .filter((f) => f.startsWith(`diff-${table}-`) && f.endsWith('.diff.jsonl'))
+    .sort();
+  const latest = reports.at(-1);
+  if (latest === undefined) return;
+  const shown = readReport(join(checkpoints, latest)).slice(0, 3);
+  for (const difference of shown) line(`  ${JSON.stringify(difference).slice(0, 600)}`);
 }
 
 let exitCode = 0;

@@ -2,9 +2,9 @@ import type { CellValue } from './diff-entry.js';
 
 /**
  * Migrate's documented list limitation (README, "What `zdm migrate` preserves"): list elements are
- * keyed by time UUIDs the server makes and CQL cannot write, so a non-frozen list whose elements
- * do not share one writetime and TTL is written whole, at its newest element's writetime (or just
- * above Target's newest element, when Target held newer ones), with the longest TTL if every
+ * keyed by time UUIDs the server makes and CQL cannot write, so when Target holds list elements
+ * Origin does not, migrate writes Origin's list whole (src/write/list-merge.ts), at its newest
+ * element's writetime (or just above Target's newest element), with the longest TTL if every
  * element expires and none otherwise. Diff reports such a list as this kind,
  * not as a mismatch: equal elements, Origin's metadata mixed, Target's exactly what migrate writes.
  */

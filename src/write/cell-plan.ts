@@ -1,5 +1,5 @@
 import type { ColumnSchema, UserTypeSchema } from '../schema/table-schema.js';
-import { wholeListMeta } from './list-merge.js';
+import { newestOf } from './list-merge.js';
 import { udtFieldCells } from './udt-fields.js';
 
 /**
@@ -13,16 +13,21 @@ import { udtFieldCells } from './udt-fields.js';
  * - sets and maps: exact per element (elements of one group are added with `c = c + ?`; when all
  *   elements share one writetime and TTL the whole value is assigned, as Origin's own write did);
  * - non-frozen UDTs: exact per field (`c.field = ?`);
- * - lists: exact when all elements share a writetime and TTL; otherwise the whole list is written at
- *   its newest element's writetime, with the longest TTL if every element expires and none otherwise,
- *   because list elements are keyed by server-made time UUIDs and appends would duplicate on a rerun
- *   (the Target writer then writes lists through list-reconciler.ts, which may raise that writetime);
+ * - lists: one assignment of the whole list, with each element's writetime and TTL when they differ
+ *   (the Target writer hands lists to list-reconciler.ts, which writes them exactly and never
+ *   duplicates them: list elements are keyed by server-made time UUIDs);
  * - null cells are not written (no tombstones).
  * Rows with no cells at all (key columns only) are written with the run's fixed timestamp.
  */
 
 export type Assignment =
-  | { readonly op: 'set'; readonly column: string; readonly value: unknown }
+  | {
+      readonly op: 'set';
+      readonly column: string;
+      readonly value: unknown;
+      /** A list's elements' own writetimes and TTLs, when they differ (the list reconciler writes them). */
+      readonly elementMeta?: { readonly writetimes: readonly bigint[]; readonly ttls: readonly number[] };
+    }
   | { readonly op: 'add'; readonly column: string; readonly value: unknown }
   | { readonly op: 'field'; readonly column: string; readonly field: string; readonly value: unknown };
 
@@ -173,14 +178,14 @@ function planColumn(cell: CellInput, groups: Groups, options: PlanOptions): void
   if (uniform && kept.length === elements.length) {
     groups.add(kept[0]!.timestamp, kept[0]!.ttl, { op: 'set', column: name, value: rebuild(kept) });
   } else if (type.kind === 'list') {
-    const whole = wholeListMeta(
-      kept.map((e) => e.timestamp),
-      kept.map((e) => e.ttl),
-    );
+    const writetimes = kept.map((e) => e.timestamp);
+    const ttls = kept.map((e) => e.ttl);
+    const whole = wholeListMeta(writetimes, ttls);
     groups.add(whole.timestamp ?? kept[0]!.timestamp, whole.ttl, {
       op: 'set',
       column: name,
       value: rebuild(kept),
+      elementMeta: { writetimes, ttls },
     });
   } else {
     const byGroup = new Map<string, typeof kept>();
@@ -192,6 +197,18 @@ function planColumn(cell: CellInput, groups: Groups, options: PlanOptions): void
       groups.add(items[0]!.timestamp, items[0]!.ttl, { op: 'add', column: name, value: rebuild(items) });
     }
   }
+}
+
+/**
+ * The writetime and TTL of a list written whole: its newest element's writetime, and the longest
+ * TTL when every element expires (none otherwise: a cell without TTL must not gain one).
+ */
+export function wholeListMeta(
+  writetimes: readonly (bigint | undefined)[],
+  ttls: readonly number[],
+): { timestamp: bigint | undefined; ttl: number } {
+  const ttl = ttls.length > 0 && ttls.every((t) => t > 0) ? Math.max(...ttls) : 0;
+  return { timestamp: newestOf(writetimes), ttl };
 }
 
 /**

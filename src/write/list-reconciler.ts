@@ -1,14 +1,17 @@
 import type { LimitFunction } from 'p-limit';
 import type { CqlClient } from '../connect/cluster-client.js';
+import type { CqlType } from '../schema/cql-type.js';
 import { cqlValueModel } from '../schema/cql-value/index.js';
 import { quoteIdent } from '../schema/identifier.js';
 import type { ColumnSchema, TableSchema } from '../schema/table-schema.js';
 import {
+  type ElementGroup,
+  elementGroups,
   nextListStep,
   type OriginList,
-  type SameList,
+  replacement,
+  type SameElement,
   type TargetList,
-  wholeListMeta,
 } from './list-merge.js';
 import { agedTtl } from './ttl-age.js';
 import type { WriteTarget } from './write-statement.js';
@@ -25,7 +28,12 @@ export interface ListTables {
   /** Non-frozen list columns by Target name: their Origin name, whether they are static, and list equality. */
   readonly columns: ReadonlyMap<
     string,
-    { readonly originName: string; readonly isStatic: boolean; readonly sameList: SameList }
+    {
+      readonly originName: string;
+      readonly isStatic: boolean;
+      readonly sameElement: SameElement;
+      readonly sameList: (a: readonly unknown[], b: readonly unknown[]) => boolean;
+    }
   >;
   /** Consistency of Origin reads; Target is read at the write consistency. */
   readonly readConsistency: number;
@@ -56,11 +64,11 @@ const bigOrUndefined = (v: unknown): bigint | undefined =>
 const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /**
- * Writes non-frozen lists so they are never duplicated (see list-merge.ts): reads Target's list,
- * decides, writes Origin's list whole when it differs, and reads Target again to see that it holds
- * Origin's content. A write sent through the proxy to both clusters between the read and the write
- * shows up on that second read and is settled by reading Origin again, so reruns, resumes, repairs
- * and live appends all end with Origin's elements in Origin's order.
+ * Writes non-frozen lists exactly and never duplicated (see list-merge.ts): reads Target's list,
+ * decides, prepends or appends what Target lacks (or, when Target's list cannot be explained,
+ * writes Origin's whole), then reads Origin again and goes round until Target holds Origin's
+ * elements. A write sent through the proxy to both clusters meanwhile shows up on those reads, so
+ * reruns, resumes, repairs and live appends all end with Origin's elements in Origin's order.
  */
 export class ListReconciler {
   private readonly queries = new Map<string, string>();
@@ -77,37 +85,51 @@ export class ListReconciler {
 
   /** Resolves true once Target holds Origin's list, false when it kept changing (left for later). */
   async reconcile(cell: ListCell): Promise<boolean> {
+    const { sameElement, sameList } = this.tables.columns.get(cell.column)!;
     let origin: OriginList | undefined = cell.list;
     let readAt = cell.readAt;
     let fresh = false;
+    /** Target's list before this reconciler's last prepend or append (to see it shadowed). */
+    let beforePartialWrite: TargetList | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const target = await this.readTarget(cell);
-      const step = nextListStep(origin, target, fresh, this.tables.columns.get(cell.column)!.sameList);
+      let step = nextListStep(origin, target, sameElement);
       if (step.kind === 'equal') return true;
-      if (step.kind === 'reread-origin') {
-        readAt = Date.now();
-        origin = await this.readOrigin(cell);
-        if (origin === undefined) return true; // Origin's list is gone since: nothing left to copy
-        fresh = true;
-        continue;
-      }
-      if (step.timestamp > origin.timestamp) {
-        // Target holds elements newer than Origin's list: they may be a write the proxy sent to
-        // both clusters that reached Target first. Origin is given a short while to show them
-        // before the whole-list write erases them on Target.
+      // A prepend or append that changed nothing lost to a newer delete on Target (an older whole
+      // write, a Target-only delete): only a whole write above it brings Origin's list back.
+      if (beforePartialWrite !== undefined && sameList(beforePartialWrite.elements, target.elements))
+        step = { kind: 'unexplained' };
+      beforePartialWrite = undefined;
+      if (step.kind === 'unexplained') {
+        if (!fresh) {
+          readAt = Date.now();
+          origin = await this.readOrigin(cell);
+          if (origin === undefined) return true; // Origin's list is gone since: nothing left to copy
+          fresh = true;
+          continue;
+        }
+        // Target holds elements Origin does not: they may be a write the proxy sent to both
+        // clusters that reached Target first. Origin is given a short while to show them before
+        // the whole-list write erases them on Target.
         const caughtUp = await this.originCaughtUp(cell, origin);
         if (caughtUp !== undefined) {
           readAt = caughtUp.readAt;
           origin = caughtUp.list;
           if (origin === undefined) return true;
-          fresh = true;
           continue;
         }
+        const whole = replacement(origin, target);
+        await this.writeWhole(cell, origin.elements, whole.timestamp, agedTtl(whole.ttl, readAt, Date.now()));
+      } else {
+        const groups =
+          step.kind === 'prepend'
+            ? elementGroups(origin, 0, step.count).reverse()
+            : elementGroups(origin, step.from, origin.elements.length);
+        await this.writeGroups(cell, step.kind, groups, readAt);
+        beforePartialWrite = target;
       }
-      await this.write(cell, origin.elements, step.timestamp, agedTtl(origin.ttl, readAt, Date.now()));
       // Origin is read again before Target's state is judged: a write sent to both clusters through
-      // the proxy can land on Target first, be read there, and be erased by this whole-list write
-      // while Origin did not hold it yet; only a fresh Origin shows that it is missing on Target.
+      // the proxy can land on Target first and only a fresh Origin tells it from a stray element.
       readAt = Date.now();
       origin = await this.readOrigin(cell);
       if (origin === undefined) return true;
@@ -174,7 +196,7 @@ export class ListReconciler {
     const first = row.first();
     return {
       elements: arrayOf(first?.get('v')),
-      newest: wholeListMeta(arrayOf(first?.get('w')).map(bigOrUndefined), []).timestamp,
+      writetimes: arrayOf(first?.get('w')).map(bigOrUndefined),
     };
   }
 
@@ -193,27 +215,57 @@ export class ListReconciler {
       )
     ).first();
     const elements = arrayOf(row?.get('v'));
-    const meta = wholeListMeta(
-      arrayOf(row?.get('w')).map(bigOrUndefined),
-      arrayOf(row?.get('t')).map((t) => (t === null || t === undefined ? 0 : Number(t))),
-    );
-    if (elements.length === 0 || meta.timestamp === undefined) return undefined;
-    return { elements, timestamp: meta.timestamp, ttl: meta.ttl };
+    const writetimes = arrayOf(row?.get('w')).map(bigOrUndefined);
+    const ttls = arrayOf(row?.get('t')).map((t) => (t === null || t === undefined ? 0 : Number(t)));
+    if (elements.length === 0 || writetimes.some((w) => w === undefined)) return undefined;
+    return { elements, writetimes: writetimes as bigint[], ttls };
   }
 
-  private async write(cell: ListCell, elements: readonly unknown[], timestamp: bigint, ttl: number) {
-    const { target, targetTableCql, targetKeys, writeConsistency } = this.tables;
-    const query = this.query(
-      `w:${cell.column}`,
-      () =>
-        `UPDATE ${targetTableCql} USING TIMESTAMP ? AND TTL ? SET ${quoteIdent(cell.column)} = ? WHERE ${this.whereCql(cell.column, targetKeys)}`,
-    );
+  /** `SET l = [..]`: deletes Target's list at `timestamp - 1`, then writes Origin's. */
+  private async writeWhole(cell: ListCell, elements: readonly unknown[], timestamp: bigint, ttl: number) {
+    const { target, targetKeys, writeConsistency } = this.tables;
+    const query = this.query(`w:${cell.column}`, () => this.updateCql(cell.column, '?'));
     await this.tables.slots(() =>
       target.execute(query, [timestamp, ttl, elements, ...this.keyParams(cell, targetKeys)], {
         prepare: true,
         consistency: writeConsistency,
       }),
     );
+  }
+
+  /**
+   * Prepends or appends groups of elements, each at its own writetime and TTL, in one
+   * single-partition batch: applied in order by one coordinator, so its time UUIDs follow that
+   * order (prepend groups come last first). No batch size limit applies to one partition.
+   */
+  private async writeGroups(
+    cell: ListCell,
+    kind: 'prepend' | 'append',
+    groups: readonly ElementGroup[],
+    readAt: number,
+  ) {
+    const { target, targetKeys, writeConsistency } = this.tables;
+    const c = quoteIdent(cell.column);
+    const query = this.query(`${kind}:${cell.column}`, () =>
+      this.updateCql(cell.column, kind === 'prepend' ? `? + ${c}` : `${c} + ?`),
+    );
+    const keys = this.keyParams(cell, targetKeys);
+    const now = Date.now();
+    const statements = groups.map((g) => ({
+      query,
+      params: [g.timestamp, agedTtl(g.ttl, readAt, now), g.elements, ...keys],
+    }));
+    const options = { prepare: true, consistency: writeConsistency };
+    await this.tables.slots(() =>
+      statements.length === 1
+        ? target.execute(statements[0]!.query, statements[0]!.params, options)
+        : target.batch(statements, { ...options, logged: false }),
+    );
+  }
+
+  private updateCql(column: string, value: string): string {
+    const { targetTableCql, targetKeys } = this.tables;
+    return `UPDATE ${targetTableCql} USING TIMESTAMP ? AND TTL ? SET ${quoteIdent(column)} = ${value} WHERE ${this.whereCql(column, targetKeys)}`;
   }
 }
 
@@ -250,11 +302,12 @@ export function listReconcilerFor(job: ListJob): ListReconciler | undefined {
     targetKeys: { partition: job.writeTarget.partitionKey, clustering: job.writeTarget.clustering },
     columns: new Map(
       lists.map((c) => {
-        const model = cqlValueModel(c.column.type, schema.userTypes);
+        const type = c.column.type as Extract<CqlType, { kind: 'list' | 'set' }>;
         const entry = {
           originName: c.column.name,
           isStatic: c.column.kind === 'static',
-          sameList: model.equals,
+          sameElement: cqlValueModel(type.element, schema.userTypes).equals,
+          sameList: cqlValueModel(type, schema.userTypes).equals,
         };
         return [c.targetName, entry];
       }),

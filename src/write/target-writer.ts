@@ -2,7 +2,8 @@ import type { LimitFunction } from 'p-limit';
 import type { CqlClient } from '../connect/cluster-client.js';
 import type { RateLimiter } from '../ranges/rate-limiter.js';
 import { addToBatch, type BatchFill, EMPTY_FILL, fitsBatch } from './batch-limits.js';
-import type { PlannedWrite } from './cell-plan.js';
+import type { Assignment, PlannedWrite } from './cell-plan.js';
+import type { OriginList } from './list-merge.js';
 import type { ListCell, ListReconciler } from './list-reconciler.js';
 import { agedTtl } from './ttl-age.js';
 import { estimateValueBytes } from './value-size.js';
@@ -103,7 +104,7 @@ export class TargetWriter {
         this.listCells.push({
           column: a.column,
           keyValues: row.keyValues,
-          list: { elements: a.value as unknown[], timestamp: w.timestamp, ttl: w.ttl },
+          list: originList(a, w),
           readAt: this.readAt,
         });
         return false;
@@ -166,6 +167,16 @@ export class TargetWriter {
     }
     return { listsUnsettled };
   }
+}
+
+/** Origin's list as planned: its elements' own metadata, or the write's for a uniform list. */
+function originList(a: Extract<Assignment, { op: 'set' }>, w: PlannedWrite): OriginList {
+  const elements = a.value as unknown[];
+  return {
+    elements,
+    writetimes: a.elementMeta?.writetimes ?? elements.map(() => w.timestamp),
+    ttls: a.elementMeta?.ttls ?? elements.map(() => w.ttl),
+  };
 }
 
 async function settleAll(work: readonly Promise<unknown>[]): Promise<void> {

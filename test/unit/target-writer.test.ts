@@ -11,7 +11,8 @@ import {
   EMPTY_FILL,
   fitsBatch,
 } from '../../src/write/batch-limits.js';
-import { nextListStep, wholeListMeta } from '../../src/write/list-merge.js';
+import { wholeListMeta } from '../../src/write/cell-plan.js';
+import { elementGroups, nextListStep, replacement } from '../../src/write/list-merge.js';
 import { TargetWriter } from '../../src/write/target-writer.js';
 import { agedTtl } from '../../src/write/ttl-age.js';
 import { udtFieldCells } from '../../src/write/udt-fields.js';
@@ -109,51 +110,77 @@ describe('agedTtl', () => {
       assert.equal(agedTtl(ttl, readAt, now), expected));
 });
 
-describe('nextListStep: lists are never duplicated', () => {
-  const sameList = cqlValueModel(
-    { kind: 'list', element: { kind: 'native', name: 'int' }, frozen: false },
-    new Map(),
-  ).equals;
-  const origin = (elements: number[], timestamp: bigint) => ({ elements, timestamp, ttl: 0 });
-  const target = (elements: number[], newest?: bigint) => ({ elements, newest });
-  const cases: [string, ReturnType<typeof nextListStep>, ReturnType<typeof nextListStep>][] = [
+describe('nextListStep: lists exact, never duplicated', () => {
+  const same = cqlValueModel({ kind: 'native', name: 'int' }, new Map()).equals;
+  const origin = (elements: number[]) => ({
+    elements,
+    writetimes: elements.map((e) => BigInt(e)),
+    ttls: elements.map(() => 0),
+  });
+  const target = (elements: number[]) => ({ elements, writetimes: elements.map((e) => BigInt(e)) });
+  const cases: [string, number[], number[], ReturnType<typeof nextListStep>][] = [
+    ['Target lacks the list: prepend it all', [1, 2], [], { kind: 'prepend', count: 2 }],
+    ['Target holds it already (rerun): nothing', [1, 2], [1, 2], { kind: 'equal' }],
     [
-      'Target lacks the list: Origin’s writetime',
-      nextListStep(origin([1, 2], 10n), target([]), false, sameList),
-      { kind: 'write', timestamp: 10n },
+      'appends through the proxy since it went in front: prepend the head',
+      [1, 2, 3, 4],
+      [3, 4],
+      { kind: 'prepend', count: 2 },
     ],
     [
-      'Target holds it already (rerun): nothing',
-      nextListStep(origin([1, 2], 10n), target([1, 2], 10n), false, sameList),
-      { kind: 'equal' },
+      'an append that reached Target first follows the prepended head',
+      [1, 2, 3],
+      [3, 9],
+      { kind: 'prepend', count: 2 },
     ],
+    ['an append only Target holds so far: Origin is awaited', [1, 2], [1, 2, 9], { kind: 'unexplained' }],
+    ['a resumed prepend: only the rest', [1, 2, 3, 4], [2, 3, 4], { kind: 'prepend', count: 1 }],
+    ['appends that reached Origin only: append the rest', [1, 2, 3], [1, 2], { kind: 'append', from: 2 }],
     [
-      'equal content, other writetimes: nothing',
-      nextListStep(origin([1, 2, 3], 20n), target([1, 2, 3], 20n), false, sameList),
-      { kind: 'equal' },
+      'held twice (an older copy): unexplained, never prepended again',
+      [1, 2],
+      [1, 2, 1, 2],
+      { kind: 'unexplained' },
     ],
+    ['a stray element between: unexplained', [1, 2, 3], [1, 9, 3], { kind: 'unexplained' }],
+    ['another order: unexplained', [1, 2], [2, 1], { kind: 'unexplained' }],
     [
-      'older Target list: Origin’s writetime supersedes it',
-      nextListStep(origin([1, 2, 3], 20n), target([1, 2], 10n), false, sameList),
-      { kind: 'write', timestamp: 20n },
+      'repeated values: the longest tail Target starts with',
+      [5, 5, 5],
+      [5, 5],
+      { kind: 'prepend', count: 1 },
     ],
-    [
-      'duplicated at Origin’s writetime: one above it',
-      nextListStep(origin([1, 2], 10n), target([1, 2, 1, 2], 10n), false, sameList),
-      { kind: 'write', timestamp: 11n },
-    ],
-    [
-      'newer Target elements: read Origin again first',
-      nextListStep(origin([1, 2], 10n), target([1, 2, 3], 30n), false, sameList),
-      { kind: 'reread-origin' },
-    ],
-    [
-      'newer Target elements Origin never got: content wins',
-      nextListStep(origin([1, 2], 10n), target([3, 1, 2], 30n), true, sameList),
-      { kind: 'write', timestamp: 31n },
-    ],
+    ['an empty Origin list against Target’s: unexplained', [], [1], { kind: 'unexplained' }],
   ];
-  for (const [name, actual, expected] of cases) test(name, () => assert.deepEqual(actual, expected));
+  for (const [name, o, t, expected] of cases)
+    test(name, () => assert.deepEqual(nextListStep(origin(o), target(t), same), expected));
+
+  test('element groups: runs of one writetime and TTL, in list order', () => {
+    const list = {
+      elements: ['a', 'b', 'c', 'd', 'e'],
+      writetimes: [1n, 1n, 2n, 2n, 1n],
+      ttls: [0, 0, 0, 60, 60],
+    };
+    assert.deepEqual(elementGroups(list, 0, 5), [
+      { elements: ['a', 'b'], timestamp: 1n, ttl: 0 },
+      { elements: ['c'], timestamp: 2n, ttl: 0 },
+      { elements: ['d'], timestamp: 2n, ttl: 60 },
+      { elements: ['e'], timestamp: 1n, ttl: 60 },
+    ]);
+    assert.deepEqual(elementGroups(list, 1, 3), [
+      { elements: ['b'], timestamp: 1n, ttl: 0 },
+      { elements: ['c'], timestamp: 2n, ttl: 0 },
+    ]);
+  });
+
+  test('a whole replacement: above Target’s newest element, longest TTL only when every element expires', () => {
+    const o = (writetimes: bigint[], ttls: number[]) => ({ elements: writetimes, writetimes, ttls });
+    const t = (writetimes: (bigint | undefined)[]) => ({ elements: writetimes, writetimes });
+    assert.deepEqual(replacement(o([5n, 9n], [0, 30]), t([])), { timestamp: 9n, ttl: 0 });
+    assert.deepEqual(replacement(o([5n, 9n], [20, 40]), t([3n])), { timestamp: 9n, ttl: 40 });
+    assert.deepEqual(replacement(o([5n, 9n], [0, 0]), t([9n, 9n])), { timestamp: 10n, ttl: 0 });
+    assert.deepEqual(replacement(o([5n], [0]), t([30n, undefined])), { timestamp: 31n, ttl: 0 });
+  });
 
   test('a whole list: newest writetime, longest TTL only when every element expires', () => {
     assert.deepEqual(wholeListMeta([5n, 9n, 7n], [0, 30, 40]), { timestamp: 9n, ttl: 0 });
