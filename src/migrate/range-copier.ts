@@ -10,6 +10,7 @@ import { carriesWriteTime, ttlAlias, valueColumns, writeTimeAlias } from '../sch
 import { type CellInput, type PlanOptions, planRowWrites, planStaticWrites } from '../write/cell-plan.js';
 import { listReconcilerFor } from '../write/list-reconciler.js';
 import { TargetWriter, type TargetWriterSetup } from '../write/target-writer.js';
+import { writeSizesFor } from '../write/write-sizes.js';
 import type { WriteTarget } from '../write/write-statement.js';
 
 /** Origin's pages of one range, from where the checkpoint says to resume. */
@@ -61,6 +62,7 @@ export function migrateWriterSetup(setup: CopySetup): TargetWriterSetup {
     consistency: setup.writeConsistency,
     limiter: setup.writeLimiter,
     slots: setup.writeSlots,
+    sizes: writeSizesFor(setup.originSchema, setup.copied),
     lists: listReconcilerFor({
       origin: setup.origin,
       target: setup.target,

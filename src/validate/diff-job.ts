@@ -19,6 +19,7 @@ import type { Logger } from '../log/logger.js';
 import { RateLimiter } from '../ranges/rate-limiter.js';
 import { seededRandom, shuffled, type TokenRange } from '../ranges/token-ring.js';
 import { listReconcilerFor } from '../write/list-reconciler.js';
+import { writeSizesFor } from '../write/write-sizes.js';
 import {
   type DiffEntry,
   type DiffLayout,
@@ -176,21 +177,23 @@ export async function runDiff(input: DiffInput): Promise<number> {
       // Repairs go through migrate's Target writer: its batching, TTL ageing and the Target rate
       // limit, which throttles these writes only (Target's reads are not rate limited).
       const writeSlots = pLimit(settings.write_concurrency);
+      const written = [...layout.statics, ...layout.regulars].map((c) => ({
+        column: c.origin,
+        targetName: c.target.name,
+      }));
       const writer = {
         target: pair.target,
         table: writeTarget,
         consistency: writeConsistency,
         limiter: new RateLimiter(settings.target_rate_limit),
         slots: writeSlots,
+        sizes: writeSizesFor(pair.originSchema, written),
         lists: listReconcilerFor({
           origin: pair.origin,
           target: pair.target,
           originSchema: pair.originSchema,
           writeTarget,
-          columns: [...layout.statics, ...layout.regulars].map((c) => ({
-            column: c.origin,
-            targetName: c.target.name,
-          })),
+          columns: written,
           readConsistency: originConsistency,
           writeConsistency,
           slots: writeSlots,

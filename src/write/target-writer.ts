@@ -8,6 +8,7 @@ import type { ListCell, ListReconciler } from './list-reconciler.js';
 import { agedTtl } from './ttl-age.js';
 import { estimateValueBytes } from './value-size.js';
 import { type RetryOptions, WRITE_RETRY, withWriteRetries } from './write-retry.js';
+import type { WriteSizes } from './write-sizes.js';
 import { type Statement, type WriteTarget, writeStatement } from './write-statement.js';
 
 /** What every Target write of a job shares. */
@@ -19,6 +20,8 @@ export interface TargetWriterSetup {
   readonly limiter: RateLimiter;
   /** Bounds the requests in flight to Target, across all ranges. */
   readonly slots: LimitFunction;
+  /** Serialized sizes of the table's values, for batching. */
+  readonly sizes: WriteSizes;
   /** Writes the table's non-frozen lists; undefined when it has none. */
   readonly lists: ListReconciler | undefined;
   readonly retry?: RetryOptions;
@@ -39,10 +42,10 @@ export interface RowWrites {
 const CELL_OVERHEAD_BYTES = 24;
 const ROW_OVERHEAD_BYTES = 16;
 
-function rowBytes(row: RowWrites): number {
-  let bytes = ROW_OVERHEAD_BYTES + estimateValueBytes(row.keyValues);
+function rowBytes(row: RowWrites, sizes: WriteSizes): number {
+  let bytes = ROW_OVERHEAD_BYTES + sizes.keys(row.keyValues);
   for (const w of row.writes)
-    for (const a of w.assignments) bytes += CELL_OVERHEAD_BYTES + estimateValueBytes(a.value);
+    for (const a of w.assignments) bytes += CELL_OVERHEAD_BYTES + sizes.assignment(a);
   for (const s of row.extra ?? []) bytes += CELL_OVERHEAD_BYTES + estimateValueBytes(s.params);
   return bytes;
 }
@@ -85,7 +88,7 @@ export class TargetWriter {
       this.listOnlyRows += item.rows;
       return;
     }
-    const size = { statements: statementCount(item), bytes: rowBytes(item), newPartition };
+    const size = { statements: statementCount(item), bytes: rowBytes(item, this.setup.sizes), newPartition };
     if (!fitsBatch(this.fill, size)) this.flush();
     this.batch.push(item);
     this.fill = addToBatch(this.fill, size);

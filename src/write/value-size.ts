@@ -1,9 +1,7 @@
 /**
- * Bytes a decoded value takes in a mutation, estimated. Batching decisions only need an upper
- * estimate of the same order as Cassandra's `dataSize()`: numbers count their widest encoding.
- *
- * value model: replace with `cqlValueModel(type, userTypes).estimateSize(value)` once the shared
- * CQL value model is available; callers go through this one function.
+ * Bytes a decoded value of unknown CQL type takes in a mutation, estimated (numbers count their
+ * widest encoding). Only for the parameters of statements written as they are (a repair's deletes),
+ * whose types are not tracked; planned writes are sized by the value model (write-sizes.ts).
  */
 export function estimateValueBytes(value: unknown): number {
   if (value === null || value === undefined) return 0;

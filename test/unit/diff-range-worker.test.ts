@@ -13,6 +13,7 @@ import { diffLayout, SideView, TOKEN_ALIAS } from '../../src/validate/diff-entry
 import { Repairer } from '../../src/validate/diff-repair.js';
 import { DiffReport, readReport } from '../../src/validate/diff-report.js';
 import { type DiffCounts, diffRangeWorker } from '../../src/validate/range-differ.js';
+import { writeSizesFor } from '../../src/write/write-sizes.js';
 import { defaultCompareOptions } from '../helpers/compare-options.js';
 import { tableOf } from '../helpers/schema-builder.js';
 
@@ -89,6 +90,7 @@ function setup(origin: readonly Row[], target: readonly Row[], reportPath: strin
         consistency: 1,
         limiter: new RateLimiter(0),
         slots: pLimit(4),
+        sizes: writeSizesFor(schema, []),
         lists: undefined,
       },
       layout,

@@ -17,6 +17,8 @@ import { TargetWriter } from '../../src/write/target-writer.js';
 import { agedTtl } from '../../src/write/ttl-age.js';
 import { udtFieldCells } from '../../src/write/udt-fields.js';
 import { isRetryableWriteError, withWriteRetries } from '../../src/write/write-retry.js';
+import { writeSizesFor } from '../../src/write/write-sizes.js';
+import { tableOf } from '../helpers/schema-builder.js';
 
 describe('fitsBatch: stock Cassandra batch limits', () => {
   const fill = (statements: number, bytes: number, partitions: number): BatchFill => ({
@@ -253,6 +255,7 @@ describe('TargetWriter', () => {
         consistency: 1,
         limiter: new RateLimiter(0),
         slots: pLimit(1),
+        sizes: writeSizesFor(tableOf({ k: 'pk int', v: 'text' }), []),
         lists: undefined,
         retry: { attempts: 2, delayMs: 1_000 },
       },
@@ -271,6 +274,28 @@ describe('TargetWriter', () => {
     assert.ok(ttls[0]! <= 99, `first attempt carried TTL ${ttls[0]}`);
     // The retry is sent after a 2.1 s timeout and a 1 s back-off: 3 more seconds of age at least.
     assert.ok(ttls[0]! - ttls[1]! >= 3, `TTLs sent: ${ttls.join(', ')}`);
+  });
+});
+
+describe('writeSizesFor: serialized sizes from the value model', () => {
+  const schema = tableOf(
+    { k: 'pk text', c: 'ck bigint', s: 'set<int>', a: 'address', m: 'map<text, blob>' },
+    { userTypes: { address: { street: 'text', zip: 'int' } } },
+  );
+  const columns = [...schema.regulars].map((column) => ({ column, targetName: `t_${column.name}` }));
+  const sizes = writeSizesFor(schema, columns);
+  test('keys: each key column by its type, nulls count nothing', () => {
+    assert.equal(sizes.keys(['héllo', 7n]), 6 + 8);
+    assert.equal(sizes.keys([null, 7n]), 8);
+  });
+  test('assignments by Target name: collections, UDT fields, unknown columns', () => {
+    assert.equal(sizes.assignment({ op: 'add', column: 't_s', value: new Set([1, 2]) }), 4 + 2 * (4 + 4));
+    assert.equal(sizes.assignment({ op: 'field', column: 't_a', field: 'zip', value: 12 }), 4);
+    assert.equal(sizes.assignment({ op: 'field', column: 't_a', field: 'street', value: 'abc' }), 3);
+    assert.equal(
+      sizes.assignment({ op: 'set', column: 't_m', value: new Map([['ab', Buffer.alloc(10)]]) }),
+      4 + 4 + 2 + 4 + 10,
+    );
   });
 });
 
