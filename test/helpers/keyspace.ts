@@ -1,4 +1,6 @@
+import { after, before } from 'node:test';
 import type cassandra from 'cassandra-driver';
+import { type ClusterEndpoint, sharedClusters } from './clusters.js';
 
 /** Drops and creates a keyspace with replication factor 1 (the test clusters are small). */
 export async function freshKeyspace(
@@ -105,4 +107,61 @@ export async function seedRows(
     if (inFlight.size >= 64) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
+}
+
+/** The shared test clusters, an exact client on each, and a test file's keyspace fresh on both. */
+export interface ClusterPair {
+  readonly origin: ClusterEndpoint;
+  readonly target: ClusterEndpoint;
+  /** Exact client on Origin. */
+  readonly o: cassandra.Client;
+  /** Exact client on Target. */
+  readonly t: cassandra.Client;
+}
+
+/**
+ * Registers (inside a `describe`) the hooks that open a ClusterPair before its tests, with
+ * `keyspace` created fresh on both clusters holding `schema` (`targetSchema` on Target when it
+ * differs), and close the clients after. The pair's fields are readable once the tests run.
+ */
+export function clusterPairFixture(
+  keyspace: string,
+  schema: readonly string[],
+  targetSchema: readonly string[] = schema,
+): ClusterPair {
+  let opened: ClusterPair | undefined;
+  const ready = (): ClusterPair => {
+    if (opened === undefined) throw new Error('the cluster pair is opened by its before() hook');
+    return opened;
+  };
+  before(async () => {
+    const { origin, target } = await sharedClusters();
+    const o = await exactClient(origin, 'origin');
+    const t = await exactClient(target, 'target');
+    opened = { origin, target, o, t };
+    for (const [client, statements] of [
+      [o, schema],
+      [t, targetSchema],
+    ] as const) {
+      await freshKeyspace(client, keyspace);
+      await runAll(client, statements);
+    }
+  });
+  after(async () => {
+    await Promise.allSettled([opened?.o.shutdown(), opened?.t.shutdown()]);
+  });
+  return {
+    get origin() {
+      return ready().origin;
+    },
+    get target() {
+      return ready().target;
+    },
+    get o() {
+      return ready().o;
+    },
+    get t() {
+      return ready().t;
+    },
+  };
 }

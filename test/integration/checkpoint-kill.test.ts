@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { after, before, describe, test } from 'node:test';
-import type cassandra from 'cassandra-driver';
+import { before, describe, test } from 'node:test';
 import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
 import type { KillPoint } from '../../src/checkpoint/kill-point.js';
 import { runLockPath } from '../../src/job/job-run.js';
 import { scratchDir, waitForLockHolder } from '../helpers/checkpoints.js';
 import { migrateArgs, runZdm, startZdm } from '../helpers/cli.js';
-import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
-import { exactClient, freshKeyspace, runAll, seedRows } from '../helpers/keyspace.js';
+import { clusterPairFixture, seedRows } from '../helpers/keyspace.js';
 import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
 
 const KS = 'ck_kill';
@@ -28,43 +26,27 @@ function readCheckpoint(dir: string) {
 }
 
 describe('checkpoints under kill -9 and concurrent runs', () => {
-  let origin: ClusterEndpoint;
-  let target: ClusterEndpoint;
-  let o: cassandra.Client;
-  let t: cassandra.Client;
+  const pair = clusterPairFixture(KS, [
+    `CREATE TABLE ${KS}.t (id int, c int, v text, PRIMARY KEY (id, c))`,
+    `CREATE TABLE ${KS}.slow (id int PRIMARY KEY, v text)`,
+  ]);
 
   before(async () => {
-    ({ origin, target } = await sharedClusters());
-    o = await exactClient(origin, 'origin');
-    t = await exactClient(target, 'target');
-    const schema = [
-      `CREATE TABLE ${KS}.t (id int, c int, v text, PRIMARY KEY (id, c))`,
-      `CREATE TABLE ${KS}.slow (id int PRIMARY KEY, v text)`,
-    ];
-    for (const c of [o, t]) {
-      await freshKeyspace(c, KS);
-      await runAll(c, schema);
-    }
     await seedRows(
-      o,
+      pair.o,
       ROWS,
       `INSERT INTO ${KS}.t (id, c, v) VALUES (?, ?, ?) USING TIMESTAMP ? AND TTL ?`,
       (i) => [i % 300, i, `value-${i}`, BigInt(1_000_000 + i), i % 3 === 0 ? 86_400 : 0],
     );
-    await seedRows(o, 5_000, `INSERT INTO ${KS}.slow (id, v) VALUES (?, ?)`, (i) => [i, `v${i}`]);
-  });
-
-  after(async () => {
-    await o?.shutdown();
-    await t?.shutdown();
+    await seedRows(pair.o, 5_000, `INSERT INTO ${KS}.slow (id, v) VALUES (?, ?)`, (i) => [i, `v${i}`]);
   });
 
   test('kill -9 at many points of checkpoint creation and page commits; every rerun resumes, nothing finished is redone', async () => {
     const dir = scratchDir('zdm-killpoints-');
     const args = migrateArgs(
       `${KS}.t`,
-      origin,
-      target,
+      pair.origin,
+      pair.target,
       dir,
       '--splits',
       String(SPLITS),
@@ -144,7 +126,7 @@ describe('checkpoints under kill -9 and concurrent runs', () => {
     }
     // A page whose commit was cut is copied again (idempotently) but counted once.
     assert.equal(end.rowsRead, ROWS);
-    const [a, b] = await Promise.all([snapshotTable(o, KS, 't'), snapshotTable(t, KS, 't')]);
+    const [a, b] = await Promise.all([snapshotTable(pair.o, KS, 't'), snapshotTable(pair.t, KS, 't')]);
     assert.equal(a.size, ROWS);
     assert.deepEqual(snapshotDifferences(a, b), []);
 
@@ -160,8 +142,8 @@ describe('checkpoints under kill -9 and concurrent runs', () => {
     // second has started and been refused, however loaded the machine; it is stopped below.
     const args = migrateArgs(
       `${KS}.slow`,
-      origin,
-      target,
+      pair.origin,
+      pair.target,
       dir,
       '--splits',
       '20',

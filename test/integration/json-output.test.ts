@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type cassandra from 'cassandra-driver';
+import { before, describe, test } from 'node:test';
 import { scratchDir } from '../helpers/checkpoints.js';
 import { type CliResult, diffArgs, migrateArgs, runZdm } from '../helpers/cli.js';
-import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
-import { exactClient, freshKeyspace, runAll, seedRows } from '../helpers/keyspace.js';
+import { clusterPairFixture, seedRows } from '../helpers/keyspace.js';
 
 const KS = 'json_out';
 
@@ -22,30 +20,15 @@ function jsonLines(result: CliResult): Record<string, unknown>[] {
 }
 
 describe('--json prints JSON on every path of migrate, diff and status', () => {
-  let origin: ClusterEndpoint;
-  let target: ClusterEndpoint;
-  let o: cassandra.Client;
-  let t: cassandra.Client;
+  const pair = clusterPairFixture(KS, [`CREATE TABLE ${KS}.t (id int PRIMARY KEY, v text)`]);
 
   before(async () => {
-    ({ origin, target } = await sharedClusters());
-    o = await exactClient(origin, 'origin');
-    t = await exactClient(target, 'target');
-    for (const c of [o, t]) {
-      await freshKeyspace(c, KS);
-      await runAll(c, [`CREATE TABLE ${KS}.t (id int PRIMARY KEY, v text)`]);
-    }
-    await seedRows(o, 200, `INSERT INTO ${KS}.t (id, v) VALUES (?, ?)`, (i) => [i, `v${i}`]);
-  });
-
-  after(async () => {
-    await o?.shutdown();
-    await t?.shutdown();
+    await seedRows(pair.o, 200, `INSERT INTO ${KS}.t (id, v) VALUES (?, ?)`, (i) => [i, `v${i}`]);
   });
 
   test('migrate: dry run, a run, an already-completed run', async () => {
     const dir = scratchDir('zdm-json-');
-    const args = migrateArgs(`${KS}.t`, origin, target, dir, '--splits', '4', '--json');
+    const args = migrateArgs(`${KS}.t`, pair.origin, pair.target, dir, '--splits', '4', '--json');
     const plan = jsonLines(await runZdm([...args, '--dry-run']));
     assert.equal(plan.at(-1)!['token ranges'], 4);
     const run = await runZdm(args);
@@ -64,7 +47,7 @@ describe('--json prints JSON on every path of migrate, diff and status', () => {
 
   test('diff: dry run and a run; status', async () => {
     const dir = scratchDir('zdm-json-diff-');
-    const args = diffArgs(`${KS}.t`, origin, target, dir, '--json');
+    const args = diffArgs(`${KS}.t`, pair.origin, pair.target, dir, '--json');
     jsonLines(await runZdm([...args, '--dry-run']));
     const run = await runZdm(args);
     assert.ok(run.code === 0 || run.code === 1, run.stderr);

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
 import { scratchDir } from '../helpers/checkpoints.js';
 import { migrateArgs, runZdm } from '../helpers/cli.js';
-import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
-import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
+import { clusterPairFixture } from '../helpers/keyspace.js';
 import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
 
 const KS = 'mig_limits';
@@ -48,31 +47,13 @@ function batchWarnings(): string[] {
 }
 
 describe('zdm migrate within stock Cassandra limits', () => {
-  let origin: ClusterEndpoint;
-  let target: ClusterEndpoint;
-  let o: cassandra.Client;
-  let t: cassandra.Client;
-
-  before(async () => {
-    ({ origin, target } = await sharedClusters());
-    o = await exactClient(origin, 'origin');
-    t = await exactClient(target, 'target');
-    for (const client of [o, t]) {
-      await freshKeyspace(client, KS);
-      await runAll(client, SCHEMA);
-    }
-  });
-
-  after(async () => {
-    await o?.shutdown();
-    await t?.shutdown();
-  });
+  const pair = clusterPairFixture(KS, SCHEMA);
 
   test('Target runs the stock batch limits: a multi-partition batch over 50 KiB fails, one partition does not', async () => {
     const big = Buffer.alloc(30 * 1024, 7);
     const insert = `INSERT INTO ${KS}.probe (p, c, b) VALUES (?, ?, ?)`;
     await assert.rejects(
-      t.batch(
+      pair.t.batch(
         [
           { query: insert, params: [1, 1, big] },
           { query: insert, params: [2, 1, big] },
@@ -82,18 +63,18 @@ describe('zdm migrate within stock Cassandra limits', () => {
       /Batch too large/,
     );
     // Cassandra checks a batch's size only when it spans partitions: 120 KiB in one partition passes.
-    await t.batch(
+    await pair.t.batch(
       [1, 2, 3, 4].map((c) => ({ query: insert, params: [3, c, big] })),
       { prepare: true, logged: false },
     );
-    const rows = await t.execute(`SELECT c FROM ${KS}.probe WHERE p = 3`);
+    const rows = await pair.t.execute(`SELECT c FROM ${KS}.probe WHERE p = 3`);
     assert.equal(rows.rowLength, 4);
   });
 
   test('a partition larger than 1 MB: Target equals Origin cell by cell', async () => {
     // 300 rows of 4 KiB: 1.2 MB in one partition, with mixed writetimes and TTLs.
     await seed(
-      o,
+      pair.o,
       300,
       `INSERT INTO ${KS}.wide (p, c, v, n) VALUES (1, ?, ?, ?) USING TIMESTAMP ? AND TTL ?`,
       (i) => [
@@ -104,32 +85,33 @@ describe('zdm migrate within stock Cassandra limits', () => {
         i % 3 === 0 ? 86_400 : 0,
       ],
     );
-    await seed(o, 20, `INSERT INTO ${KS}.wide (p, c, v, n) VALUES (?, 0, ?, 'small')`, (i) => [
+    await seed(pair.o, 20, `INSERT INTO ${KS}.wide (p, c, v, n) VALUES (?, 0, ?, 'small')`, (i) => [
       100 + i,
       Buffer.from([i]),
     ]);
     const before = batchWarnings().length;
     const result = await runZdm(
-      migrateArgs(`${KS}.wide`, origin, target, scratchDir('zdm-limits-'), '--splits', '4'),
+      migrateArgs(`${KS}.wide`, pair.origin, pair.target, scratchDir('zdm-limits-'), '--splits', '4'),
     );
     assert.equal(result.code, 0, result.stderr);
     const differences = snapshotDifferences(
-      await snapshotTable(o, KS, 'wide'),
-      await snapshotTable(t, KS, 'wide'),
+      await snapshotTable(pair.o, KS, 'wide'),
+      await snapshotTable(pair.t, KS, 'wide'),
     );
     assert.deepEqual(differences, []);
     assert.deepEqual(batchWarnings().slice(before), []);
   });
 
   test('10,000 small partitions followed by a large one: no batch over the stock limits, exact copy', async () => {
-    await seed(o, 10_000, `INSERT INTO ${KS}.mixed (p, c, v) VALUES (?, 0, ?) USING TIMESTAMP ?`, (i) => [
-      i,
-      `small ${i}`,
-      BigInt(2_000_000 + i),
-    ]);
+    await seed(
+      pair.o,
+      10_000,
+      `INSERT INTO ${KS}.mixed (p, c, v) VALUES (?, 0, ?) USING TIMESTAMP ?`,
+      (i) => [i, `small ${i}`, BigInt(2_000_000 + i)],
+    );
     // The large partition: 2 MB over 40 rows of 50 KiB, some rows expiring.
     await seed(
-      o,
+      pair.o,
       40,
       `INSERT INTO ${KS}.mixed (p, c, v, b) VALUES (20000, ?, 'large', ?) USING TTL ?`,
       (i) => [i, Buffer.alloc(50 * 1024, i), i % 2 === 0 ? 0 : 50_000],
@@ -138,8 +120,8 @@ describe('zdm migrate within stock Cassandra limits', () => {
     const result = await runZdm(
       migrateArgs(
         `${KS}.mixed`,
-        origin,
-        target,
+        pair.origin,
+        pair.target,
         scratchDir('zdm-limits-'),
         '--splits',
         '8',
@@ -148,7 +130,7 @@ describe('zdm migrate within stock Cassandra limits', () => {
       ),
     );
     assert.equal(result.code, 0, result.stderr);
-    const [os, ts] = [await snapshotTable(o, KS, 'mixed'), await snapshotTable(t, KS, 'mixed')];
+    const [os, ts] = [await snapshotTable(pair.o, KS, 'mixed'), await snapshotTable(pair.t, KS, 'mixed')];
     assert.equal(os.size, 10_040);
     assert.deepEqual(snapshotDifferences(os, ts), []);
     assert.deepEqual(batchWarnings().slice(before), []);

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { type ReportLine, readReport, reportPathFor } from '../../src/validate/diff-report.js';
 import { scratchDir, waitForDoneRanges } from '../helpers/checkpoints.js';
-import { clusterFlags, migrateArgs, runZdm, startZdm } from '../helpers/cli.js';
-import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
-import { exactClient, freshKeyspace, runAll } from '../helpers/keyspace.js';
+import { clusterFlags, migrateArgs, runZdm, startZdm, startZdmProxy } from '../helpers/cli.js';
+import { clusterPairFixture } from '../helpers/keyspace.js';
 
 const KS = 'mig_lists';
 const SCHEMA = [
@@ -77,42 +75,32 @@ async function listDifferences(
 const big = (n: number) => BigInt(n);
 
 describe('zdm migrate never duplicates lists', () => {
-  let origin: ClusterEndpoint;
-  let target: ClusterEndpoint;
-  let o: cassandra.Client;
-  let t: cassandra.Client;
-
-  before(async () => {
-    ({ origin, target } = await sharedClusters());
-    o = await exactClient(origin, 'origin');
-    t = await exactClient(target, 'target');
-    for (const client of [o, t]) {
-      await freshKeyspace(client, KS);
-      await runAll(client, SCHEMA);
-    }
-  });
-
-  after(async () => {
-    await o?.shutdown();
-    await t?.shutdown();
-  });
+  const pair = clusterPairFixture(KS, SCHEMA);
 
   const migrate = (table: string, ...extra: string[]) =>
     runZdm(
-      migrateArgs(`${KS}.${table}`, origin, target, scratchDir('zdm-lists-'), '--splits', '16', ...extra),
+      migrateArgs(
+        `${KS}.${table}`,
+        pair.origin,
+        pair.target,
+        scratchDir('zdm-lists-'),
+        '--splits',
+        '16',
+        ...extra,
+      ),
     );
 
   test('reruns: regular lists (uniform, appended, prepended, expiring) and a list Target holds twice', async () => {
     await seed(300, async (i) => {
       const k = i % 100;
       const c = Math.floor(i / 100);
-      await o.execute(
+      await pair.o.execute(
         `INSERT INTO ${KS}.rerun (k, c, l, v) VALUES (?, ?, ?, 'x') USING TIMESTAMP ? AND TTL ?`,
         [k, c, [i, i + 1], big(1_000 + i), i % 4 === 0 ? 80_000 : 0],
         { prepare: true },
       );
       if (i % 3 === 0)
-        await o.execute(
+        await pair.o.execute(
           `UPDATE ${KS}.rerun USING TIMESTAMP ? SET l = l + [99] WHERE k = ? AND c = ?`,
           [big(5_000 + i), k, c],
           {
@@ -120,7 +108,7 @@ describe('zdm migrate never duplicates lists', () => {
           },
         );
       if (i % 5 === 0)
-        await o.execute(
+        await pair.o.execute(
           `UPDATE ${KS}.rerun USING TIMESTAMP ? SET l = [-1] + l WHERE k = ? AND c = ?`,
           [big(9_000 + i), k, c],
           {
@@ -129,20 +117,22 @@ describe('zdm migrate never duplicates lists', () => {
         );
     });
     // A list Target already holds twice (as an older copy would have left it), at Origin's writetime.
-    await o.execute(`INSERT INTO ${KS}.rerun (k, c, l) VALUES (500, 0, [5, 6]) USING TIMESTAMP 7000`);
-    await t.execute(`INSERT INTO ${KS}.rerun (k, c, l) VALUES (500, 0, [5, 6]) USING TIMESTAMP 7000`);
-    await t.execute(`UPDATE ${KS}.rerun USING TIMESTAMP 7000 SET l = l + [5, 6] WHERE k = 500 AND c = 0`);
+    await pair.o.execute(`INSERT INTO ${KS}.rerun (k, c, l) VALUES (500, 0, [5, 6]) USING TIMESTAMP 7000`);
+    await pair.t.execute(`INSERT INTO ${KS}.rerun (k, c, l) VALUES (500, 0, [5, 6]) USING TIMESTAMP 7000`);
+    await pair.t.execute(
+      `UPDATE ${KS}.rerun USING TIMESTAMP 7000 SET l = l + [5, 6] WHERE k = 500 AND c = 0`,
+    );
     for (let run = 1; run <= 3; run++) {
       const result = await migrate('rerun');
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(
-        await listDifferences(o, t, 'rerun', ['k', 'c'], ['l'], ['500|0.l']),
+        await listDifferences(pair.o, pair.t, 'rerun', ['k', 'c'], ['l'], ['500|0.l']),
         [],
         `after run ${run}`,
       );
     }
     // Prepended, inserted and appended elements each keep their own writetime on Target.
-    const written = await listsOf(t, 'rerun', ['k', 'c'], ['l']);
+    const written = await listsOf(pair.t, 'rerun', ['k', 'c'], ['l']);
     assert.equal(written.get('0|0.l')?.value, '[-1,0,1,99]');
     assert.equal(written.get('0|0.l')?.writetimes, '["9000","1000","1000","5000"]');
     assert.equal(written.get('500|0.l')?.value, '[5,6]');
@@ -151,14 +141,14 @@ describe('zdm migrate never duplicates lists', () => {
   test('reruns: static lists and regular lists of the same partitions', async () => {
     await seed(100, async (p) => {
       for (let c = 0; c < 3; c++)
-        await o.execute(
+        await pair.o.execute(
           `INSERT INTO ${KS}.statics (p, c, l, v) VALUES (?, ?, ?, ?)`,
           [p, c, [`a${c}`, `b${c}`], c],
           {
             prepare: true,
           },
         );
-      await o.execute(
+      await pair.o.execute(
         `UPDATE ${KS}.statics USING TIMESTAMP ? SET sl = ? WHERE p = ?`,
         [big(2_000 + p), [7, 8], p],
         {
@@ -166,47 +156,51 @@ describe('zdm migrate never duplicates lists', () => {
         },
       );
       if (p % 2 === 0)
-        await o.execute(`UPDATE ${KS}.statics SET sl = sl + [9] WHERE p = ?`, [p], { prepare: true });
+        await pair.o.execute(`UPDATE ${KS}.statics SET sl = sl + [9] WHERE p = ?`, [p], { prepare: true });
     });
     // A partition with static cells and no rows.
-    await o.execute(`UPDATE ${KS}.statics SET sl = [1, 2] WHERE p = 1000`);
+    await pair.o.execute(`UPDATE ${KS}.statics SET sl = [1, 2] WHERE p = 1000`);
     for (let run = 1; run <= 3; run++) {
       const result = await migrate('statics');
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(
-        await listDifferences(o, t, 'statics', ['p', 'c'], ['sl', 'l']),
+        await listDifferences(pair.o, pair.t, 'statics', ['p', 'c'], ['sl', 'l']),
         [],
         `after run ${run}`,
       );
     }
-    const sl = await t.execute(`SELECT sl FROM ${KS}.statics WHERE p = 3 LIMIT 1`);
+    const sl = await pair.t.execute(`SELECT sl FROM ${KS}.statics WHERE p = 3 LIMIT 1`);
     assert.deepEqual(sl.first()?.get('sl'), [7, 8]);
   });
 
   test('resume after kill -9, then a full rerun', async () => {
     await seed(1500, async (p) => {
-      await o.execute(
+      await pair.o.execute(
         `UPDATE ${KS}.killed USING TIMESTAMP ? SET sl = ? WHERE p = ?`,
         [big(100 + p), [p, -p], p],
         {
           prepare: true,
         },
       );
-      await o.execute(
+      await pair.o.execute(
         `BEGIN UNLOGGED BATCH ${[0, 1, 2, 3].map((c) => `INSERT INTO ${KS}.killed (p, c, l) VALUES (?, ${c}, [${c}, ${c + 1}]);`).join(' ')} APPLY BATCH`,
         [p, p, p, p],
         { prepare: true },
       );
       if (p % 2 === 0)
-        await o.execute(`UPDATE ${KS}.killed SET l = l + [42], sl = sl + [42] WHERE p = ? AND c = 1`, [p], {
-          prepare: true,
-        });
+        await pair.o.execute(
+          `UPDATE ${KS}.killed SET l = l + [42], sl = sl + [42] WHERE p = ? AND c = 1`,
+          [p],
+          {
+            prepare: true,
+          },
+        );
     });
     const checkpoints = scratchDir('zdm-lists-kill-');
     const args = migrateArgs(
       `${KS}.killed`,
-      origin,
-      target,
+      pair.origin,
+      pair.target,
       checkpoints,
       '--splits',
       '64',
@@ -222,10 +216,10 @@ describe('zdm migrate never duplicates lists', () => {
     }
     const resumed = await runZdm(args);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.deepEqual(await listDifferences(o, t, 'killed', ['p', 'c'], ['sl', 'l']), []);
+    assert.deepEqual(await listDifferences(pair.o, pair.t, 'killed', ['p', 'c'], ['sl', 'l']), []);
     const again = await migrate('killed');
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(await listDifferences(o, t, 'killed', ['p', 'c'], ['sl', 'l']), []);
+    assert.deepEqual(await listDifferences(pair.o, pair.t, 'killed', ['p', 'c'], ['sl', 'l']), []);
   });
 
   test('diff --autocorrect on differing lists leaves exactly Origin’s elements; a newer delete supersedes a repair', async () => {
@@ -234,7 +228,7 @@ describe('zdm migrate never duplicates lists', () => {
       runZdm([
         'diff',
         `${KS}.repaired`,
-        ...clusterFlags(origin, target),
+        ...clusterFlags(pair.origin, pair.target),
         '--checkpoint-dir',
         checkpoints,
         '--splits',
@@ -244,29 +238,29 @@ describe('zdm migrate never duplicates lists', () => {
         ...extra,
       ]);
     // 1: [1,2] then an append on Origin, before the migrate (elements of two writetimes).
-    await o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (1, [1, 2], 1) USING TIMESTAMP 1000`);
-    await o.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 2000 SET l = l + [3] WHERE k = 1`);
+    await pair.o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (1, [1, 2], 1) USING TIMESTAMP 1000`);
+    await pair.o.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 2000 SET l = l + [3] WHERE k = 1`);
     // 2: the append reaches Origin only, after the migrate.
-    await o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (2, [1, 2], 1) USING TIMESTAMP 1000`);
+    await pair.o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (2, [1, 2], 1) USING TIMESTAMP 1000`);
     // 3: Target has a newer value elsewhere in the row; its list is Origin's.
-    await o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (3, [1, 2], 1) USING TIMESTAMP 1000`);
+    await pair.o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (3, [1, 2], 1) USING TIMESTAMP 1000`);
     const migrated = await migrate('repaired');
     assert.equal(migrated.code, 0, migrated.stderr);
-    await o.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 3000 SET l = l + [3] WHERE k = 2`);
-    await t.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 4000 SET v = 2 WHERE k = 3`);
+    await pair.o.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 3000 SET l = l + [3] WHERE k = 2`);
+    await pair.t.execute(`UPDATE ${KS}.repaired USING TIMESTAMP 4000 SET v = 2 WHERE k = 3`);
     // 4: Target deleted the row after Origin's write: the repair loses to the newer delete.
-    await o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (4, [4], 4) USING TIMESTAMP 1000`);
-    await t.execute(`DELETE FROM ${KS}.repaired USING TIMESTAMP 5000 WHERE k = 4`);
+    await pair.o.execute(`INSERT INTO ${KS}.repaired (k, l, v) VALUES (4, [4], 4) USING TIMESTAMP 1000`);
+    await pair.t.execute(`DELETE FROM ${KS}.repaired USING TIMESTAMP 5000 WHERE k = 4`);
 
     const repaired = await diff('--autocorrect');
     assert.notEqual(repaired.code, 2, repaired.stderr);
     const lists = async () =>
       Object.fromEntries(
-        (await t.execute(`SELECT k, l FROM ${KS}.repaired`)).rows.map((r) => [r.get('k'), r.get('l')]),
+        (await pair.t.execute(`SELECT k, l FROM ${KS}.repaired`)).rows.map((r) => [r.get('k'), r.get('l')]),
       );
     assert.deepEqual(await lists(), { 1: [1, 2, 3], 2: [1, 2, 3], 3: [1, 2] });
     // The append that reached Origin only is appended to Target at its own writetime.
-    const repairedWritetimes = await listsOf(t, 'repaired', ['k'], ['l']);
+    const repairedWritetimes = await listsOf(pair.t, 'repaired', ['k'], ['l']);
     assert.equal(repairedWritetimes.get('2.l')?.writetimes, '["1000","1000","3000"]');
     assert.equal(repairedWritetimes.get('1.l')?.writetimes, '["1000","1000","2000"]');
     const report = latestReport(checkpoints);
@@ -287,13 +281,13 @@ describe('zdm migrate never duplicates lists', () => {
   test('appends through zdm-proxy while migrate runs: both clusters end with the same lists', async () => {
     // Data from before the proxy: on Origin only.
     await seed(2000, (p) =>
-      o.execute(
+      pair.o.execute(
         `BEGIN UNLOGGED BATCH UPDATE ${KS}.live SET sl = [1, 2] WHERE p = ?; INSERT INTO ${KS}.live (p, c, l) VALUES (?, 0, [1, 2]); INSERT INTO ${KS}.live (p, c, l) VALUES (?, 1, [1, 2]); APPLY BATCH`,
         [p, p, p],
         { prepare: true },
       ),
     );
-    const proxy = await startProxyCli(origin, target);
+    const proxy = await startZdmProxy(pair.origin, pair.target, { ZDM_METRICS_ENABLED: 'false' });
     const client = new cassandra.Client({
       contactPoints: [`127.0.0.1:${proxy.port}`],
       localDataCenter: 'datacenter1',
@@ -305,7 +299,9 @@ describe('zdm migrate never duplicates lists', () => {
       let appends = 0;
       const writers = Array.from({ length: 4 }, async (_, w) => {
         for (let n = 0; appending; n++) {
-          const p = (n * 7 + w * 501) % 2000;
+          // One append in four goes to a few hot partitions, whose lists change many times a second
+          // while migrate copies them.
+          const p = n % 4 === 1 ? n % 5 : (n * 7 + w * 501) % 2000;
           await client.execute(
             n % 3 === 0
               ? `UPDATE ${KS}.live SET sl = sl + ? WHERE p = ?`
@@ -316,12 +312,18 @@ describe('zdm migrate never duplicates lists', () => {
           appends++;
         }
       });
+      // Target already holds appends when migrate starts, as when the proxy went in front earlier.
+      for (const started = Date.now(); appends < 200; ) {
+        assert.ok(Date.now() - started < 120_000, `only ${appends} appends through the proxy in 120 s`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       const result = await migrate('live', '--concurrency', '2');
       appending = false;
       await Promise.all(writers);
       assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stdout, /lists still changing/, 'every list settled during the run');
       assert.ok(appends > 100, `appends sent while migrate ran: ${appends}`);
-      assert.deepEqual(await listDifferences(o, t, 'live', ['p', 'c'], ['sl', 'l']), []);
+      assert.deepEqual(await listDifferences(pair.o, pair.t, 'live', ['p', 'c'], ['sl', 'l']), []);
     } finally {
       await client.shutdown();
       await proxy.stop();
@@ -335,40 +337,4 @@ function latestReport(dir: string): ReportLine[] {
     .filter((f) => f.endsWith('.sqlite'))
     .sort();
   return readReport(reportPathFor(join(dir, files.at(-1)!)));
-}
-
-/** `zdm-proxy start` (the CLI) in front of the clusters, on a port it picks; resolves once it listens. */
-async function startProxyCli(origin: ClusterEndpoint, target: ClusterEndpoint) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/zdm-proxy.ts', 'start'], {
-    env: {
-      ...process.env,
-      ZDM_ORIGIN_CONTACT_POINTS: origin.contactPoints.join(','),
-      ZDM_ORIGIN_PORT: String(origin.port),
-      ZDM_TARGET_CONTACT_POINTS: target.contactPoints.join(','),
-      ZDM_TARGET_PORT: String(target.port),
-      ZDM_PROXY_LISTEN_ADDRESS: '127.0.0.1',
-      ZDM_PROXY_LISTEN_PORT: '0',
-      ZDM_METRICS_ENABLED: 'false',
-      ZDM_LOG_LEVEL: 'INFO',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      const listening = /zdm-proxy listening on [^\s"]*:(\d+)/.exec(log);
-      if (listening) resolve(Number(listening[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`zdm-proxy exited with ${code}:\n${log}`)));
-  });
-  return {
-    port,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }

@@ -1,49 +1,37 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type cassandra from 'cassandra-driver';
+import { before, describe, test } from 'node:test';
 import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
 import { doneRangeCount, scratchDir, waitForDoneRanges } from '../helpers/checkpoints.js';
 import { clusterFlags, migrateArgs as migrateCommand, runZdm, startZdm } from '../helpers/cli.js';
-import { type ClusterEndpoint, sharedClusters } from '../helpers/clusters.js';
-import { exactClient, freshKeyspace, runAll, seedRows } from '../helpers/keyspace.js';
+import { clusterPairFixture, seedRows } from '../helpers/keyspace.js';
 import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
 
 const KS = 'mig_resume';
 const ROWS = 30_000;
 
 describe('zdm migrate: interruptions, filters and mappings', () => {
-  let origin: ClusterEndpoint;
-  let target: ClusterEndpoint;
-  let o: cassandra.Client;
-  let t: cassandra.Client;
+  const schema = [
+    `CREATE TABLE ${KS}.events (id int PRIMARY KEY, name text, score double, tags set<text>)`,
+    `CREATE TABLE ${KS}.wide (p int, c int, v text, PRIMARY KEY (p, c))`,
+    `CREATE TABLE ${KS}.people (id int PRIMARY KEY, region text, name text, secret text, old_name text)`,
+  ];
+  const pair = clusterPairFixture(KS, schema, [
+    schema[0]!,
+    schema[1]!,
+    `CREATE TABLE ${KS}.people (id int PRIMARY KEY, region text, name text, new_name text)`,
+    `CREATE TABLE ${KS}.people_eu (id int PRIMARY KEY, region text, name text, secret text, old_name text)`,
+  ]);
 
   before(async () => {
-    ({ origin, target } = await sharedClusters());
-    o = await exactClient(origin, 'origin');
-    t = await exactClient(target, 'target');
-    const schema = [
-      `CREATE TABLE ${KS}.events (id int PRIMARY KEY, name text, score double, tags set<text>)`,
-      `CREATE TABLE ${KS}.wide (p int, c int, v text, PRIMARY KEY (p, c))`,
-      `CREATE TABLE ${KS}.people (id int PRIMARY KEY, region text, name text, secret text, old_name text)`,
-    ];
-    await freshKeyspace(o, KS);
-    await runAll(o, schema);
-    await freshKeyspace(t, KS);
-    await runAll(t, [
-      schema[0]!,
-      schema[1]!,
-      `CREATE TABLE ${KS}.people (id int PRIMARY KEY, region text, name text, new_name text)`,
-      `CREATE TABLE ${KS}.people_eu (id int PRIMARY KEY, region text, name text, secret text, old_name text)`,
-    ]);
     await seedRows(
-      o,
+      pair.o,
       ROWS,
       `INSERT INTO ${KS}.events (id, name, score, tags) VALUES (?, ?, ?, ?) USING TIMESTAMP ?`,
       (i) => [i, `event-${i}`, i / 7, new Set([`t${i % 5}`, 'all']), BigInt(1_000_000 + i)],
     );
-    await seedRows(o, 100_000, `INSERT INTO ${KS}.wide (p, c, v) VALUES (1, ?, ?)`, (i) => [i, `v${i}`]);
+    await seedRows(pair.o, 100_000, `INSERT INTO ${KS}.wide (p, c, v) VALUES (1, ?, ?)`, (i) => [i, `v${i}`]);
     await seedRows(
-      o,
+      pair.o,
       200,
       `INSERT INTO ${KS}.people (id, region, name, secret, old_name) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?`,
       (i) => [i, i % 2 ? 'eu' : 'us', `n${i}`, `s${i}`, `o${i}`, BigInt(i < 100 ? 5_000 : 9_000)],
@@ -52,12 +40,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
 
   /** Arguments of `zdm migrate mig_resume.<table>` against the test clusters. */
   const migrateArgs = (table: string, checkpoints: string, ...extra: string[]) =>
-    migrateCommand(`${KS}.${table}`, origin, target, checkpoints, ...extra);
-
-  after(async () => {
-    await o?.shutdown();
-    await t?.shutdown();
-  });
+    migrateCommand(`${KS}.${table}`, pair.origin, pair.target, checkpoints, ...extra);
 
   test('kill -9 three times mid-run, then rerun: Target equals Origin and no finished range is redone', async () => {
     const checkpoints = scratchDir('zdm-kill-');
@@ -124,7 +107,10 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
     // Counters never count a page twice: pages are committed once, after their writes.
     assert.equal(store.totals().counts.rowsRead, ROWS);
     store.close();
-    const [a, b] = await Promise.all([snapshotTable(o, KS, 'events'), snapshotTable(t, KS, 'events')]);
+    const [a, b] = await Promise.all([
+      snapshotTable(pair.o, KS, 'events'),
+      snapshotTable(pair.t, KS, 'events'),
+    ]);
     assert.equal(a.size, ROWS);
     assert.deepEqual(snapshotDifferences(a, b), []);
   });
@@ -172,7 +158,7 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
     assert.equal(summary['rows written'], 100_000);
-    const count = (await t.execute(`SELECT COUNT(*) AS n FROM ${KS}.wide WHERE p = 1`)).first().get('n');
+    const count = (await pair.t.execute(`SELECT COUNT(*) AS n FROM ${KS}.wide WHERE p = 1`)).first().get('n');
     assert.equal(Number(count), 100_000);
   });
 
@@ -191,14 +177,14 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
     ]);
     assert.equal(result.code, 0, result.stderr);
     const row = (
-      await t.execute(`SELECT name, new_name, WRITETIME(new_name) AS w FROM ${KS}.people WHERE id = 150`)
+      await pair.t.execute(`SELECT name, new_name, WRITETIME(new_name) AS w FROM ${KS}.people WHERE id = 150`)
     ).first();
     assert.equal(row.get('new_name'), 'o150');
     assert.equal(String(row.get('w')), '9000');
   });
 
   test('--where, --token-min/--token-max and --writetime-min select what is copied', async () => {
-    const flags = [...clusterFlags(origin, target), '--checkpoint-dir', scratchDir('zdm-filter-')];
+    const flags = [...clusterFlags(pair.origin, pair.target), '--checkpoint-dir', scratchDir('zdm-filter-')];
     const where = await runZdm([
       'migrate',
       `${KS}.people`,
@@ -212,13 +198,13 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
       '--json',
     ]);
     assert.equal(where.code, 0, where.stderr);
-    const ids = (await t.execute(`SELECT id FROM ${KS}.people_eu`)).rows
+    const ids = (await pair.t.execute(`SELECT id FROM ${KS}.people_eu`)).rows
       .map((r) => Number(r.get('id')))
       .sort((x, y) => x - y);
     const expected = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 2 === 1 && i >= 100);
     assert.deepEqual(ids, expected);
     // Token filters: copy only the upper half of the ring into an empty table and check by token.
-    await t.execute(`TRUNCATE ${KS}.people_eu`);
+    await pair.t.execute(`TRUNCATE ${KS}.people_eu`);
     const tokens = await runZdm([
       'migrate',
       `${KS}.people`,
@@ -231,17 +217,18 @@ describe('zdm migrate: interruptions, filters and mappings', () => {
       '--json',
     ]);
     assert.equal(tokens.code, 0, tokens.stderr);
-    const copied = (await t.execute(`SELECT token(id) AS tk FROM ${KS}.people_eu`)).rows.map((r) =>
+    const copied = (await pair.t.execute(`SELECT token(id) AS tk FROM ${KS}.people_eu`)).rows.map((r) =>
       BigInt(String(r.get('tk'))),
     );
-    const originUpper = (await o.execute(`SELECT token(id) AS tk FROM ${KS}.people WHERE token(id) >= 0`))
-      .rowLength;
+    const originUpper = (
+      await pair.o.execute(`SELECT token(id) AS tk FROM ${KS}.people WHERE token(id) >= 0`)
+    ).rowLength;
     assert.equal(copied.length, originUpper);
     assert.ok(copied.every((tk) => tk >= 0n));
   });
 
   test('bad input: missing table, bad flag value, unknown column mapping', async () => {
-    const flags = clusterFlags(origin, target);
+    const flags = clusterFlags(pair.origin, pair.target);
     const missing = await runZdm(['migrate', `${KS}.nope`, ...flags]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /Table mig_resume.nope does not exist on Origin/);
