@@ -72,6 +72,7 @@ export function migrateWriterSetup(setup: CopySetup): TargetWriterSetup {
       readConsistency: setup.readConsistency,
       writeConsistency: setup.writeConsistency,
       slots: setup.writeSlots,
+      appendsInFlight: true,
     }),
   };
 }

@@ -197,6 +197,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
           readConsistency: originConsistency,
           writeConsistency,
           slots: writeSlots,
+          appendsInFlight: false,
         }),
       };
       const rereadTarget = (key: DiffEntry) => readEntry(targetView, pair.target, targetConsistency, key);

@@ -13,12 +13,13 @@
  * Neither append nor prepend deletes anything, and both take the statement's writetime and TTL.
  *
  * So when Target holds the tail of Origin's list (a rerun, a resume, or appends the proxy sent to
- * both clusters since it went in front), Origin's head is *prepended* group by group, each group
- * with its own writetime and TTL: exact, and an append arriving on Target meanwhile still follows.
- * When Target holds its head (appends that reached Origin only), the rest is appended. Anything
- * else (elements Origin does not hold, in another order) is first given to Origin to catch up with
- * (an append sent to both clusters can reach Target first), then replaced by Origin's list written
- * whole, above every Target element: Origin's content, where writetimes must give way.
+ * both clusters since it went in front, maybe followed by newer appends that reached Target first),
+ * Origin's head is *prepended* group by group, each group with its own writetime and TTL: exact,
+ * and an append arriving on Target meanwhile still follows. When Target holds its head (appends
+ * that reached Origin only, or are still on their way to Target), the rest is appended once Target
+ * had a moment to receive it. Anything else (elements Origin does not hold, in another order) is
+ * first given to Origin to catch up with, then replaced by Origin's list written whole, above every
+ * Target element: Origin's content, where writetimes must give way.
  */
 
 /** Origin's list as read: its elements with each one's writetime and TTL (0: none). */
@@ -37,11 +38,13 @@ export interface TargetList {
 export type ListStep =
   /** Target already holds Origin's elements in Origin's order: nothing to write. */
   | { readonly kind: 'equal' }
-  /** Target holds Origin's list from `count` on (then maybe appends Origin has yet to show): prepend the first `count`. */
+  /** Target holds Origin's list from `count` on (then maybe newer appends): prepend the first `count`. */
   | { readonly kind: 'prepend'; readonly count: number }
-  /** Target holds Origin's first `from` elements, nothing else: append the rest. */
+  /** Target holds Origin's first `from` elements, nothing else: the rest is appended, once Target had a moment to receive it. */
   | { readonly kind: 'append'; readonly from: number }
-  /** Target holds elements Origin's list does not explain: see `replaceTimestamp`. */
+  /** Target holds Origin's list followed by newer elements: appends on their way to Origin, or strays. */
+  | { readonly kind: 'ahead' }
+  /** Target holds elements Origin's list does not explain: see `replacement`. */
   | { readonly kind: 'unexplained' };
 
 /** Equality of two list elements as Cassandra decides it (the element type's value model). */
@@ -53,11 +56,15 @@ export function nextListStep(origin: OriginList, target: TargetList, same: SameE
   const t = target.elements;
   if (o.length === t.length && o.every((e, i) => same(e, t[i]))) return { kind: 'equal' };
   const held = heldTail(o, t, same);
-  const extras = t.slice(held);
-  // Elements only Target holds may be appends still on their way to Origin; one that equals an
-  // Origin element is not (it would be a duplicate), so the list as a whole is unexplained.
-  const extrasNew = extras.every((x) => !o.some((e) => same(e, x)));
-  if (held < o.length && extrasNew) return { kind: 'prepend', count: o.length - held };
+  // Elements only Target holds after Origin's tail may be appends that reached Target first: they
+  // are newer than every element Origin holds. Older ones (an older copy of the list, a stray
+  // write) are not, and the list as a whole is unexplained.
+  const newest = newestOf(origin.writetimes);
+  const extrasNewer = target.writetimes
+    .slice(held)
+    .every((w) => w !== undefined && newest !== undefined && w > newest);
+  if (extrasNewer && held < o.length) return { kind: 'prepend', count: o.length - held };
+  if (extrasNewer && held === o.length) return { kind: 'ahead' };
   if (t.length > 0 && t.length < o.length && t.every((e, i) => same(e, o[i])))
     return { kind: 'append', from: t.length };
   return { kind: 'unexplained' };

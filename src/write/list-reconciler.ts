@@ -35,6 +35,12 @@ export interface ListTables {
       readonly sameList: (a: readonly unknown[], b: readonly unknown[]) => boolean;
     }
   >;
+  /**
+   * Whether Target may be receiving appends through the proxy that Origin has yet to show (migrate):
+   * a Target list that is Origin's followed by newer elements then counts as settled. Diff repairs
+   * come after their recheck, where such elements are strays to remove.
+   */
+  readonly appendsInFlight: boolean;
   /** Consistency of Origin reads; Target is read at the write consistency. */
   readonly readConsistency: number;
   readonly writeConsistency: number;
@@ -95,12 +101,22 @@ export class ListReconciler {
       const target = await this.readTarget(cell);
       let step = nextListStep(origin, target, sameElement);
       if (step.kind === 'equal') return true;
+      if (step.kind === 'ahead' && this.tables.appendsInFlight) return true;
       // A prepend or append that changed nothing lost to a newer delete on Target (an older whole
       // write, a Target-only delete): only a whole write above it brings Origin's list back.
       if (beforePartialWrite !== undefined && sameList(beforePartialWrite.elements, target.elements))
         step = { kind: 'unexplained' };
       beforePartialWrite = undefined;
-      if (step.kind === 'unexplained') {
+      if (step.kind === 'append') {
+        // What Target lacks may be appends the proxy sent to both clusters that reached Origin
+        // first: appended again they would be doubled. Target is given a moment to receive them.
+        const grown = await this.changedAfterDelays(
+          () => this.readTarget(cell),
+          (list) => !sameList(list.elements, target.elements),
+        );
+        if (grown !== undefined) continue;
+      }
+      if (step.kind === 'unexplained' || step.kind === 'ahead') {
         if (!fresh) {
           readAt = Date.now();
           origin = await this.readOrigin(cell);
@@ -111,10 +127,14 @@ export class ListReconciler {
         // Target holds elements Origin does not: they may be a write the proxy sent to both
         // clusters that reached Target first. Origin is given a short while to show them before
         // the whole-list write erases them on Target.
-        const caughtUp = await this.originCaughtUp(cell, origin);
+        const seen: OriginList = origin;
+        const caughtUp = await this.changedAfterDelays<OriginList | undefined>(
+          () => this.readOrigin(cell),
+          (list) => list === undefined || !sameList(list.elements, seen.elements),
+        );
         if (caughtUp !== undefined) {
           readAt = caughtUp.readAt;
-          origin = caughtUp.list;
+          origin = caughtUp.value;
           if (origin === undefined) return true;
           continue;
         }
@@ -139,19 +159,18 @@ export class ListReconciler {
   }
 
   /**
-   * Reads Origin again after growing delays (bounded) until its list differs from `seen`: the new
-   * list and when it was read, or undefined when it stayed the same.
+   * Reads again after growing delays (bounded) until `changed` says so: the value and when it was
+   * read, or undefined when it stayed the same.
    */
-  private async originCaughtUp(
-    cell: ListCell,
-    seen: OriginList,
-  ): Promise<{ list: OriginList | undefined; readAt: number } | undefined> {
-    const same = this.tables.columns.get(cell.column)!.sameList;
+  private async changedAfterDelays<T>(
+    read: () => Promise<T>,
+    changed: (value: T) => boolean,
+  ): Promise<{ value: T; readAt: number } | undefined> {
     for (const delayMs of CATCH_UP_DELAYS_MS) {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       const readAt = Date.now();
-      const list = await this.readOrigin(cell);
-      if (list === undefined || !same(list.elements, seen.elements)) return { list, readAt };
+      const value = await read();
+      if (changed(value)) return { value, readAt };
     }
     return undefined;
   }
@@ -280,6 +299,8 @@ export interface ListJob {
   readonly readConsistency: number;
   readonly writeConsistency: number;
   readonly slots: LimitFunction;
+  /** See ListTables.appendsInFlight. */
+  readonly appendsInFlight: boolean;
 }
 
 /** The reconciler for a table's non-frozen lists (regular and static); undefined when it has none. */
@@ -315,5 +336,6 @@ export function listReconcilerFor(job: ListJob): ListReconciler | undefined {
     readConsistency: job.readConsistency,
     writeConsistency: job.writeConsistency,
     slots: job.slots,
+    appendsInFlight: job.appendsInFlight,
   });
 }

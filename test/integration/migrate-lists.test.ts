@@ -299,9 +299,11 @@ describe('zdm migrate never duplicates lists', () => {
       let appends = 0;
       const writers = Array.from({ length: 4 }, async (_, w) => {
         for (let n = 0; appending; n++) {
-          // One append in four goes to a few hot partitions, whose lists change many times a second
-          // while migrate copies them.
-          const p = n % 4 === 1 ? n % 5 : (n * 7 + w * 501) % 2000;
+          // Each writer owns 500 partitions: appends from two clients to one list at the same moment
+          // may reach the two clusters in either order, which no copy can make equal. One append in
+          // four goes to the writer's hot partition, whose lists change many times a second while
+          // migrate copies them.
+          const p = w * 500 + (n % 4 === 1 ? 0 : (n * 7) % 500);
           await client.execute(
             n % 3 === 0
               ? `UPDATE ${KS}.live SET sl = sl + ? WHERE p = ?`

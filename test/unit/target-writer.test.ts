@@ -119,7 +119,13 @@ describe('nextListStep: lists exact, never duplicated', () => {
     writetimes: elements.map((e) => BigInt(e)),
     ttls: elements.map(() => 0),
   });
-  const target = (elements: number[]) => ({ elements, writetimes: elements.map((e) => BigInt(e)) });
+  // From 100 on, an element is `n % 100` written at `n` (a value repeated later).
+  const target = (elements: number[]) => ({
+    elements: elements.map((e) => e % 100),
+    writetimes: elements.map((e) => BigInt(e)),
+  });
+  // Writetimes: each element's value, unless given (Target elements newer than Origin's are appends
+  // on their way; as old or older, a copy or a stray).
   const cases: [string, number[], number[], ReturnType<typeof nextListStep>][] = [
     ['Target lacks the list: prepend it all', [1, 2], [], { kind: 'prepend', count: 2 }],
     ['Target holds it already (rerun): nothing', [1, 2], [1, 2], { kind: 'equal' }],
@@ -135,7 +141,13 @@ describe('nextListStep: lists exact, never duplicated', () => {
       [3, 9],
       { kind: 'prepend', count: 2 },
     ],
-    ['an append only Target holds so far: Origin is awaited', [1, 2], [1, 2, 9], { kind: 'unexplained' }],
+    [
+      'a newer append on Target only, repeating a value: still an append',
+      [1, 2, 3],
+      [3, 5],
+      { kind: 'prepend', count: 2 },
+    ],
+    ['Origin’s list, then an append only Target holds so far: ahead', [1, 2], [1, 2, 9], { kind: 'ahead' }],
     ['a resumed prepend: only the rest', [1, 2, 3, 4], [2, 3, 4], { kind: 'prepend', count: 1 }],
     ['appends that reached Origin only: append the rest', [1, 2, 3], [1, 2], { kind: 'append', from: 2 }],
     [
@@ -144,6 +156,7 @@ describe('nextListStep: lists exact, never duplicated', () => {
       [1, 2, 1, 2],
       { kind: 'unexplained' },
     ],
+    ['an older stray after Origin’s tail: unexplained', [5, 6], [6, 1], { kind: 'unexplained' }],
     ['a stray element between: unexplained', [1, 2, 3], [1, 9, 3], { kind: 'unexplained' }],
     ['another order: unexplained', [1, 2], [2, 1], { kind: 'unexplained' }],
     [
