@@ -120,8 +120,8 @@ export async function runJobSession(options: {
     tty: options.tty,
     intervalS: settings.progress_interval_s,
   });
-  const metrics = new JobMetrics(options.job);
-  metrics.setRangeCount(all.length);
+  const metrics = new JobMetrics(options.job, options.run.originTable);
+  metrics.setRanges(all.length, all.filter((r) => r.status === 'done').length);
   const started = performance.now();
   let outcome: RangesOutcome;
   try {

@@ -9,43 +9,62 @@ import type { Logger } from '../log/logger.js';
  */
 export class JobMetrics {
   readonly registry = new Registry();
-  private readonly counts: Counter<'job' | 'counter'>;
-  private readonly ranges: Counter<'job' | 'outcome'>;
-  private readonly rangesTotal: Gauge<'job'>;
+  private readonly counts: Counter<'command' | 'table' | 'counter'>;
+  private readonly ranges: Counter<'command' | 'table' | 'outcome'>;
+  private readonly rangesTotal: Gauge<'command' | 'table'>;
+  private readonly rangesDone: Gauge<'command' | 'table'>;
+  private readonly labels: { readonly command: string; readonly table: string };
   private server: Server | undefined;
 
-  constructor(private readonly job: string) {
+  /**
+   * `command`: migrate, diff... (not `job`, which Prometheus sets to the scrape job); `table`: the
+   * Origin table of the run (keyspace.table), so the runs of a keyspace tell apart.
+   */
+  constructor(command: string, table: string) {
+    this.labels = { command, table };
+    const registers = [this.registry];
     this.counts = new Counter({
       name: 'zdm_job_rows_total',
       help: 'Rows (and cells) processed by the job, by counter (rowsRead, rowsWritten, missing, ...)',
-      labelNames: ['job', 'counter'],
-      registers: [this.registry],
+      labelNames: ['command', 'table', 'counter'],
+      registers,
     });
     this.ranges = new Counter({
       name: 'zdm_job_ranges_total',
       help: 'Token ranges finished in this session, by outcome',
-      labelNames: ['job', 'outcome'],
-      registers: [this.registry],
+      labelNames: ['command', 'table', 'outcome'],
+      registers,
     });
+    // Both outcomes exist from the start at 0, so "no failed range" is a value, not a missing series.
+    for (const outcome of ['done', 'failed']) this.ranges.inc({ ...this.labels, outcome }, 0);
     this.rangesTotal = new Gauge({
       name: 'zdm_job_ranges',
       help: 'Token ranges in the run',
-      labelNames: ['job'],
-      registers: [this.registry],
+      labelNames: ['command', 'table'],
+      registers,
+    });
+    this.rangesDone = new Gauge({
+      name: 'zdm_job_ranges_done',
+      help: 'Token ranges of the run done, earlier sessions included (progress = done / ranges)',
+      labelNames: ['command', 'table'],
+      registers,
     });
   }
 
-  setRangeCount(n: number): void {
-    this.rangesTotal.set({ job: this.job }, n);
+  /** The run's ranges and how many earlier sessions finished. */
+  setRanges(total: number, done: number): void {
+    this.rangesTotal.set(this.labels, total);
+    this.rangesDone.set(this.labels, done);
   }
 
   onCommit(delta: Counts): void {
     for (const [counter, value] of Object.entries(delta))
-      if (value > 0) this.counts.inc({ job: this.job, counter }, value);
+      if (value > 0) this.counts.inc({ ...this.labels, counter }, value);
   }
 
   onRangeEnd(ok: boolean): void {
-    this.ranges.inc({ job: this.job, outcome: ok ? 'done' : 'failed' });
+    this.ranges.inc({ ...this.labels, outcome: ok ? 'done' : 'failed' });
+    if (ok) this.rangesDone.inc(this.labels);
   }
 
   /** Serves /metrics; resolves once listening. */

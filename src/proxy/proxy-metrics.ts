@@ -107,6 +107,14 @@ export class ProxyMetrics {
       });
     this.#nodeConnections = { origin: nodeGauge('origin'), target: nodeGauge('target') };
     this.#nodeFailures = { origin: nodeFailures('origin'), target: nodeFailures('target') };
+    // Known label values exist from the start at 0: "no failure" is a value on a dashboard, not a
+    // missing series.
+    for (const failedOn of ['origin', 'target', 'both']) this.#failedWrites.inc({ failed_on: failedOn }, 0);
+    for (const cluster of ['origin', 'target']) {
+      this.#failedReads.inc({ cluster }, 0);
+      this.#failedConnections.inc({ cluster }, 0);
+      this.#secondaryDropped.inc({ cluster }, 0);
+    }
   }
 
   clientConnections(delta: number): void {

@@ -86,7 +86,7 @@ describe('zdm diff: values compared as Cassandra compares them', () => {
     await Promise.allSettled([o?.shutdown(), t?.shutdown()]);
   });
 
-  test('after a clean migrate, diff exits 0; lists with mixed writetimes are reported as list-writetimes', async () => {
+  test('after a clean migrate, diff exits 0 (lists with mixed writetimes are exact); a list written whole is a list-writetimes line', async () => {
     const insert = `INSERT INTO ${KS}.vals (k, c, d, f, tup, u, un, l, fl, m) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`;
     const tagged = (tags: string[]) => ({ name: 'n', tags: new Set(tags), at: null });
     await o.execute(
