@@ -113,3 +113,14 @@ describe('CQL value model (property tests)', () => {
     );
   });
 });
+
+test('a vector given as a Float32Array (which the driver counts as a Vector) is read as its items', () => {
+  const model = cqlValueModel(
+    { kind: 'vector', element: { kind: 'native', name: 'float' }, dimension: 3 },
+    new Map(),
+  );
+  const typed = new Float32Array([1, 2, 3]);
+  assert.equal(model.estimateSize(typed), 12);
+  assert.ok(model.equals(typed, new cassandra.types.Vector(new Float32Array([1, 2, 3]), 'float')));
+  assert.deepEqual(model.toJson(typed), [1, 2, 3]);
+});

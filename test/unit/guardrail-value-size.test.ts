@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import cassandra from 'cassandra-driver';
-import { collectionElementCount, estimateValueSize } from '../../src/guardrail/value-size.js';
-import { parseCqlType } from '../../src/schema/cql-type.js';
+import { collectionElementCount } from '../../src/guardrail/row-measure.js';
+import type { CqlType } from '../../src/schema/cql-type.js';
+import { cqlValueModel } from '../../src/schema/cql-value/index.js';
 import type { UserTypeSchema } from '../../src/schema/table-schema.js';
+
+/** The size the guardrail measures: the CQL value model's. */
+const estimateValueSize = (type: CqlType, value: unknown, userTypes: ReadonlyMap<string, UserTypeSchema>) =>
+  value === null || value === undefined ? 0 : cqlValueModel(type, userTypes).estimateSize(value);
+
+import { parseCqlType } from '../../src/schema/cql-type.js';
 
 const { types } = cassandra;
 // The driver's own encoder, with the decoding options the jobs' clients use: what it writes is the

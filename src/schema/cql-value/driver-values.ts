@@ -168,8 +168,9 @@ export function udtObjectOf(v: unknown, name: string): Readonly<Record<string, u
 
 /** Vector elements: the driver's Vector, a typed array (Float32Array...), or an array. */
 export function vectorItemsOf(v: unknown): readonly unknown[] {
+  // Typed arrays first: the driver's Vector claims every Float32Array as an instance (Symbol.hasInstance).
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
   if (v instanceof types.Vector) return (v as unknown as { elements: unknown[] }).elements;
   if (Array.isArray(v)) return v;
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
   throw mistyped('vector', v);
 }
