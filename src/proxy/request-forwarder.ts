@@ -15,10 +15,18 @@ import {
   Opcode,
   type ProtocolVersion,
   type RawFrame,
+  withConsistency,
   withDefaultTimestamp,
   withPreparedId,
+  withQueryText,
 } from './codec/index.js';
-import { batchWantsTimestamp, type ForwardRoute, forwardPlan, stampsTimestamp } from './forward-plan.js';
+import {
+  batchWantsTimestamp,
+  type ForwardRoute,
+  forwardPlan,
+  stampsTimestamp,
+  targetConsistencyOf,
+} from './forward-plan.js';
 import {
   errorFrame,
   executeId,
@@ -33,9 +41,11 @@ import {
 import type { PreparedCache } from './prepared-cache.js';
 import { protocolError, timeoutError, unavailableError } from './proxy-errors.js';
 import type { ProxyMetrics, RequestType } from './proxy-metrics.js';
+import { replaceNowCalls } from './replace-now-calls.js';
 import { type ClusterName, type Route, routeRequest } from './route-request.js';
 import { classifyStatement, type Statement } from './statement.js';
 import { RequestTimeoutError, StreamIdsExhaustedError } from './stream-ids.js';
+import { timeUuidGenerator } from './time-uuid.js';
 import { originLocalQuery, type VirtualTopology, virtualAnswer } from './virtual-answer.js';
 
 /** What the forwarder needs of its session. */
@@ -64,6 +74,10 @@ export interface ForwardingContext {
   readonly topology: VirtualTopology;
   readonly timestamps: () => bigint;
   readonly metrics: ProxyMetrics;
+  /** ZDM_REPLACE_CQL_FUNCTIONS: `now()` in write texts becomes a proxy-made timeuuid (replace-now-calls.ts). */
+  readonly replaceCqlFunctions?: boolean;
+  /** ZDM_TARGET_CONSISTENCY_LEVEL: the consistency of writes sent to Target; null or absent: the client's. */
+  readonly targetConsistency?: number | null;
 }
 
 const statementCache = new Map<string, Statement>();
@@ -103,12 +117,17 @@ interface Forwarded {
 export class RequestForwarder {
   /** The client sent REGISTER: Origin's schema events reach it. */
   registered = false;
+  /** Replaces `now()` calls in a statement text; null when ZDM_REPLACE_CQL_FUNCTIONS is off. */
+  readonly #replaceNow: ((text: string) => string | null) | null;
 
   constructor(
     private readonly host: ForwarderHost,
     private readonly links: ClusterLinks,
     private readonly context: ForwardingContext,
-  ) {}
+  ) {
+    const timeUuids = context.replaceCqlFunctions === true ? timeUuidGenerator() : null;
+    this.#replaceNow = timeUuids === null ? null : (text) => replaceNowCalls(text, timeUuids);
+  }
 
   /** Routes one request of a ready session and sends it on its way; the answer goes out through the host. */
   dispatch(frame: RawFrame): void {
@@ -116,7 +135,8 @@ export class RequestForwarder {
     switch (opcode) {
       case Opcode.QUERY: {
         const statement = statementOf(statementText(frame, this.host.version));
-        this.#route(frame, statement, this.#routeOf(opcode, statement));
+        const sent = statement.kind === 'write' ? this.#withNowReplaced(frame) : frame;
+        this.#route(sent, statement, this.#routeOf(opcode, statement));
         return;
       }
       case Opcode.PREPARE:
@@ -147,6 +167,25 @@ export class RequestForwarder {
     }
   }
 
+  /**
+   * The frame with its statement texts' `now()` calls replaced (a QUERY's text, a BATCH's query
+   * children), when ZDM_REPLACE_CQL_FUNCTIONS is on: both clusters then get the same text.
+   */
+  #withNowReplaced(frame: RawFrame): RawFrame {
+    const replace = this.#replaceNow;
+    if (replace === null) return frame;
+    const { opcode, flags } = frame.header;
+    const body = withQueryText(frame.body, opcode, this.host.version, replace, flags);
+    return body === frame.body ? frame : { ...frame, body };
+  }
+
+  /** A write's body for Target: with ZDM_TARGET_CONSISTENCY_LEVEL's consistency when one is set. */
+  #targetWriteBody(frame: RawFrame, statement: Statement | null, body: Buffer): Buffer {
+    const { opcode, flags } = frame.header;
+    const level = targetConsistencyOf(opcode, statement, this.context.targetConsistency ?? null);
+    return level === null ? body : withConsistency(body, opcode, this.host.version, level, flags);
+  }
+
   #routeOf(opcode: number, statement: Statement | null): Route {
     return routeRequest(opcode, statement, {
       primary: this.context.primary,
@@ -165,10 +204,11 @@ export class RequestForwarder {
     });
   }
 
-  #batch(frame: RawFrame): void {
+  #batch(received: RawFrame): void {
     const version = this.host.version;
-    const at = messageOffset(frame.body, frame.header.flags, false, version);
-    const batch = decodeBatch(frame.body.subarray(at), version);
+    // Children are classified from the client's texts (the statement cache sees each text once).
+    const at = messageOffset(received.body, received.header.flags, false, version);
+    const batch = decodeBatch(received.body.subarray(at), version);
     const targetIds = new Map<string, Buffer>();
     const statements: Statement[] = [];
     for (const child of batch.children) {
@@ -178,12 +218,13 @@ export class RequestForwarder {
       }
       const entry = this.context.prepared.get(child.id);
       if (entry === undefined || entry.targetId === null) {
-        this.#unprepared(frame.header.streamId, child.id);
+        this.#unprepared(received.header.streamId, child.id);
         return;
       }
       targetIds.set(child.id.toString('hex'), entry.targetId);
       statements.push(entry.statement);
     }
+    const frame = this.#withNowReplaced(received);
     const stamp = batchWantsTimestamp(batch.type === BatchType.COUNTER, statements);
     const targetBody =
       targetIds.size === 0
@@ -195,7 +236,13 @@ export class RequestForwarder {
             (id) => targetIds.get(id.toString('hex'))!,
             frame.header.flags,
           );
-    this.#sendBoth(frame, stamp ? STAMPED_BATCH : null, frame.body, targetBody, undefined);
+    this.#sendBoth(
+      frame,
+      stamp ? STAMPED_BATCH : null,
+      frame.body,
+      this.#targetWriteBody(frame, null, targetBody),
+      undefined,
+    );
   }
 
   /**
@@ -233,7 +280,14 @@ export class RequestForwarder {
       if (!this.links.sendSecondary(plan.secondary, opcode, flags, body))
         this.context.metrics.secondaryReadDropped(plan.secondary);
     }
-    if (plan.to === 'both') this.#sendBoth(frame, statement, frame.body, targetBody, originId);
+    if (plan.to === 'both')
+      this.#sendBoth(
+        frame,
+        statement,
+        frame.body,
+        this.#targetWriteBody(frame, statement, targetBody),
+        originId,
+      );
     else this.#sendOne(plan.to, frame, plan.to === 'origin' ? frame.body : targetBody, plan.read, originId);
   }
 
