@@ -82,7 +82,7 @@ export const PROXY_SETTINGS = {
   }),
   replace_cql_functions: boolean({
     default: false,
-    doc: 'Replace each `now()` call in INSERT, UPDATE, DELETE and BATCH statement texts (QUERY, and BATCH query children) by a timeuuid literal made by the proxy, sent to both clusters (same value on both). Prepared statements are sent unchanged: their `now()` is still evaluated by each cluster.',
+    doc: 'Replace each `now()` call of INSERT, UPDATE, DELETE and BATCH statements by a timeuuid the proxy makes, the same value sent to both clusters: a literal in QUERY texts and BATCH query children; in prepared statements a bind marker of the proxy (hidden from the client) bound to a fresh value at each EXECUTE or BATCH.',
   }),
   target_consistency_level: optionalOneOf(CONSISTENCY_LEVELS, {
     default: undefined,

@@ -14,6 +14,7 @@ import {
   messageOffset,
   Opcode,
   type ProtocolVersion,
+  parseUuid,
   type RawFrame,
   withConsistency,
   withDefaultTimestamp,
@@ -32,13 +33,16 @@ import {
   executeId,
   isUnprepared,
   preparedIdOf,
+  preparedNowMarkers,
   preparedStatement,
   requestConsistency,
   responseFrame,
   statementText,
+  withoutNowMarkersFrame,
   withUnpreparedId,
 } from './frame-reading.js';
 import type { PreparedCache } from './prepared-cache.js';
+import { batchWithNow, executeWithNow, type NowMarker, nowCallsToMarkers } from './prepared-now.js';
 import { protocolError, timeoutError, unavailableError } from './proxy-errors.js';
 import type { ProxyMetrics, RequestType } from './proxy-metrics.js';
 import { replaceNowCalls } from './replace-now-calls.js';
@@ -119,6 +123,8 @@ export class RequestForwarder {
   registered = false;
   /** Replaces `now()` calls in a statement text; null when ZDM_REPLACE_CQL_FUNCTIONS is off. */
   readonly #replaceNow: ((text: string) => string | null) | null;
+  /** Timeuuid bytes for the proxy's `now()` markers; null when ZDM_REPLACE_CQL_FUNCTIONS is off. */
+  readonly #timeUuids: (() => Buffer) | null;
 
   constructor(
     private readonly host: ForwarderHost,
@@ -127,6 +133,7 @@ export class RequestForwarder {
   ) {
     const timeUuids = context.replaceCqlFunctions === true ? timeUuidGenerator() : null;
     this.#replaceNow = timeUuids === null ? null : (text) => replaceNowCalls(text, timeUuids);
+    this.#timeUuids = timeUuids === null ? null : () => parseUuid(timeUuids());
   }
 
   /** Routes one request of a ready session and sends it on its way; the answer goes out through the host. */
@@ -149,7 +156,8 @@ export class RequestForwarder {
           this.#unprepared(streamId, id);
           return;
         }
-        this.#route(frame, entry.statement, this.#routeOf(opcode, entry.statement), id, entry.targetId);
+        const sent = this.#executeWithNow(frame, entry.nowMarkers ?? []);
+        this.#route(sent, entry.statement, this.#routeOf(opcode, entry.statement), id, entry.targetId);
         return;
       }
       case Opcode.BATCH:
@@ -177,6 +185,15 @@ export class RequestForwarder {
     const { opcode, flags } = frame.header;
     const body = withQueryText(frame.body, opcode, this.host.version, replace, flags);
     return body === frame.body ? frame : { ...frame, body };
+  }
+
+  /** An EXECUTE with fresh timeuuids bound to the proxy's `now()` markers, the same for both clusters. */
+  #executeWithNow(frame: RawFrame, markers: readonly NowMarker[]): RawFrame {
+    const next = this.#timeUuids;
+    if (markers.length === 0 || next === null) return frame;
+    const uuids = markers.map(() => next());
+    const body = executeWithNow(frame.body, frame.header.flags, this.host.version, markers, uuids);
+    return { ...frame, body };
   }
 
   /** A write's body for Target: with ZDM_TARGET_CONSISTENCY_LEVEL's consistency when one is set. */
@@ -211,7 +228,9 @@ export class RequestForwarder {
     const batch = decodeBatch(received.body.subarray(at), version);
     const targetIds = new Map<string, Buffer>();
     const statements: Statement[] = [];
+    const nowMarkers: (readonly NowMarker[])[] = [];
     for (const child of batch.children) {
+      nowMarkers.push([]);
       if (child.kind === 'query') {
         statements.push(statementOf(child.query));
         continue;
@@ -223,8 +242,9 @@ export class RequestForwarder {
       }
       targetIds.set(child.id.toString('hex'), entry.targetId);
       statements.push(entry.statement);
+      nowMarkers[nowMarkers.length - 1] = entry.nowMarkers ?? [];
     }
-    const frame = this.#withNowReplaced(received);
+    const frame = this.#withNowReplaced(this.#batchWithNow(received, nowMarkers));
     const stamp = batchWantsTimestamp(batch.type === BatchType.COUNTER, statements);
     const targetBody =
       targetIds.size === 0
@@ -243,6 +263,14 @@ export class RequestForwarder {
       this.#targetWriteBody(frame, null, targetBody),
       undefined,
     );
+  }
+
+  /** A BATCH with fresh timeuuids bound to its prepared children's `now()` markers. */
+  #batchWithNow(frame: RawFrame, markers: readonly (readonly NowMarker[])[]): RawFrame {
+    const next = this.#timeUuids;
+    if (next === null || markers.every((m) => m.length === 0)) return frame;
+    const body = batchWithNow(frame.body, frame.header.flags, this.host.version, (i) => markers[i]!, next);
+    return { ...frame, body };
   }
 
   /**
@@ -413,10 +441,13 @@ export class RequestForwarder {
     const request = this.#begin(frame, 'writes', false, statement);
     request.pending = 2;
     const { opcode, flags } = frame.header;
+    // ZDM_REPLACE_CQL_FUNCTIONS: both clusters prepare the text with the proxy's markers for now().
+    const body =
+      this.#replaceNow !== null && statement.kind === 'write'
+        ? withQueryText(frame.body, opcode, this.host.version, nowCallsToMarkers, flags)
+        : frame.body;
     for (const cluster of CLUSTERS)
-      this.links.send(cluster, opcode, flags, frame.body, (result) =>
-        this.#collect(request, cluster, result),
-      );
+      this.links.send(cluster, opcode, flags, body, (result) => this.#collect(request, cluster, result));
   }
 
   #answerPrepare(request: Forwarded): void {
@@ -432,14 +463,20 @@ export class RequestForwarder {
       originAlone,
     );
     if (verdict.kind === 'prepared') {
+      const answer = origin as RawFrame;
+      const nowMarkers =
+        this.#replaceNow !== null && kind === 'write' ? preparedNowMarkers(answer, this.host.version) : [];
       this.context.prepared.set(originId!, {
         targetId: verdict.withTarget ? targetId : null,
         // `x = x + ?` is a counter update or a collection append: the bound types in Origin's
         // PREPARED answer settle which, and so whether EXECUTEs get the shared timestamp.
-        statement: preparedStatement(request.statement!, origin as RawFrame, this.host.version),
+        statement: preparedStatement(request.statement!, answer, this.host.version),
+        ...(nowMarkers.length === 0 ? {} : { nowMarkers }),
       });
       this.#end(request);
-      this.#relay(origin as RawFrame, request.frame.header.streamId);
+      const stream = request.frame.header.streamId;
+      if (nowMarkers.length === 0) this.#relay(answer, stream);
+      else this.host.write(withoutNowMarkersFrame(answer, this.host.version, nowMarkers), stream);
       return;
     }
     this.#answerVerdict(request, verdict);

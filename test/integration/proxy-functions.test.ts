@@ -137,9 +137,48 @@ describe('ZDM_REPLACE_CQL_FUNCTIONS', () => {
     assert.notEqual(rows.origin!.id, rows.target!.id);
   });
 
-  test('on: a prepared statement is sent unchanged (documented limitation), so its now() still differs', async () => {
-    await replacing.execute(`INSERT INTO ${TABLE} (k, id) VALUES (?, now())`, [11], { prepare: true });
-    const rows = await stored(11);
+  test('on: prepared statements (positional, named, LWT, BATCH children) store the same timeuuids on both clusters', async () => {
+    const prepare = { prepare: true };
+    await replacing.execute(
+      `INSERT INTO ${TABLE} (k, id, other, at) VALUES (?, now(), now(), toTimestamp(now()))`,
+      [11],
+      prepare,
+    );
+    await replacing.execute(
+      `UPDATE ${TABLE} SET id = now(), note = :note WHERE k = :k`,
+      { k: 12, note: 'named' },
+      prepare,
+    );
+    // The partition key comes after the replaced marker: the client's key index must move down.
+    await replacing.execute(`UPDATE ${TABLE} SET id = now() WHERE k = ?`, [13], prepare);
+    await replacing.execute(`INSERT INTO ${TABLE} (k, id) VALUES (?, now()) IF NOT EXISTS`, [14], prepare);
+    await replacing.batch(
+      [
+        { query: `INSERT INTO ${TABLE} (k, id, note) VALUES (?, now(), ?)`, params: [15, 'b'] },
+        { query: `UPDATE ${TABLE} SET other = now() WHERE k = ?`, params: [15] },
+        { query: `INSERT INTO ${TABLE} (k, id) VALUES (16, now())` },
+      ],
+      prepare,
+    );
+    for (const k of [11, 12, 13, 14, 15, 16]) {
+      const rows = await stored(k);
+      assert.ok(rows.origin !== null && rows.target !== null, `row ${k} on both clusters`);
+      assertRecent(rows.origin.id, `id of row ${k}`);
+      assert.deepEqual(rows.target, rows.origin, `row ${k}: same values on both clusters`);
+    }
+    assert.equal((await stored(12)).origin!.note, 'named');
+    assertRecent((await stored(15)).origin!.other, 'the second child value');
+    // Executed again: a fresh value each time, still the same on both.
+    const before = (await stored(13)).origin!.id;
+    await replacing.execute(`UPDATE ${TABLE} SET id = now() WHERE k = ?`, [13], prepare);
+    const again = await stored(13);
+    assert.notEqual(again.origin!.id, before);
+    assert.deepEqual(again.target, again.origin);
+  });
+
+  test('off: a prepared now() is evaluated by each cluster, so the values differ', async () => {
+    await plain.execute(`INSERT INTO ${TABLE} (k, id) VALUES (?, now())`, [17], { prepare: true });
+    const rows = await stored(17);
     assertRecent(rows.origin?.id ?? null, 'Origin id');
     assertRecent(rows.target?.id ?? null, 'Target id');
     assert.notEqual(rows.origin!.id, rows.target!.id);

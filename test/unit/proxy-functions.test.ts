@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { CLUSTER_SETTINGS } from '../../src/config/cluster-settings.js';
 import { resolveSettings } from '../../src/config/resolve.js';
 import {
+  type ColumnSpec,
   Consistency,
   decodeBatch,
   decodeExecute,
@@ -18,6 +19,14 @@ import {
   withQueryText,
 } from '../../src/proxy/codec/index.js';
 import { targetConsistencyOf } from '../../src/proxy/forward-plan.js';
+import {
+  batchWithNow,
+  executeWithNow,
+  nowCallsToMarkers,
+  nowMarkersOf,
+  withNowValues,
+  withoutNowMarkers,
+} from '../../src/proxy/prepared-now.js';
 import { PROXY_SETTINGS, proxyConfig } from '../../src/proxy/proxy-settings.js';
 import { replaceNowCalls } from '../../src/proxy/replace-now-calls.js';
 import { classifyStatement } from '../../src/proxy/statement.js';
@@ -297,4 +306,124 @@ describe('settings', () => {
         /ANY, ONE, TWO, THREE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM, LOCAL_ONE/.test(error.message),
     );
   });
+});
+
+describe('prepared statements: now() as the proxy markers', () => {
+  const spec = (name: string): ColumnSpec => ({
+    keyspace: 'ks',
+    table: 't',
+    name,
+    type: { kind: 'int' } as ColumnSpec['type'],
+  });
+  const u = (n: number) => Buffer.alloc(16, n);
+
+  test('each call becomes a typed, numbered named marker; strings and other statements are kept', () => {
+    assert.equal(
+      nowCallsToMarkers("INSERT INTO t (k, a, b, s) VALUES (?, now(), toTimestamp(now()), 'now()')"),
+      "INSERT INTO t (k, a, b, s) VALUES (?, (timeuuid) :zdm__now_0, toTimestamp((timeuuid) :zdm__now_1), 'now()')",
+    );
+    assert.equal(nowCallsToMarkers('SELECT now() FROM t'), null);
+    assert.equal(nowCallsToMarkers('INSERT INTO t (k) VALUES (?)'), null);
+  });
+
+  test('the markers are found by name among the bind variables', () => {
+    assert.deepEqual(nowMarkersOf(['k', 'zdm__now_0', 'v', 'zdm__now_1', 'zdm__now_x'].map(spec)), [
+      { index: 1, name: 'zdm__now_0' },
+      { index: 3, name: 'zdm__now_1' },
+    ]);
+  });
+
+  const cases: [string, number[], string[], number[], string[], number[]][] = [
+    // name, pk indexes, variables, marker indexes → client's variables, client's pk indexes
+    ['marker before the key: the key index moves down', [1], ['zdm__now_0', 'k'], [0], ['k'], [0]],
+    ['marker after the key', [0], ['k', 'zdm__now_0', 'v'], [1], ['k', 'v'], [0]],
+    [
+      'two markers around two key parts',
+      [1, 3],
+      ['zdm__now_0', 'a', 'zdm__now_1', 'b'],
+      [0, 2],
+      ['a', 'b'],
+      [0, 1],
+    ],
+    ['a key part bound to now(): no key indexes', [0], ['zdm__now_0', 'v'], [0], ['v'], []],
+  ];
+  for (const [name, pk, variables, indexes, columns, clientPk] of cases) {
+    test(`withoutNowMarkers: ${name}`, () => {
+      const markers = indexes.map((index) => ({ index, name: variables[index]! }));
+      const out = withoutNowMarkers({ pkIndexes: pk, columns: variables.map(spec) }, markers);
+      assert.deepEqual(
+        out.columns.map((c) => c.name),
+        columns,
+      );
+      assert.deepEqual(out.pkIndexes, clientPk);
+    });
+  }
+
+  test('withNowValues: positional values get the uuids at the markers, named values get them by name', () => {
+    const markers = [
+      { index: 0, name: 'zdm__now_0' },
+      { index: 2, name: 'zdm__now_1' },
+    ];
+    const a = Buffer.from([0xa]);
+    const b = Buffer.from([0xb]);
+    assert.deepEqual(withNowValues([a, b], null, markers, [u(1), u(2)]), {
+      values: [u(1), a, u(2), b],
+      names: null,
+    });
+    assert.deepEqual(withNowValues(null, null, [{ index: 0, name: 'zdm__now_0' }], [u(1)]), {
+      values: [u(1)],
+      names: null,
+    });
+    assert.deepEqual(withNowValues([a], ['k'], markers, [u(1), u(2)]), {
+      values: [a, u(1), u(2)],
+      names: ['k', 'zdm__now_0', 'zdm__now_1'],
+    });
+  });
+
+  for (const version of VERSIONS) {
+    test(`v${version}: EXECUTE and BATCH bodies get the values, everything else kept`, () => {
+      const params = queryParameters(Consistency.ONE, {
+        values: [Buffer.from([7])],
+        defaultTimestamp: 3n,
+        ...(version >= 5 ? { nowInSeconds: 9 } : {}),
+      });
+      const execute = {
+        id: Buffer.from('ab', 'hex'),
+        resultMetadataId: version >= 5 ? Buffer.from('cd', 'hex') : null,
+        params,
+      };
+      const markers = [{ index: 1, name: 'zdm__now_0' }];
+      const out = executeWithNow(encodeExecute(execute, version), 0, version, markers, [u(5)]);
+      assert.deepEqual(decodeExecute(out, version), {
+        ...execute,
+        params: { ...params, values: [Buffer.from([7]), u(5)] },
+      });
+      const batch = {
+        type: 0,
+        children: [
+          { kind: 'prepared' as const, id: Buffer.from('01', 'hex'), values: [Buffer.from([1])] },
+          { kind: 'query' as const, query: 'Q', values: [] },
+          { kind: 'prepared' as const, id: Buffer.from('02', 'hex'), values: [] },
+        ],
+        consistency: Consistency.ONE,
+        serialConsistency: null,
+        defaultTimestamp: null,
+        keyspace: null,
+        nowInSeconds: null,
+      };
+      let n = 0;
+      const rewritten = batchWithNow(
+        encodeBatch(batch, version),
+        0,
+        version,
+        (i) => (i === 1 ? [] : [{ index: 0, name: 'zdm__now_0' }]),
+        () => u(++n),
+      );
+      assert.deepEqual(decodeBatch(rewritten, version).children, [
+        { ...batch.children[0], values: [u(1), Buffer.from([1])] },
+        batch.children[1],
+        { ...batch.children[2], values: [u(2)] },
+      ]);
+    });
+  }
 });
