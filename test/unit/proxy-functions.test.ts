@@ -18,6 +18,7 @@ import {
   withConsistency,
   withQueryText,
 } from '../../src/proxy/codec/index.js';
+import { CqlLexer } from '../../src/proxy/cql-lexer.js';
 import { targetConsistencyOf } from '../../src/proxy/forward-plan.js';
 import {
   batchWithNow,
@@ -107,6 +108,20 @@ describe('replaceNowCalls', () => {
   test('the rewritten statement classifies as the original', () => {
     const text = 'UPDATE t SET v = now() WHERE k = 1 IF EXISTS';
     assert.deepEqual(classifyStatement(replaceNowCalls(text, counter())!), classifyStatement(text));
+  });
+});
+
+describe('CqlLexer.span', () => {
+  test('where each consumed token sits, also for tokens read ahead by peek', () => {
+    const text = "a /* c */ 'x''y' \"Q\"(";
+    const lexer = new CqlLexer(text);
+    const seen: string[] = [];
+    lexer.peek(2);
+    for (let token = lexer.next(); token !== undefined; token = lexer.next()) {
+      seen.push(text.slice(lexer.span.start, lexer.span.end));
+      lexer.peek(1);
+    }
+    assert.deepEqual(seen, ['a', "'x''y'", '"Q"', '(']);
   });
 });
 
