@@ -108,6 +108,15 @@ export function oneOf<const V extends string>(values: readonly V[], common: Comm
   });
 }
 
+/** One of `values`, or unset (an empty value) for a feature that is off unless chosen. */
+export function optionalOneOf<const V extends string>(
+  values: readonly V[],
+  common: Common<V | undefined>,
+): Setting<V | undefined> {
+  const inner = oneOf(values, { ...common, default: values[0]! });
+  return setting(inner.type, common, (raw) => (asText(raw) === '' ? undefined : inner.parse(raw)));
+}
+
 /** A comma-separated list in the environment or a flag; a YAML sequence or comma string in a file. */
 export function list(common: Common<readonly string[]>): Setting<readonly string[]> {
   return setting('list', common, (raw) => {

@@ -68,6 +68,10 @@ export interface SessionContext {
   readonly requestTimeoutMs: number;
   readonly forwardClientCredentialsToOrigin: boolean;
   readonly replaceDefaultTimestamp: boolean;
+  /** ZDM_REPLACE_CQL_FUNCTIONS (request-forwarder.ts); off when absent. */
+  readonly replaceCqlFunctions?: boolean;
+  /** ZDM_TARGET_CONSISTENCY_LEVEL as a wire value; null or absent: the client's. */
+  readonly targetConsistency?: number | null;
   /** Configured credentials, used where the client's own do not go. */
   readonly credentials: Readonly<Record<ClusterName, Credentials | undefined>>;
   readonly connect: Connector;

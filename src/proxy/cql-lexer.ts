@@ -32,8 +32,12 @@ function isDigit(code: number): boolean {
 export class CqlLexer {
   readonly #text: string;
   #at = 0;
-  /** Tokens read ahead by `peek`, not yet consumed. */
-  readonly #ahead: CqlToken[] = [];
+  /** Where the token `#read` returned last starts. */
+  #readStart = 0;
+  /** Tokens read ahead by `peek`, not yet consumed, with where each starts and ends. */
+  readonly #ahead: { token: CqlToken; start: number; end: number }[] = [];
+  #start = 0;
+  #end = 0;
 
   constructor(text: string) {
     this.#text = text;
@@ -44,14 +48,28 @@ export class CqlLexer {
     while (this.#ahead.length <= n) {
       const token = this.#read();
       if (token === undefined) return undefined;
-      this.#ahead.push(token);
+      this.#ahead.push({ token, start: this.#readStart, end: this.#at });
     }
-    return this.#ahead[n];
+    return this.#ahead[n]!.token;
   }
 
   /** Consumes and returns the next token; undefined at the end. */
   next(): CqlToken | undefined {
-    return this.#ahead.length > 0 ? this.#ahead.shift() : this.#read();
+    const ahead = this.#ahead.shift();
+    if (ahead !== undefined) {
+      this.#start = ahead.start;
+      this.#end = ahead.end;
+      return ahead.token;
+    }
+    const token = this.#read();
+    this.#start = this.#readStart;
+    this.#end = this.#at;
+    return token;
+  }
+
+  /** Where the token `next` returned last sits in the text: [start, end). */
+  get span(): { readonly start: number; readonly end: number } {
+    return { start: this.#start, end: this.#end };
   }
 
   #read(): CqlToken | undefined {
@@ -59,6 +77,7 @@ export class CqlLexer {
     const n = text.length;
     while (this.#at < n) {
       const i = this.#at;
+      this.#readStart = i;
       const c = text[i]!;
       const following = text[i + 1];
       if (c === ' ' || c === '\n' || c === '\t' || c === '\r') {

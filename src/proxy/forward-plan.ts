@@ -1,3 +1,4 @@
+import { Opcode } from './codec/index.js';
 import type { ClusterName, Route } from './route-request.js';
 import { type Statement, wantsDefaultTimestamp } from './statement.js';
 
@@ -53,4 +54,21 @@ export function stampsTimestamp(
 /** A BATCH gets the shared timestamp only when it is not a COUNTER batch and every child wants one. */
 export function batchWantsTimestamp(counterBatch: boolean, children: readonly Statement[]): boolean {
   return !counterBatch && children.every(wantsDefaultTimestamp);
+}
+
+/**
+ * The consistency the Target copy of a request sent to both clusters gets (ZDM_TARGET_CONSISTENCY_LEVEL,
+ * `level`; null: unset): writes only, i.e. a BATCH, or a QUERY or EXECUTE whose statement is an
+ * INSERT, UPDATE, DELETE or BATCH. DDL, USE and anything else keep the client's consistency, and
+ * so does every write when the setting is unset (null is returned).
+ */
+export function targetConsistencyOf(
+  opcode: number,
+  statement: Statement | null,
+  level: number | null,
+): number | null {
+  if (level === null) return null;
+  if (opcode === Opcode.BATCH) return level;
+  const write = (opcode === Opcode.QUERY || opcode === Opcode.EXECUTE) && statement?.kind === 'write';
+  return write ? level : null;
 }

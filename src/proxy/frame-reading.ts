@@ -7,6 +7,7 @@ import {
   ErrorCode,
   encodeError,
   encodeFrame,
+  encodeResult,
   FrameFlag,
   type FrameTooLargeError,
   messageOffset,
@@ -18,6 +19,7 @@ import {
   type RowsResult,
   scanRequest,
 } from './codec/index.js';
+import { type NowMarker, nowMarkersOf, withoutNowMarkers } from './prepared-now.js';
 import { protocolError } from './proxy-errors.js';
 import { type Statement, settleCounter } from './statement.js';
 
@@ -115,6 +117,29 @@ export function withUnpreparedId(frame: RawFrame, version: ProtocolVersion, orig
   const { body, flags } = closeBody(message, opened, true, version);
   return encodeFrame(
     { version, isResponse: true, flags, streamId: frame.header.streamId, opcode: Opcode.ERROR },
+    body,
+  );
+}
+
+/** The proxy's `now()` markers among the bind variables of a PREPARED answer; none for anything else. */
+export function preparedNowMarkers(frame: RawFrame, version: ProtocolVersion): NowMarker[] {
+  const result = decodeResult(responseMessage(frame, version), version);
+  return result.kind === 'prepared' ? nowMarkersOf(result.metadata.columns) : [];
+}
+
+/** A PREPARED answer as the client gets it: the proxy's `now()` markers left out of its bind variables. */
+export function withoutNowMarkersFrame(
+  frame: RawFrame,
+  version: ProtocolVersion,
+  markers: readonly NowMarker[],
+): Buffer {
+  const opened = openBody(frame.body, frame.header.flags, true, version);
+  const result = decodeResult(opened.message, version);
+  if (result.kind !== 'prepared') return frame.raw;
+  const message = encodeResult({ ...result, metadata: withoutNowMarkers(result.metadata, markers) }, version);
+  const { body, flags } = closeBody(message, opened, true, version);
+  return encodeFrame(
+    { version, isResponse: true, flags, streamId: frame.header.streamId, opcode: Opcode.RESULT },
     body,
   );
 }

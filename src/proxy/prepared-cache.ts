@@ -1,3 +1,4 @@
+import type { NowMarker } from './prepared-now.js';
 import type { Statement } from './statement.js';
 
 /** What the proxy remembers of one statement prepared on both clusters. */
@@ -9,6 +10,8 @@ export interface PreparedEntry {
   readonly targetId: Buffer | null;
   /** How the statement routes and whether it gets a default timestamp. */
   readonly statement: Statement;
+  /** The proxy's bind markers in place of `now()` calls (ZDM_REPLACE_CQL_FUNCTIONS); absent: none. */
+  readonly nowMarkers?: readonly NowMarker[];
 }
 
 /**
@@ -52,6 +55,7 @@ export class PreparedCache {
     this.#entries.set(key, {
       targetId: entry.targetId === null ? null : Buffer.from(entry.targetId),
       statement: entry.statement,
+      ...(entry.nowMarkers === undefined ? {} : { nowMarkers: entry.nowMarkers }),
     });
     while (this.#entries.size > this.capacity) {
       const oldest = this.#entries.keys().next().value as string;

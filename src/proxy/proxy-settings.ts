@@ -1,7 +1,13 @@
-import { type ClusterConfig, clusterConfig, clusterConfigProblems } from '../config/cluster-settings.js';
+import {
+  type ClusterConfig,
+  CONSISTENCY_LEVELS,
+  clusterConfig,
+  clusterConfigProblems,
+} from '../config/cluster-settings.js';
 import type { SettingsValues } from '../config/setting.js';
-import { boolean, integer, list, oneOf, optionalText, text } from '../config/setting.js';
+import { boolean, integer, list, oneOf, optionalOneOf, optionalText, text } from '../config/setting.js';
 import { OperatorError } from '../errors.js';
+import { Consistency, type ConsistencyLevel } from './codec/index.js';
 
 export const PRIMARY_CLUSTERS = ['ORIGIN', 'TARGET'] as const;
 export const READ_MODES = ['PRIMARY_ONLY', 'DUAL_ASYNC_ON_SECONDARY'] as const;
@@ -73,6 +79,14 @@ export const PROXY_SETTINGS = {
   replace_default_timestamp: boolean({
     default: true,
     doc: 'Give writes without a timestamp one default timestamp, sent to both clusters (same writetime).',
+  }),
+  replace_cql_functions: boolean({
+    default: false,
+    doc: 'Replace each `now()` call of INSERT, UPDATE, DELETE and BATCH statements by a timeuuid the proxy makes, the same value sent to both clusters: a literal in QUERY texts and BATCH query children; in prepared statements a bind marker of the proxy (hidden from the client) bound to a fresh value at each EXECUTE or BATCH.',
+  }),
+  target_consistency_level: optionalOneOf(CONSISTENCY_LEVELS, {
+    default: undefined,
+    doc: "Consistency level of the copy of each write (QUERY, EXECUTE, BATCH) sent to Target, in place of the client's; serial consistency is kept. Unset: the client's.",
   }),
   prepared_cache_size: integer({
     default: 5000,
@@ -172,6 +186,10 @@ export interface ProxyConfig {
     | undefined;
   readonly forwardClientCredentialsToOrigin: boolean;
   readonly replaceDefaultTimestamp: boolean;
+  /** `now()` in write statement texts becomes one proxy-made timeuuid sent to both clusters. */
+  readonly replaceCqlFunctions: boolean;
+  /** Consistency of the writes sent to Target; null: the client's. */
+  readonly targetConsistency: ConsistencyLevel | null;
   readonly preparedCacheSize: number;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMisses: number;
@@ -249,6 +267,9 @@ export function proxyConfig(values: Readonly<Record<string, unknown>>): ProxyCon
     tls,
     forwardClientCredentialsToOrigin: v.forward_client_credentials_to_origin,
     replaceDefaultTimestamp: v.replace_default_timestamp,
+    replaceCqlFunctions: v.replace_cql_functions,
+    targetConsistency:
+      v.target_consistency_level === undefined ? null : Consistency[v.target_consistency_level],
     preparedCacheSize: v.prepared_cache_size,
     heartbeatIntervalMs: v.heartbeat_interval_ms,
     heartbeatMisses: v.heartbeat_misses_before_close,

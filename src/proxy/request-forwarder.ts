@@ -14,28 +14,42 @@ import {
   messageOffset,
   Opcode,
   type ProtocolVersion,
+  parseUuid,
   type RawFrame,
+  withConsistency,
   withDefaultTimestamp,
   withPreparedId,
+  withQueryText,
 } from './codec/index.js';
-import { batchWantsTimestamp, type ForwardRoute, forwardPlan, stampsTimestamp } from './forward-plan.js';
+import {
+  batchWantsTimestamp,
+  type ForwardRoute,
+  forwardPlan,
+  stampsTimestamp,
+  targetConsistencyOf,
+} from './forward-plan.js';
 import {
   errorFrame,
   executeId,
   isUnprepared,
   preparedIdOf,
+  preparedNowMarkers,
   preparedStatement,
   requestConsistency,
   responseFrame,
   statementText,
+  withoutNowMarkersFrame,
   withUnpreparedId,
 } from './frame-reading.js';
 import type { PreparedCache } from './prepared-cache.js';
+import { batchWithNow, executeWithNow, type NowMarker, nowCallsToMarkers } from './prepared-now.js';
 import { protocolError, timeoutError, unavailableError } from './proxy-errors.js';
 import type { ProxyMetrics, RequestType } from './proxy-metrics.js';
+import { replaceNowCalls } from './replace-now-calls.js';
 import { type ClusterName, type Route, routeRequest } from './route-request.js';
 import { classifyStatement, type Statement } from './statement.js';
 import { RequestTimeoutError, StreamIdsExhaustedError } from './stream-ids.js';
+import { timeUuidGenerator } from './time-uuid.js';
 import { originLocalQuery, type VirtualTopology, virtualAnswer } from './virtual-answer.js';
 
 /** What the forwarder needs of its session. */
@@ -64,6 +78,10 @@ export interface ForwardingContext {
   readonly topology: VirtualTopology;
   readonly timestamps: () => bigint;
   readonly metrics: ProxyMetrics;
+  /** ZDM_REPLACE_CQL_FUNCTIONS: `now()` in write texts becomes a proxy-made timeuuid (replace-now-calls.ts). */
+  readonly replaceCqlFunctions?: boolean;
+  /** ZDM_TARGET_CONSISTENCY_LEVEL: the consistency of writes sent to Target; null or absent: the client's. */
+  readonly targetConsistency?: number | null;
 }
 
 const statementCache = new Map<string, Statement>();
@@ -103,12 +121,20 @@ interface Forwarded {
 export class RequestForwarder {
   /** The client sent REGISTER: Origin's schema events reach it. */
   registered = false;
+  /** Replaces `now()` calls in a statement text; null when ZDM_REPLACE_CQL_FUNCTIONS is off. */
+  readonly #replaceNow: ((text: string) => string | null) | null;
+  /** Timeuuid bytes for the proxy's `now()` markers; null when ZDM_REPLACE_CQL_FUNCTIONS is off. */
+  readonly #timeUuids: (() => Buffer) | null;
 
   constructor(
     private readonly host: ForwarderHost,
     private readonly links: ClusterLinks,
     private readonly context: ForwardingContext,
-  ) {}
+  ) {
+    const timeUuids = context.replaceCqlFunctions === true ? timeUuidGenerator() : null;
+    this.#replaceNow = timeUuids === null ? null : (text) => replaceNowCalls(text, timeUuids);
+    this.#timeUuids = timeUuids === null ? null : () => parseUuid(timeUuids());
+  }
 
   /** Routes one request of a ready session and sends it on its way; the answer goes out through the host. */
   dispatch(frame: RawFrame): void {
@@ -116,7 +142,8 @@ export class RequestForwarder {
     switch (opcode) {
       case Opcode.QUERY: {
         const statement = statementOf(statementText(frame, this.host.version));
-        this.#route(frame, statement, this.#routeOf(opcode, statement));
+        const sent = statement.kind === 'write' ? this.#withNowReplaced(frame) : frame;
+        this.#route(sent, statement, this.#routeOf(opcode, statement));
         return;
       }
       case Opcode.PREPARE:
@@ -129,7 +156,8 @@ export class RequestForwarder {
           this.#unprepared(streamId, id);
           return;
         }
-        this.#route(frame, entry.statement, this.#routeOf(opcode, entry.statement), id, entry.targetId);
+        const sent = this.#executeWithNow(frame, entry.nowMarkers ?? []);
+        this.#route(sent, entry.statement, this.#routeOf(opcode, entry.statement), id, entry.targetId);
         return;
       }
       case Opcode.BATCH:
@@ -145,6 +173,34 @@ export class RequestForwarder {
           protocolError(`zdm-proxy: unexpected opcode 0x${opcode.toString(16)} after the handshake`),
         );
     }
+  }
+
+  /**
+   * The frame with its statement texts' `now()` calls replaced (a QUERY's text, a BATCH's query
+   * children), when ZDM_REPLACE_CQL_FUNCTIONS is on: both clusters then get the same text.
+   */
+  #withNowReplaced(frame: RawFrame): RawFrame {
+    const replace = this.#replaceNow;
+    if (replace === null) return frame;
+    const { opcode, flags } = frame.header;
+    const body = withQueryText(frame.body, opcode, this.host.version, replace, flags);
+    return body === frame.body ? frame : { ...frame, body };
+  }
+
+  /** An EXECUTE with fresh timeuuids bound to the proxy's `now()` markers, the same for both clusters. */
+  #executeWithNow(frame: RawFrame, markers: readonly NowMarker[]): RawFrame {
+    const next = this.#timeUuids;
+    if (markers.length === 0 || next === null) return frame;
+    const uuids = markers.map(() => next());
+    const body = executeWithNow(frame.body, frame.header.flags, this.host.version, markers, uuids);
+    return { ...frame, body };
+  }
+
+  /** A write's body for Target: with ZDM_TARGET_CONSISTENCY_LEVEL's consistency when one is set. */
+  #targetWriteBody(frame: RawFrame, statement: Statement | null, body: Buffer): Buffer {
+    const { opcode, flags } = frame.header;
+    const level = targetConsistencyOf(opcode, statement, this.context.targetConsistency ?? null);
+    return level === null ? body : withConsistency(body, opcode, this.host.version, level, flags);
   }
 
   #routeOf(opcode: number, statement: Statement | null): Route {
@@ -165,25 +221,30 @@ export class RequestForwarder {
     });
   }
 
-  #batch(frame: RawFrame): void {
+  #batch(received: RawFrame): void {
     const version = this.host.version;
-    const at = messageOffset(frame.body, frame.header.flags, false, version);
-    const batch = decodeBatch(frame.body.subarray(at), version);
+    // Children are classified from the client's texts (the statement cache sees each text once).
+    const at = messageOffset(received.body, received.header.flags, false, version);
+    const batch = decodeBatch(received.body.subarray(at), version);
     const targetIds = new Map<string, Buffer>();
     const statements: Statement[] = [];
+    const nowMarkers: (readonly NowMarker[])[] = [];
     for (const child of batch.children) {
+      nowMarkers.push([]);
       if (child.kind === 'query') {
         statements.push(statementOf(child.query));
         continue;
       }
       const entry = this.context.prepared.get(child.id);
       if (entry === undefined || entry.targetId === null) {
-        this.#unprepared(frame.header.streamId, child.id);
+        this.#unprepared(received.header.streamId, child.id);
         return;
       }
       targetIds.set(child.id.toString('hex'), entry.targetId);
       statements.push(entry.statement);
+      nowMarkers[nowMarkers.length - 1] = entry.nowMarkers ?? [];
     }
+    const frame = this.#withNowReplaced(this.#batchWithNow(received, nowMarkers));
     const stamp = batchWantsTimestamp(batch.type === BatchType.COUNTER, statements);
     const targetBody =
       targetIds.size === 0
@@ -195,7 +256,21 @@ export class RequestForwarder {
             (id) => targetIds.get(id.toString('hex'))!,
             frame.header.flags,
           );
-    this.#sendBoth(frame, stamp ? STAMPED_BATCH : null, frame.body, targetBody, undefined);
+    this.#sendBoth(
+      frame,
+      stamp ? STAMPED_BATCH : null,
+      frame.body,
+      this.#targetWriteBody(frame, null, targetBody),
+      undefined,
+    );
+  }
+
+  /** A BATCH with fresh timeuuids bound to its prepared children's `now()` markers. */
+  #batchWithNow(frame: RawFrame, markers: readonly (readonly NowMarker[])[]): RawFrame {
+    const next = this.#timeUuids;
+    if (next === null || markers.every((m) => m.length === 0)) return frame;
+    const body = batchWithNow(frame.body, frame.header.flags, this.host.version, (i) => markers[i]!, next);
+    return { ...frame, body };
   }
 
   /**
@@ -233,7 +308,14 @@ export class RequestForwarder {
       if (!this.links.sendSecondary(plan.secondary, opcode, flags, body))
         this.context.metrics.secondaryReadDropped(plan.secondary);
     }
-    if (plan.to === 'both') this.#sendBoth(frame, statement, frame.body, targetBody, originId);
+    if (plan.to === 'both')
+      this.#sendBoth(
+        frame,
+        statement,
+        frame.body,
+        this.#targetWriteBody(frame, statement, targetBody),
+        originId,
+      );
     else this.#sendOne(plan.to, frame, plan.to === 'origin' ? frame.body : targetBody, plan.read, originId);
   }
 
@@ -359,10 +441,13 @@ export class RequestForwarder {
     const request = this.#begin(frame, 'writes', false, statement);
     request.pending = 2;
     const { opcode, flags } = frame.header;
+    // ZDM_REPLACE_CQL_FUNCTIONS: both clusters prepare the text with the proxy's markers for now().
+    const body =
+      this.#replaceNow !== null && statement.kind === 'write'
+        ? withQueryText(frame.body, opcode, this.host.version, nowCallsToMarkers, flags)
+        : frame.body;
     for (const cluster of CLUSTERS)
-      this.links.send(cluster, opcode, flags, frame.body, (result) =>
-        this.#collect(request, cluster, result),
-      );
+      this.links.send(cluster, opcode, flags, body, (result) => this.#collect(request, cluster, result));
   }
 
   #answerPrepare(request: Forwarded): void {
@@ -378,14 +463,20 @@ export class RequestForwarder {
       originAlone,
     );
     if (verdict.kind === 'prepared') {
+      const answer = origin as RawFrame;
+      const nowMarkers =
+        this.#replaceNow !== null && kind === 'write' ? preparedNowMarkers(answer, this.host.version) : [];
       this.context.prepared.set(originId!, {
         targetId: verdict.withTarget ? targetId : null,
         // `x = x + ?` is a counter update or a collection append: the bound types in Origin's
         // PREPARED answer settle which, and so whether EXECUTEs get the shared timestamp.
-        statement: preparedStatement(request.statement!, origin as RawFrame, this.host.version),
+        statement: preparedStatement(request.statement!, answer, this.host.version),
+        ...(nowMarkers.length === 0 ? {} : { nowMarkers }),
       });
       this.#end(request);
-      this.#relay(origin as RawFrame, request.frame.header.streamId);
+      const stream = request.frame.header.streamId;
+      if (nowMarkers.length === 0) this.#relay(answer, stream);
+      else this.host.write(withoutNowMarkersFrame(answer, this.host.version, nowMarkers), stream);
       return;
     }
     this.#answerVerdict(request, verdict);

@@ -92,6 +92,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
       requestTimeoutMs: config.requestTimeoutMs,
       forwardClientCredentialsToOrigin: config.forwardClientCredentialsToOrigin,
       replaceDefaultTimestamp: config.replaceDefaultTimestamp,
+      replaceCqlFunctions: config.replaceCqlFunctions,
+      targetConsistency: config.targetConsistency,
       credentials,
       connect: (cluster, version, hooks) =>
         openTcpLink(

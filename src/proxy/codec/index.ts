@@ -113,6 +113,8 @@ export {
   withDefaultTimestamp,
   withPreparedId,
 } from './rewrite/rewrite.js';
+export { withConsistency } from './rewrite/with-consistency.js';
+export { withQueryText } from './rewrite/with-query-text.js';
 export { type BuildRowsOptions, buildRowsResult } from './rows/build-rows-result.js';
 export { type CellValue, decodeCell, encodeCell } from './rows/cells.js';
 export * from './segment/index.js';

@@ -18,6 +18,8 @@ export interface RequestLayout {
   readonly timestampOffset: number;
   /** Offsets of the [short bytes] prepared ids (at their length prefix): EXECUTE's, or BATCH children's. */
   readonly preparedIdOffsets: readonly number[];
+  /** Offsets of the [long string] statement texts (at their length prefix): QUERY's, or BATCH query children's. */
+  readonly queryOffsets: readonly number[];
 }
 
 /** Scans a request body; `frameFlags` tells whether a custom payload precedes the message (v4+). */
@@ -30,25 +32,27 @@ export function scanRequest(
   return decoding('request layout', () => {
     const reader = new Reader(body);
     if (version >= 4 && frameFlags & FrameFlag.CUSTOM_PAYLOAD) reader.readBytesMap('custom payload');
-    const preparedIdOffsets: number[] = [];
+    const ids = { preparedIdOffsets: [] as number[], queryOffsets: [] as number[] };
     switch (opcode) {
       case Opcode.QUERY:
+        ids.queryOffsets.push(reader.offset);
         skipLongString(reader);
-        return scanParameters(reader, version, preparedIdOffsets, false);
+        return scanParameters(reader, version, ids, false);
       case Opcode.EXECUTE:
-        preparedIdOffsets.push(reader.offset);
+        ids.preparedIdOffsets.push(reader.offset);
         reader.skip(reader.readShort('prepared id'), 'prepared id');
         if (version >= 5) reader.skip(reader.readShort('result metadata id'), 'result metadata id');
-        return scanParameters(reader, version, preparedIdOffsets, false);
+        return scanParameters(reader, version, ids, false);
       case Opcode.BATCH: {
         reader.skip(1, 'batch type');
         const count = reader.readShort('child count');
         for (let i = 0; i < count; i++) {
           const kind = reader.readByte('child kind');
           if (kind === 1) {
-            preparedIdOffsets.push(reader.offset);
+            ids.preparedIdOffsets.push(reader.offset);
             reader.skip(reader.readShort('prepared id'), 'prepared id');
           } else if (kind === 0) {
+            ids.queryOffsets.push(reader.offset);
             skipLongString(reader);
           } else {
             throw new CodecError(`bad batch child kind ${kind}`, {
@@ -59,7 +63,7 @@ export function scanRequest(
           const values = reader.readShort('value count');
           for (let j = 0; j < values; j++) skipValue(reader);
         }
-        return scanParameters(reader, version, preparedIdOffsets, true);
+        return scanParameters(reader, version, ids, true);
       }
       default:
         throw new CodecError(`opcode 0x${opcode.toString(16)} has no query parameters`, { field: 'opcode' });
@@ -71,7 +75,7 @@ export function scanRequest(
 function scanParameters(
   reader: Reader,
   version: ProtocolVersion,
-  preparedIdOffsets: number[],
+  ids: Pick<RequestLayout, 'preparedIdOffsets' | 'queryOffsets'>,
   batch: boolean,
 ): RequestLayout {
   reader.skip(2, 'consistency');
@@ -93,7 +97,7 @@ function scanParameters(
   if (flags & QueryFlag.WITH_SERIAL_CONSISTENCY) reader.skip(2, 'serial consistency');
   const timestampOffset = reader.offset;
   if (flags & QueryFlag.WITH_DEFAULT_TIMESTAMP) reader.skip(8, 'default timestamp');
-  return { flagsOffset, flagsWidth, flags, timestampOffset, preparedIdOffsets };
+  return { flagsOffset, flagsWidth, flags, timestampOffset, ...ids };
 }
 
 function skipLongString(reader: Reader): void {

@@ -2,6 +2,7 @@ import { CodecError } from '../codec-error.js';
 import { QueryFlag } from '../messages/query-parameters.js';
 import type { ProtocolVersion } from '../protocol-version.js';
 import { scanRequest } from './request-layout.js';
+import { spliceFields } from './splice-fields.js';
 
 export interface DefaultTimestampOptions {
   /** Header flags of the frame, to skip a custom payload (v4+). */
@@ -66,19 +67,5 @@ export function withPreparedId(
   frameFlags = 0,
 ): Buffer {
   const layout = scanRequest(body, opcode, version, frameFlags);
-  const parts: Buffer[] = [];
-  let from = 0;
-  for (const at of layout.preparedIdOffsets) {
-    const length = body.readUInt16BE(at);
-    const id = replace(body.subarray(at + 2, at + 2 + length));
-    if (id.length > 0xffff)
-      throw new CodecError(`prepared id of ${id.length} bytes`, { field: 'prepared id' });
-    const prefix = Buffer.allocUnsafe(2);
-    prefix.writeUInt16BE(id.length);
-    parts.push(body.subarray(from, at), prefix, id);
-    from = at + 2 + length;
-  }
-  if (parts.length === 0) return body;
-  parts.push(body.subarray(from));
-  return Buffer.concat(parts);
+  return spliceFields(body, layout.preparedIdOffsets, 2, 'prepared id', (id) => replace(id));
 }
