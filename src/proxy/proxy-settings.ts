@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import {
   type ClusterConfig,
   CONSISTENCY_LEVELS,
@@ -50,7 +51,7 @@ export const PROXY_SETTINGS = {
   }),
   proxy_topology_addresses: list({
     default: [],
-    doc: 'Addresses of all proxy instances, advertised to drivers in system.local/peers; empty: this one only.',
+    doc: 'IP addresses of all proxy instances, advertised to drivers in system.local/peers; empty: this one only.',
   }),
   proxy_topology_num_tokens: integer({
     default: 8,
@@ -220,6 +221,13 @@ export function proxyConfig(values: Readonly<Record<string, unknown>>): ProxyCon
   if (addresses.length > 0 && v.proxy_topology_index >= addresses.length) {
     problems.push(
       `proxy_topology_index (ZDM_PROXY_TOPOLOGY_INDEX) is ${v.proxy_topology_index} but proxy_topology_addresses lists ${addresses.length} address(es)`,
+    );
+  }
+  // They are advertised in the inet columns of system.local/system.peers, which hold IP addresses only.
+  const notIps = addresses.filter((a) => isIP(a) === 0);
+  if (notIps.length > 0) {
+    problems.push(
+      `proxy_topology_addresses (ZDM_PROXY_TOPOLOGY_ADDRESSES) must be IP addresses; resolve ${notIps.join(', ')} first`,
     );
   }
   if ((v.proxy_tls_cert_path === undefined) !== (v.proxy_tls_key_path === undefined)) {

@@ -1,6 +1,6 @@
 /**
- * Installs the client programs of test/clients/ (one function per client), each once, under
- * .zdm/clients/<client>/ (git-ignored): the next run reuses the install while its inputs (the files
+ * Installs the client programs of test/clients/ (one function per client) and the tools of
+ * test/tools/, each once, under .zdm/clients/<name>/ (git-ignored): the next run reuses the install while its inputs (the files
  * that define it) are unchanged. A lock directory per client keeps two runs from building the same
  * client at once. A client that cannot be installed throws an error saying what to install.
  */
@@ -69,16 +69,42 @@ export function installGocql(): Promise<ClientCommand> {
   const inputs = ['go.mod', 'go.sum', 'main.go'].map((f) => join(source, f));
   return cachedInstall('gocql', inputs, async () => {
     await requireTool('go', ['version'], 'the gocql client', 'golang-go');
-    await run('go', ['build', '-o', join(dir, 'session'), '.'], {
-      cwd: source,
-      env: {
-        GOMODCACHE: join(CACHE, 'go-modules'),
-        GOCACHE: join(CACHE, 'go-build'),
-        // -modcacherw: Go makes its module cache read-only, which would make `rm -rf .zdm` fail.
-        GOFLAGS: '-modcacherw -mod=readonly -buildvcs=false',
-      },
-    });
+    await run('go', ['build', '-o', join(dir, 'session'), '.'], { cwd: source, env: goEnv() });
   }).then(() => ({ command: join(dir, 'session'), args: [] }));
+}
+
+/** A Go program of test/tools/<name>/ (its go.mod, go.sum and main.go), built with `go build`. */
+export function installGoTool(name: string): Promise<string> {
+  const dir = join(CACHE, name);
+  const source = join(ROOT, 'test', 'tools', name);
+  const inputs = ['go.mod', 'go.sum', 'main.go'].map((f) => join(source, f));
+  return cachedInstall(name, inputs, async () => {
+    await requireTool('go', ['version'], `the ${name} tool`, 'golang-go');
+    await run('go', ['build', '-o', join(dir, name), '.'], { cwd: source, env: goEnv() });
+  }).then(() => join(dir, name));
+}
+
+/** The Helm CLI, built from its module with `go install` (no prebuilt binary can be fetched). */
+export function installHelm(): Promise<string> {
+  const name = `helm-${HELM_VERSION}`;
+  const dir = join(CACHE, name);
+  return cachedInstall(name, [], async () => {
+    await requireTool('go', ['version'], 'the Helm CLI', 'golang-go');
+    await run('go', ['install', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], {
+      env: { ...goEnv(), GOBIN: dir, GOFLAGS: '-modcacherw -buildvcs=false' },
+    });
+  }).then(() => join(dir, 'helm'));
+}
+
+const HELM_VERSION = 'v3.22.0';
+
+function goEnv(): Record<string, string> {
+  return {
+    GOMODCACHE: join(CACHE, 'go-modules'),
+    GOCACHE: join(CACHE, 'go-build'),
+    // -modcacherw: Go makes its module cache read-only, which would make `rm -rf .zdm` fail.
+    GOFLAGS: '-modcacherw -mod=readonly -buildvcs=false',
+  };
 }
 
 /** The Python driver (PyPI cassandra-driver) with lz4 and python-snappy, in a virtualenv. */

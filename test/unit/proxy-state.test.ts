@@ -148,6 +148,19 @@ describe('proxy settings', () => {
         /ZDM_PROXY_TOPOLOGY_INDEX/.test(error.message),
     );
   });
+  test('topology addresses must be IP addresses: drivers read them from inet columns', () => {
+    const values = resolveSettings(spec, {
+      env: { ...env, ZDM_PROXY_TOPOLOGY_ADDRESSES: '10.1.0.1,zdm-proxy-1.zdm-proxy-peers,::1' },
+    });
+    assert.throws(
+      () => proxyConfig(values),
+      (error: unknown) =>
+        error instanceof OperatorError &&
+        /ZDM_PROXY_TOPOLOGY_ADDRESSES\) must be IP addresses; resolve zdm-proxy-1.zdm-proxy-peers first/.test(
+          error.message,
+        ),
+    );
+  });
   test('bad values are refused with their source', () => {
     assert.throws(
       () => resolveSettings(spec, { env: { ...env, ZDM_PRIMARY_CLUSTER: 'BOTH' } }),
