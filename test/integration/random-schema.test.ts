@@ -41,7 +41,7 @@ import {
 const KS = 'random_schema';
 const SEED = Number(process.env.ZDM_PROPERTY_SEED ?? Date.now() % 2 ** 31);
 const TABLES = Number(process.env.ZDM_RANDOM_TABLES ?? 8);
-const SHAPE = { singleRowPartitions: 200, widePartitions: 40, maxRowsPerPartition: 12 };
+const SHAPE = { singleRowPartitions: 300, widePartitions: 60, maxRowsPerPartition: 12 };
 /** Seconds by which the expiry of two cells may differ: TTLs are whole seconds, read at different moments. */
 const TTL_TOLERANCE_S = 2;
 /** Differences printed in full when the check fails. */
