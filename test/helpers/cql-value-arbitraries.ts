@@ -42,25 +42,18 @@ export function typeArb(
   const inner = typeArb(depth - 1, options);
   // Set elements and map keys must be comparable.
   const ordered = typeArb(depth - 1, { ...options, ordered: true });
-  const merge = (...cases: TypeCase[]) => new Map(cases.flatMap((c) => [...c.userTypes]));
   const composites: fc.Arbitrary<TypeCase>[] = [
     inner.map((e) => ({ type: { kind: 'list', element: e.type, frozen: true }, userTypes: e.userTypes })),
     ordered.map((e) => ({ type: { kind: 'set', element: e.type, frozen: true }, userTypes: e.userTypes })),
     fc.tuple(ordered, inner).map(([k, v]) => ({
       type: { kind: 'map', key: k.type, value: v.type, frozen: true },
-      userTypes: merge(k, v),
+      userTypes: mergeUserTypes(k, v),
     })),
     fc.array(inner, { minLength: 1, maxLength: 3 }).map((es) => ({
       type: { kind: 'tuple', elements: es.map((e) => e.type) },
-      userTypes: merge(...es),
+      userTypes: mergeUserTypes(...es),
     })),
-    fc.array(inner, { minLength: 1, maxLength: 3 }).map((fs) => {
-      const name = `udt_${++udtCount}`;
-      const fields = fs.map((f, i) => ({ name: `f${i}`, type: f.type, typeText: formatCqlType(f.type) }));
-      const userTypes = merge(...fs);
-      userTypes.set(name, { keyspace: 'ks', name, fields });
-      return { type: { kind: 'udt', name, frozen: true }, userTypes };
-    }),
+    fc.array(inner, { minLength: 1, maxLength: 3 }).map((fs) => userTypeCase(fs, true)),
   ];
   if (!options.ordered) {
     composites.push(
@@ -73,6 +66,57 @@ export function typeArb(
     );
   }
   return fc.oneof({ depthSize: 'small' }, leaf, ...composites);
+}
+
+const mergeUserTypes = (...cases: TypeCase[]) => new Map(cases.flatMap((c) => [...c.userTypes]));
+
+/** A new UDT (a name no other generated UDT has) with one field per case, frozen or not. */
+function userTypeCase(fieldCases: readonly TypeCase[], frozen: boolean): TypeCase {
+  const name = `udt_${++udtCount}`;
+  const fields = fieldCases.map((f, i) => ({ name: `f${i}`, type: f.type, typeText: formatCqlType(f.type) }));
+  const userTypes = mergeUserTypes(...fieldCases);
+  userTypes.set(name, { keyspace: 'ks', name, fields });
+  return { type: { kind: 'udt', name, frozen }, userTypes };
+}
+
+/**
+ * A random type of a regular or static column: any type `typeArb(depth + 1)` makes (natives with
+ * duration, frozen collections, tuples, frozen UDTs, vectors), or a non-frozen list, set or map of
+ * `typeArb(depth)` types, or a non-frozen UDT of them: the multi-cell columns, one cell per element
+ * or field, each with its own writetime and TTL.
+ */
+export function columnTypeArb(depth = 1): fc.Arbitrary<TypeCase> {
+  const inner = typeArb(depth);
+  // Set elements and map keys must be comparable.
+  const ordered = typeArb(depth, { ordered: true });
+  return fc.oneof(
+    { weight: 4, arbitrary: typeArb(depth + 1) },
+    {
+      weight: 2,
+      arbitrary: inner.map(
+        (e): TypeCase => ({ type: { kind: 'list', element: e.type, frozen: false }, userTypes: e.userTypes }),
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: ordered.map(
+        (e): TypeCase => ({ type: { kind: 'set', element: e.type, frozen: false }, userTypes: e.userTypes }),
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(ordered, inner).map(
+        ([k, v]): TypeCase => ({
+          type: { kind: 'map', key: k.type, value: v.type, frozen: false },
+          userTypes: mergeUserTypes(k, v),
+        }),
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.array(inner, { minLength: 1, maxLength: 4 }).map((fs) => userTypeCase(fs, false)),
+    },
+  );
 }
 
 const bytes = (min: number, max: number) =>
@@ -166,6 +210,11 @@ export interface ValueOptions {
    * collections not empty.
    */
   readonly forClustering?: boolean;
+  /**
+   * Values a statement can bind: cassandra-driver binds an empty collection as null and cannot
+   * encode one inside another value, so every collection holds at least one element.
+   */
+  readonly bindable?: boolean;
 }
 
 /** Random values of a type (never null at the top level; tuple and UDT fields may be null). */
@@ -177,7 +226,7 @@ export function valueArb(
   const of = (t: CqlType) => valueArb(t, userTypes, options);
   const nullable = (t: CqlType) => fc.option(of(t), { nil: null, freq: 4 });
   // cassandra-driver binds an empty collection as null (and cannot nest one): bind non-empty ones.
-  const size = { minLength: options.forClustering ? 1 : 0, maxLength: 3 };
+  const size = { minLength: options.forClustering || options.bindable ? 1 : 0, maxLength: 3 };
   const sorted = (t: CqlType) => (items: unknown[]) => {
     if (!options.forClustering) return items;
     const model = cqlValueModel(t, userTypes);
