@@ -1,3 +1,4 @@
+import type { PreparedKey } from './partition-key-of.js';
 import type { Statement } from './statement.js';
 
 /** What the proxy remembers of one statement prepared on both clusters. */
@@ -9,6 +10,10 @@ export interface PreparedEntry {
   readonly targetId: Buffer | null;
   /** How the statement routes and whether it gets a default timestamp. */
   readonly statement: Statement;
+  /** For the divergence journal: the statement's partition key markers (null: none known)... */
+  readonly key?: PreparedKey | null;
+  /** ...and its text, for a journal line without a key. */
+  readonly text?: string;
 }
 
 /**

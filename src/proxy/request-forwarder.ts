@@ -18,6 +18,8 @@ import {
   withDefaultTimestamp,
   withPreparedId,
 } from './codec/index.js';
+import { divergenceEntries, preparedKeyOfResult } from './divergence-entries.js';
+import type { DivergenceRecorder } from './divergence-journal.js';
 import { batchWantsTimestamp, type ForwardRoute, forwardPlan, stampsTimestamp } from './forward-plan.js';
 import {
   errorFrame,
@@ -30,7 +32,7 @@ import {
   statementText,
   withUnpreparedId,
 } from './frame-reading.js';
-import type { PreparedCache } from './prepared-cache.js';
+import type { PreparedCache, PreparedEntry } from './prepared-cache.js';
 import { protocolError, timeoutError, unavailableError } from './proxy-errors.js';
 import type { ProxyMetrics, RequestType } from './proxy-metrics.js';
 import { type ClusterName, type Route, routeRequest } from './route-request.js';
@@ -64,6 +66,8 @@ export interface ForwardingContext {
   readonly topology: VirtualTopology;
   readonly timestamps: () => bigint;
   readonly metrics: ProxyMetrics;
+  /** Where writes that succeeded on one cluster only are recorded; none: not recorded. */
+  readonly journal?: DivergenceRecorder | undefined;
 }
 
 const statementCache = new Map<string, Statement>();
@@ -319,6 +323,8 @@ export class RequestForwarder {
     const t = outcomeOf(results.target);
     const failed = failedOn(o, t);
     if (failed !== null) this.context.metrics.failedWrite(failed);
+    if ((failed === 'origin' || failed === 'target') && statement?.kind !== 'use')
+      this.#journal(request, failed);
     if (statement?.kind === 'use') {
       if (failed === null) this.links.keyspace = statement.keyspace;
       else {
@@ -327,6 +333,27 @@ export class RequestForwarder {
       }
     }
     this.#answerVerdict(request, aggregateWriteResponse(o, t, this.context.primary));
+  }
+
+  /** A write that succeeded on one cluster only: its partitions go to the divergence journal. */
+  #journal(request: Forwarded, failed: 'origin' | 'target'): void {
+    const journal = this.context.journal;
+    if (journal === undefined) return;
+    const prepared = this.context.prepared;
+    journal.record(
+      divergenceEntries(
+        {
+          frame: request.frame,
+          version: this.host.version,
+          failed,
+          failure: request.results[failed],
+          keyspace: this.links.keyspace ?? null,
+          preparedKey: (id) => prepared.get(id)?.key,
+          preparedText: (id) => prepared.get(id)?.text,
+        },
+        new Date(),
+      ),
+    );
   }
 
   /**
@@ -383,12 +410,23 @@ export class RequestForwarder {
         // `x = x + ?` is a counter update or a collection append: the bound types in Origin's
         // PREPARED answer settle which, and so whether EXECUTEs get the shared timestamp.
         statement: preparedStatement(request.statement!, origin as RawFrame, this.host.version),
+        ...(this.context.journal === undefined ? {} : this.#journalFacts(request, origin as RawFrame)),
       });
       this.#end(request);
       this.#relay(origin as RawFrame, request.frame.header.streamId);
       return;
     }
     this.#answerVerdict(request, verdict);
+  }
+
+  /** What the journal needs of a prepared write: its key markers and its text. */
+  #journalFacts(request: Forwarded, origin: RawFrame): Pick<PreparedEntry, 'key' | 'text'> {
+    const kind = request.statement?.kind;
+    if (kind !== 'write' && kind !== 'other') return {};
+    return {
+      key: preparedKeyOfResult(origin, this.host.version),
+      text: statementText(request.frame, this.host.version),
+    };
   }
 
   /** The proxy's own error for a cluster that could not answer: timed out, saturated, or gone. */
