@@ -55,8 +55,8 @@ export class PreparedCache {
     const key = originId.toString('hex');
     this.#entries.delete(key);
     this.#entries.set(key, {
+      ...entry,
       targetId: entry.targetId === null ? null : Buffer.from(entry.targetId),
-      statement: entry.statement,
     });
     while (this.#entries.size > this.capacity) {
       const oldest = this.#entries.keys().next().value as string;

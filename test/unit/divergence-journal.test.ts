@@ -32,6 +32,7 @@ import {
   rotationSteps,
 } from '../../src/proxy/divergence-journal.js';
 import { boundKey, preparedKeyOf, writtenPartitionOf } from '../../src/proxy/partition-key-of.js';
+import { PreparedCache } from '../../src/proxy/prepared-cache.js';
 
 const INT: DataType = { kind: 'int' } as DataType;
 const TEXT: DataType = { kind: 'varchar' } as DataType;
@@ -269,5 +270,20 @@ describe('journal entries of a diverged request', () => {
       { ...base, request: 'BATCH', table: 'ks.t', key: { k: '00000009' } },
       { ...base, request: 'BATCH', table: null, statement: 'TRUNCATE x' },
     ]);
+  });
+});
+
+describe('the prepared cache keeps what the journal needs', () => {
+  test('key and text survive set and get', () => {
+    const cache = new PreparedCache(2);
+    const key = { keyspace: 'ks', table: 't', columns: [{ name: 'k', index: 0 }] };
+    cache.set(Buffer.from('01', 'hex'), {
+      targetId: Buffer.from('02', 'hex'),
+      statement: { kind: 'other' },
+      key,
+      text: 'INSERT ...',
+    });
+    const entry = cache.get(Buffer.from('01', 'hex'));
+    assert.deepEqual([entry?.key, entry?.text], [key, 'INSERT ...']);
   });
 });
