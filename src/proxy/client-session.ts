@@ -19,6 +19,7 @@ import {
   UnsupportedVersionError,
   unsupportedVersionError,
 } from './codec/index.js';
+import type { DivergenceRecorder } from './divergence-journal.js';
 import { errorFrame, frameTooLargeError, responseFrame } from './frame-reading.js';
 import { InputGate } from './input-gate.js';
 import type { PreparedCache } from './prepared-cache.js';
@@ -81,6 +82,8 @@ export interface SessionContext {
   /** CQL versions Origin supports, for SUPPORTED. */
   readonly cqlVersions: readonly string[];
   readonly timestamps: () => bigint;
+  /** The divergence journal (request-forwarder.ts records into it); undefined when disabled. */
+  readonly journal?: DivergenceRecorder | undefined;
   readonly limits: SessionLimits;
   /** The proxy's open sessions (for a graceful stop); absent in tests of one session. */
   readonly registry?: SessionRegistry;

@@ -10,7 +10,8 @@
 export type CqlToken =
   | { readonly kind: 'word'; readonly text: string }
   | { readonly kind: 'quoted'; readonly text: string }
-  | { readonly kind: 'string' }
+  /** `text` (the literal's value, quotes undone) only from a lexer asked for string values. */
+  | { readonly kind: 'string'; readonly text?: string }
   | { readonly kind: 'symbol'; readonly text: string };
 
 const STRING: CqlToken = { kind: 'string' };
@@ -39,7 +40,11 @@ export class CqlLexer {
   #start = 0;
   #end = 0;
 
-  constructor(text: string) {
+  /** `stringValues`: string tokens carry their text (routing needs none, so the default keeps none). */
+  constructor(
+    text: string,
+    private readonly stringValues = false,
+  ) {
     this.#text = text;
   }
 
@@ -91,6 +96,8 @@ export class CqlLexer {
       } else if (c === "'") {
         const end = this.#closingQuote(i, "'");
         this.#at = end < 0 ? n : end + 1;
+        if (this.stringValues)
+          return { kind: 'string', text: text.slice(i + 1, end < 0 ? n : end).replaceAll("''", "'") };
         return STRING;
       } else if (c === '"') {
         const end = this.#closingQuote(i, '"');
@@ -99,6 +106,7 @@ export class CqlLexer {
       } else if (c === '$' && following === '$') {
         const end = text.indexOf('$$', i + 2);
         this.#at = end < 0 ? n : end + 2;
+        if (this.stringValues) return { kind: 'string', text: text.slice(i + 2, end < 0 ? n : end) };
         return STRING;
       } else if (isWordStart(text.charCodeAt(i))) {
         return this.#word(i);

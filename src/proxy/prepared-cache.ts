@@ -1,3 +1,4 @@
+import type { PreparedKey } from './partition-key-of.js';
 import type { NowMarker } from './prepared-now.js';
 import type { Statement } from './statement.js';
 
@@ -12,6 +13,10 @@ export interface PreparedEntry {
   readonly statement: Statement;
   /** The proxy's bind markers in place of `now()` calls (ZDM_REPLACE_CQL_FUNCTIONS); absent: none. */
   readonly nowMarkers?: readonly NowMarker[];
+  /** For the divergence journal: the statement's partition key markers (null: none known)... */
+  readonly key?: PreparedKey | null;
+  /** ...and its text, for a journal line without a key. */
+  readonly text?: string;
 }
 
 /**
@@ -53,6 +58,7 @@ export class PreparedCache {
     const key = originId.toString('hex');
     this.#entries.delete(key);
     this.#entries.set(key, {
+      ...entry,
       targetId: entry.targetId === null ? null : Buffer.from(entry.targetId),
       statement: entry.statement,
       ...(entry.nowMarkers === undefined ? {} : { nowMarkers: entry.nowMarkers }),

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import {
   type ClusterConfig,
   CONSISTENCY_LEVELS,
@@ -151,6 +152,34 @@ export const PROXY_SETTINGS = {
     min: 0,
     doc: 'On SIGTERM/SIGINT: time requests in flight get to finish before connections are closed and the proxy exits.',
   }),
+  proxy_state_dir: text({
+    default: 'zdm-proxy-state',
+    doc: 'Directory of what the proxy keeps on disk (the divergence journal); created when missing.',
+  }),
+  divergence_journal_enabled: boolean({
+    default: true,
+    doc: 'Record every write that succeeded on one cluster and failed on the other (zdm diff --from-journal repairs them).',
+  }),
+  divergence_journal_path: optionalText({
+    default: undefined,
+    doc: 'Divergence journal file (JSON Lines); default: divergence-journal.jsonl in proxy_state_dir.',
+  }),
+  divergence_journal_max_bytes: integer({
+    default: 64 * 1024 * 1024,
+    min: 4096,
+    doc: 'Size at which the journal file is rotated (renamed to <path>.1, <path>.2, ...).',
+  }),
+  divergence_journal_files: integer({
+    default: 4,
+    min: 1,
+    max: 100,
+    doc: 'Journal files kept, the live one included; beyond them the oldest is dropped (with a warning: run a full diff).',
+  }),
+  divergence_journal_sync_interval_ms: integer({
+    default: 1000,
+    min: 10,
+    doc: 'How often journal lines are flushed to disk (each line is written at once; an OS crash loses at most this interval).',
+  }),
   metrics_enabled: boolean({ default: true, doc: 'Serve /metrics and /health/* over HTTP.' }),
   metrics_address: text({ default: 'localhost', doc: 'Address of the metrics HTTP server.' }),
   metrics_port: integer({ default: 14001, min: 0, max: 65535, doc: 'Port of the metrics HTTP server.' }),
@@ -203,6 +232,15 @@ export interface ProxyConfig {
   readonly secondaryReadTimeoutMs: number;
   readonly readinessProbeIntervalMs: number;
   readonly shutdownTimeoutMs: number;
+  /** The divergence journal; undefined when disabled. */
+  readonly journal:
+    | {
+        readonly path: string;
+        readonly maxBytes: number;
+        readonly files: number;
+        readonly syncIntervalMs: number;
+      }
+    | undefined;
   readonly metrics: {
     readonly enabled: boolean;
     readonly address: string;
@@ -290,6 +328,14 @@ export function proxyConfig(values: Readonly<Record<string, unknown>>): ProxyCon
     secondaryReadTimeoutMs: v.proxy_secondary_read_timeout_ms,
     readinessProbeIntervalMs: v.proxy_readiness_probe_interval_ms,
     shutdownTimeoutMs: v.proxy_shutdown_timeout_ms,
+    journal: v.divergence_journal_enabled
+      ? {
+          path: v.divergence_journal_path ?? join(v.proxy_state_dir, 'divergence-journal.jsonl'),
+          maxBytes: v.divergence_journal_max_bytes,
+          files: v.divergence_journal_files,
+          syncIntervalMs: v.divergence_journal_sync_interval_ms,
+        }
+      : undefined,
     metrics: {
       enabled: v.metrics_enabled,
       address: v.metrics_address,

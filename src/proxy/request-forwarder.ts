@@ -21,6 +21,8 @@ import {
   withPreparedId,
   withQueryText,
 } from './codec/index.js';
+import { divergenceEntries, preparedKeyOfResult } from './divergence-entries.js';
+import type { DivergenceRecorder } from './divergence-journal.js';
 import {
   batchWantsTimestamp,
   type ForwardRoute,
@@ -41,7 +43,7 @@ import {
   withoutNowMarkersFrame,
   withUnpreparedId,
 } from './frame-reading.js';
-import type { PreparedCache } from './prepared-cache.js';
+import type { PreparedCache, PreparedEntry } from './prepared-cache.js';
 import { batchWithNow, executeWithNow, type NowMarker, nowCallsToMarkers } from './prepared-now.js';
 import { protocolError, timeoutError, unavailableError } from './proxy-errors.js';
 import type { ProxyMetrics, RequestType } from './proxy-metrics.js';
@@ -82,6 +84,8 @@ export interface ForwardingContext {
   readonly replaceCqlFunctions?: boolean;
   /** ZDM_TARGET_CONSISTENCY_LEVEL: the consistency of writes sent to Target; null or absent: the client's. */
   readonly targetConsistency?: number | null;
+  /** Where writes that succeeded on one cluster only are recorded; none: not recorded. */
+  readonly journal?: DivergenceRecorder | undefined;
 }
 
 const statementCache = new Map<string, Statement>();
@@ -401,6 +405,8 @@ export class RequestForwarder {
     const t = outcomeOf(results.target);
     const failed = failedOn(o, t);
     if (failed !== null) this.context.metrics.failedWrite(failed);
+    if ((failed === 'origin' || failed === 'target') && statement?.kind !== 'use')
+      this.#journal(request, failed);
     if (statement?.kind === 'use') {
       if (failed === null) this.links.keyspace = statement.keyspace;
       else {
@@ -409,6 +415,27 @@ export class RequestForwarder {
       }
     }
     this.#answerVerdict(request, aggregateWriteResponse(o, t, this.context.primary));
+  }
+
+  /** A write that succeeded on one cluster only: its partitions go to the divergence journal. */
+  #journal(request: Forwarded, failed: 'origin' | 'target'): void {
+    const journal = this.context.journal;
+    if (journal === undefined) return;
+    const prepared = this.context.prepared;
+    journal.record(
+      divergenceEntries(
+        {
+          frame: request.frame,
+          version: this.host.version,
+          failed,
+          failure: request.results[failed],
+          keyspace: this.links.keyspace ?? null,
+          preparedKey: (id) => prepared.get(id)?.key,
+          preparedText: (id) => prepared.get(id)?.text,
+        },
+        new Date(),
+      ),
+    );
   }
 
   /**
@@ -472,6 +499,7 @@ export class RequestForwarder {
         // PREPARED answer settle which, and so whether EXECUTEs get the shared timestamp.
         statement: preparedStatement(request.statement!, answer, this.host.version),
         ...(nowMarkers.length === 0 ? {} : { nowMarkers }),
+        ...(this.context.journal === undefined ? {} : this.#journalFacts(request, answer)),
       });
       this.#end(request);
       const stream = request.frame.header.streamId;
@@ -480,6 +508,16 @@ export class RequestForwarder {
       return;
     }
     this.#answerVerdict(request, verdict);
+  }
+
+  /** What the journal needs of a prepared write: its key markers and its text. */
+  #journalFacts(request: Forwarded, origin: RawFrame): Pick<PreparedEntry, 'key' | 'text'> {
+    const kind = request.statement?.kind;
+    if (kind !== 'write' && kind !== 'other') return {};
+    return {
+      key: preparedKeyOfResult(origin, this.host.version),
+      text: statementText(request.frame, this.host.version),
+    };
   }
 
   /** The proxy's own error for a cluster that could not answer: timed out, saturated, or gone. */

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { openTcpLink } from './backend-connection.js';
 import type { SessionContext } from './client-session.js';
 import { ClusterControl } from './cluster-control.js';
+import { DivergenceJournal } from './divergence-journal.js';
 import { startMetricsServer } from './metrics-server.js';
 import { PreparedCache } from './prepared-cache.js';
 import { ProxyMetrics } from './proxy-metrics.js';
@@ -53,6 +54,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
   ];
   const controls: Record<ClusterName, ClusterControl> = { origin, target };
   const prepared = new PreparedCache(config.preparedCacheSize);
+  const journal = config.journal === undefined ? undefined : new DivergenceJournal(config.journal, logger);
   const metrics = new ProxyMetrics(config.metrics.prefix, () => prepared.size);
   const timestamps = monotonicMicros();
   const credentials = {
@@ -105,6 +107,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
       topology: { hosts: virtualHosts(addresses, config.topology.numTokens), self, port: listener.port },
       cqlVersions: [origin.cqlVersion],
       timestamps,
+      journal,
       limits,
       registry,
       metrics,
@@ -167,6 +170,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     await listener.close();
     await metricsServer?.close();
     await closeClusters();
+    journal?.close();
   }
 }
 

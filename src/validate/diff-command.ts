@@ -47,6 +47,10 @@ export const diffCommand: CommandModule<object, { table: string }> = {
       .example(
         '$0 diff shop.orders --config zdm.yaml --rerun checkpoints/diff-shop.orders-20250101-120000.sqlite --autocorrect',
         'repair after review, reading only the ranges that differed',
+      )
+      .example(
+        '$0 diff shop.orders --config zdm.yaml --from-journal zdm-proxy-state/divergence-journal.jsonl --autocorrect',
+        "validate and repair the partitions the proxy's divergence journal lists",
       ) as unknown as Argv<{
       table: string;
     }>;
@@ -65,7 +69,11 @@ export const diffCommand: CommandModule<object, { table: string }> = {
         return await runTables({
           selection: argv.table,
           clusters: values,
-          singleTableOptions: { '--target-table': values.target_table, '--rerun': values.rerun },
+          singleTableOptions: {
+            '--target-table': values.target_table,
+            '--rerun': values.rerun,
+            '--from-journal': values.from_journal,
+          },
           json: values.json,
           logger,
           runOne: (table) =>

@@ -35,6 +35,10 @@ export const DIFF_SETTINGS = {
     default: undefined,
     doc: 'Checkpoint (.sqlite) of an earlier diff: validate again only its ranges that had differences or failed.',
   }),
+  from_journal: optionalText({
+    default: undefined,
+    doc: "The proxy's divergence journal (and the files rotated from it): validate, and with --autocorrect repair, exactly the partitions it lists for the table.",
+  }),
 } as const;
 
 export type DiffSettings = SettingsValues<typeof DIFF_SETTINGS>;
@@ -59,5 +63,6 @@ export function diffSemanticOptions(s: DiffSettings): Record<string, unknown> {
     repair: [...repairedKinds(s)].sort(),
     sample: s.sample,
     rerun: s.rerun,
+    fromJournal: s.from_journal,
   };
 }
