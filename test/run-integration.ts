@@ -72,7 +72,18 @@ function runTests(files: string[]): Promise<number> {
     ZDM_TEST_TARGET: `${target.address}:9042`,
     ZDM_TEST_CLUSTER_DIR: baseDir,
   };
-  const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files];
+  // --test-force-exit: once a file's tests are over, a handle a test left open (a driver reconnecting
+  // after an outage, a child's pipe) must not hold the whole run until CI's timeout; a test that
+  // leaks still fails on its own assertions, never on the run's clock.
+  const args = [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-force-exit',
+    '--test-reporter=spec',
+    '--test-concurrency=1',
+    ...files,
+  ];
   return new Promise((resolve, reject) => {
     testProcess = spawn(process.execPath, args, { env, stdio: 'inherit' });
     testProcess.once('error', reject);
