@@ -122,6 +122,8 @@ export class ClientSession {
   readonly #offer: ProtocolOffer;
   /** v5 with LZ4: segments are compressed once they start. */
   #segmentCompressor: BlockCompressor | null = null;
+  /** The compression agreed in STARTUP, for the log. */
+  #compression = 'none';
   readonly #links: ClusterLinks;
   readonly #gate: InputGate;
   readonly #forwarder: RequestForwarder;
@@ -387,6 +389,7 @@ export class ClientSession {
       return;
     }
     if (choice.kind === 'use') {
+      this.#compression = choice.algorithm;
       if (this.#version >= 5) this.#segmentCompressor = this.#offer.lz4Block;
       else
         this.#wire.useBodyCompression(
@@ -450,6 +453,10 @@ export class ClientSession {
   #ready(): void {
     this.#links.keepAlive = true;
     this.#wire.compressResponses();
+    this.#log.info(
+      { protocolVersion: this.#version, compression: this.#compression, segments: this.#wire.segmented },
+      'client session ready',
+    );
     // Full frame size from now on (frames already buffered are checked against it too).
     this.#framer.setMaxBodyLength(this.context.limits.maxFrameBytes);
     clearTimeout(this.#timer);

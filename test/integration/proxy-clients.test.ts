@@ -120,6 +120,13 @@ const PROGRAM_SESSIONS: readonly ProgramSession[] = [
     profile: { maxVersion: 5, compression: 'none' },
   },
   {
+    title: 'the Java driver 4.x asking for lz4',
+    name: 'java_lz4',
+    install: installs.java,
+    profile: { maxVersion: 5, compression: 'lz4' },
+    args: ['lz4'],
+  },
+  {
     title: 'gocql v2',
     name: 'gocql',
     install: installs.gocql,
@@ -134,6 +141,14 @@ const PROGRAM_SESSIONS: readonly ProgramSession[] = [
     install: installs.python,
     profile: { maxVersion: 5, compression },
     args: [compression],
+  })),
+  // v5 compresses segments with LZ4 only: Snappy (and LZ4 frame bodies) are exercised on v4.
+  ...(['lz4', 'snappy'] as const).map((compression) => ({
+    title: `the Python driver on protocol v4 asking for ${compression}`,
+    name: `python_v4_${compression}`,
+    install: installs.python,
+    profile: { maxVersion: 4, compression },
+    args: [compression, '4'],
   })),
   ...[3, 4].map((version) => ({
     title: `the Node.js driver with protocol v${version} at most`,
@@ -155,13 +170,30 @@ describe('real clients through the proxy, each running the scripted session', ()
   for (const session of PROGRAM_SESSIONS) {
     test(session.title, async () => {
       const keyspace = `clients_${session.name}`;
+      const logFrom = proxyLog.length;
       const stdout = await runProgram(await session.install, [
         HOST,
         String(PORT),
         keyspace,
         ...(session.args ?? []),
       ]);
-      checkReport(session.name, parseReport(stdout), session.profile, context);
+      const report = parseReport(stdout);
+      checkReport(session.name, report, session.profile, context);
+      // The proxy's own account of the connections the session opened: what it really spoke.
+      const ready = [
+        ...proxyLog
+          .slice(logFrom)
+          .matchAll(/"protocolVersion":(\d+),"compression":"(\w+)".*client session ready/g),
+      ];
+      assert.ok(ready.length > 0, `${session.name}: the proxy logged its connections`);
+      for (const [, version, compression] of ready) {
+        assert.equal(
+          Number(version),
+          report.protocolVersion,
+          `${session.name}: protocol version at the proxy`,
+        );
+        assert.equal(compression, report.compression, `${session.name}: compression at the proxy`);
+      }
       await checkClusters(session.name, keyspace, context);
     });
   }
