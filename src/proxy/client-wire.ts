@@ -51,7 +51,15 @@ export class ClientWire {
    */
   decodeRequest(frame: RawFrame, maxBodyLength: number): RawFrame {
     if (!isCompressed(frame.header)) return frame;
-    if (this.#bodies === null || this.#segments !== null) {
+    if (this.#segments !== null) {
+      // v5 compresses segments, not frames: the frame flag is obsolete there and ignored (spec v5
+      // §2.2), yet some drivers (the Java driver with LZ4) still set it.
+      const header = { ...frame.header, flags: frame.header.flags & ~FrameFlag.COMPRESSION };
+      const raw = Buffer.from(frame.raw);
+      raw.writeUInt8(header.flags, 1);
+      return { header, body: raw.subarray(HEADER_LENGTH), raw };
+    }
+    if (this.#bodies === null) {
       throw new CodecError('compressed frame, but no frame compression was negotiated', {
         field: 'frame flags',
       });

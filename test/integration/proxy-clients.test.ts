@@ -62,24 +62,8 @@ before(async () => {
   const clusters = await sharedClusters();
   origin = await cqlClient(clusters.origin);
   target = await cqlClient(clusters.target);
-  proxy = spawn(process.execPath, ['--import', 'tsx', 'src/cli/zdm-proxy.ts', 'start'], {
-    env: {
-      ...process.env,
-      ZDM_ORIGIN_CONTACT_POINTS: clusters.origin.contactPoints.join(','),
-      ZDM_TARGET_CONTACT_POINTS: clusters.target.contactPoints.join(','),
-      ZDM_PROXY_LISTEN_ADDRESS: HOST,
-      ZDM_PROXY_LISTEN_PORT: String(PORT),
-      ZDM_METRICS_PORT: String(PORT + 1),
-      ZDM_LOG_LEVEL: 'INFO',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    proxy.stderr!.on('data', (chunk: Buffer) => {
-      proxyLog += chunk.toString();
-      if (proxyLog.includes('zdm-proxy listening')) resolve();
-    });
-    proxy.once('exit', (code) => reject(new Error(`zdm-proxy exited with ${code}:\n${proxyLog}`)));
+  proxy = await startProxyProcess(PORT, {}, (text) => {
+    proxyLog += text;
   });
   const offer = await readProxyOffer(HOST, PORT);
   console.log(`# the proxy offers protocol ${offer.versions.join('/')}, compression [${offer.compressions}]`);
@@ -93,12 +77,47 @@ before(async () => {
   };
 });
 
+/** `zdm-proxy start` in front of the test clusters on `port` (metrics on port + 1), once it listens. */
+async function startProxyProcess(
+  port: number,
+  env: Readonly<Record<string, string>>,
+  onLog: (text: string) => void,
+): Promise<ChildProcess> {
+  const clusters = await sharedClusters();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/zdm-proxy.ts', 'start'], {
+    env: {
+      ...process.env,
+      ZDM_ORIGIN_CONTACT_POINTS: clusters.origin.contactPoints.join(','),
+      ZDM_TARGET_CONTACT_POINTS: clusters.target.contactPoints.join(','),
+      ZDM_PROXY_LISTEN_ADDRESS: HOST,
+      ZDM_PROXY_LISTEN_PORT: String(port),
+      ZDM_METRICS_PORT: String(port + 1),
+      ZDM_LOG_LEVEL: 'INFO',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      onLog(chunk.toString());
+      if (log.includes('zdm-proxy listening')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`zdm-proxy exited with ${code}:\n${log}`)));
+  });
+  return child;
+}
+
+async function stopProxyProcess(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 after(async () => {
-  if (proxy !== undefined && proxy.exitCode === null) {
-    const exited = new Promise((resolve) => proxy.once('exit', resolve));
-    proxy.kill('SIGTERM');
-    await exited;
-  }
+  await stopProxyProcess(proxy);
   await origin?.shutdown();
   await target?.shutdown();
 });
@@ -237,6 +256,44 @@ describe('real clients through the proxy, each running the scripted session', ()
       await checkClusters('cqlsh', keyspace, context);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ZDM_BLOCKED_PROTOCOL_VERSIONS', () => {
+  test('with v5 blocked, the Python driver is refused v5, steps down to v4 and keeps LZ4', async () => {
+    const port = PORT + 200;
+    let log = '';
+    const blocked = await startProxyProcess(
+      port,
+      { ZDM_BLOCKED_PROTOCOL_VERSIONS: 'v5,DseV1,DseV2' },
+      (text) => {
+        log += text;
+      },
+    );
+    try {
+      const offer = await readProxyOffer(HOST, port);
+      assert.deepEqual(offer.versions, [3, 4], 'SUPPORTED no longer lists v5');
+      const keyspace = 'clients_python_blocked_v5';
+      const stdout = await runProgram(await installs.python, [HOST, String(port), keyspace, 'auto']);
+      const report = parseReport(stdout);
+      checkReport(
+        'python_blocked_v5',
+        report,
+        { maxVersion: 5, compression: 'auto' },
+        {
+          ...context,
+          proxyPort: port,
+          offer,
+        },
+      );
+      assert.equal(report.protocolVersion, 4);
+      assert.equal(report.compression, 'lz4');
+      assert.match(log, /"protocolVersion":4,"compression":"lz4".*client session ready/);
+      assert.doesNotMatch(log, /"protocolVersion":5,.*client session ready/);
+      await checkClusters('python_blocked_v5', keyspace, context);
+    } finally {
+      await stopProxyProcess(blocked);
     }
   });
 });

@@ -185,6 +185,19 @@ describe('ClientWire', () => {
     );
   });
 
+  test('v5: the obsolete frame compression flag is ignored inside segments', () => {
+    const wire = new ClientWire();
+    wire.useSegments(loaded.lz4Block);
+    const v5 = encodeFrame(
+      { version: 5, isResponse: false, flags: FrameFlag.COMPRESSION, streamId: 7, opcode: Opcode.QUERY },
+      body,
+    );
+    const frame = wire.decodeRequest(frameOf(v5), 1 << 20);
+    assert.deepEqual(frame.body, body);
+    assert.equal(frame.header.flags, 0);
+    assert.equal(frame.raw[1], 0);
+  });
+
   test('v5: frames go out in (LZ4) segments that a segment framer reads back', () => {
     for (const compressor of [null, loaded.lz4Block]) {
       const wire = new ClientWire();
