@@ -2,7 +2,14 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { ClusterLink, LinkHooks, LinkOptions } from './cluster-link.js';
-import { encodeHeader, Framer, Opcode, type RawFrame } from './codec/index.js';
+import {
+  ConnectionFramer,
+  encodeHeader,
+  encodeSegments,
+  Opcode,
+  PROTOCOL_VERSIONS,
+  type RawFrame,
+} from './codec/index.js';
 import { Heartbeat } from './heartbeat.js';
 import type { ClusterName } from './route-request.js';
 import { InFlightRequests, RequestTimeoutError, StreamIdsExhaustedError, type Waiter } from './stream-ids.js';
@@ -33,7 +40,9 @@ const ignore = () => undefined;
  */
 export class StreamClusterLink implements ClusterLink {
   readonly #stream: Duplex;
-  readonly #framer: Framer;
+  readonly #framer: ConnectionFramer;
+  /** v5 after the answer to STARTUP: requests go out in segments (spec v5 §2.3). */
+  #segmented = false;
   readonly #main: InFlightRequests;
   readonly #secondary: InFlightRequests | null;
   readonly #heartbeat: Heartbeat;
@@ -50,7 +59,15 @@ export class StreamClusterLink implements ClusterLink {
   ) {
     this.#stream = stream;
     this.#version = options.version;
-    this.#framer = new Framer({ supportedVersions: [options.version] });
+    // Any version is read before segments start: a cluster that does not speak the session's
+    // version answers STARTUP with a PROTOCOL_ERROR in its own, which the client must see to step down.
+    this.#framer = new ConnectionFramer({
+      supportedVersions: PROTOCOL_VERSIONS,
+      switchAfter: (header) =>
+        options.version >= 5 &&
+        header.version >= 5 &&
+        (header.opcode === Opcode.READY || header.opcode === Opcode.AUTHENTICATE),
+    });
     const describe = () => `${cluster} ${address}`;
     this.#main = new InFlightRequests(options.maxStreamIds, 0, options.requestTimeoutMs, describe);
     this.#secondary =
@@ -141,15 +158,26 @@ export class StreamClusterLink implements ClusterLink {
     });
     const stream = this.#stream;
     stream.cork();
-    let ok = stream.write(header);
-    if (body.length > 0) ok = stream.write(body);
+    let ok = true;
+    if (this.#segmented) {
+      for (const segment of encodeSegments([Buffer.concat([header, body])])) ok = stream.write(segment);
+    } else {
+      ok = stream.write(header);
+      if (body.length > 0) ok = stream.write(body);
+    }
     if (!ok) this.#backedUp = true;
     process.nextTick(uncork, stream);
   }
 
   #onData(chunk: Buffer): void {
     this.#heartbeat.input();
-    const { frames, error } = this.#framer.push(chunk);
+    this.#framed(this.#framer.push(chunk));
+  }
+
+  #framed({ frames, error }: ReturnType<ConnectionFramer['push']>): void {
+    // READY or AUTHENTICATE of a v5 handshake: from here on both directions use segments. Set
+    // before the answer is handed on, since its receiver may send the next request at once.
+    if (this.#framer.waiting) this.#segmented = true;
     for (const frame of frames) {
       const id = frame.header.streamId;
       if (id < 0) {
@@ -159,6 +187,10 @@ export class StreamClusterLink implements ClusterLink {
       // A late answer (its request timed out) or one on the secondary lane is dropped here.
       const waiter = this.#secondary?.owns(id) ? this.#secondary.settle(id) : this.#main.settle(id);
       waiter?.(frame);
+    }
+    if (error === null && this.#framer.waiting) {
+      this.#framed(this.#framer.startSegments(null));
+      return;
     }
     if (error !== null) {
       this.#stream.destroy();

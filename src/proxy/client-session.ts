@@ -1,20 +1,25 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
+import { ClientWire } from './client-wire.js';
 import type { Connector } from './cluster-link.js';
 import { ClusterLinks, type Credentials } from './cluster-links.js';
 import {
+  type BlockCompressor,
+  type BodyCompression,
   CodecError,
+  ConnectionFramer,
+  type ConnectionFramerResult,
+  DecompressedTooLargeError,
   decodeStartup,
   type ErrorBody,
   encodeSupported,
-  Framer,
   FrameTooLargeError,
   type FramingError,
-  isCompressed,
   messageOffset,
   Opcode,
   type ProtocolVersion,
   type RawFrame,
+  type SegmentFramingError,
   StartupOption,
   UnsupportedVersionError,
   unsupportedVersionError,
@@ -23,6 +28,7 @@ import type { DivergenceRecorder } from './divergence-journal.js';
 import { errorFrame, frameTooLargeError, responseFrame } from './frame-reading.js';
 import { InputGate } from './input-gate.js';
 import type { PreparedCache } from './prepared-cache.js';
+import { chooseCompression, refusalVersion, supportedOptions } from './protocol-support.js';
 import { protocolError } from './proxy-errors.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 import { endWithFrame } from './refuse-connection.js';
@@ -30,7 +36,6 @@ import { RequestForwarder } from './request-forwarder.js';
 import type { ClusterName } from './route-request.js';
 import {
   authResponseStep,
-  compressionProblem,
   type HandshakeAnswer,
   type HandshakeStep,
   startupStep,
@@ -85,13 +90,26 @@ export interface SessionContext {
   /** The divergence journal (request-forwarder.ts records into it); undefined when disabled. */
   readonly journal?: DivergenceRecorder | undefined;
   readonly limits: SessionLimits;
+  /** Versions and compressions offered to clients; absent: v3 and v4 without compression. */
+  readonly protocol?: ProtocolOffer;
   /** The proxy's open sessions (for a graceful stop); absent in tests of one session. */
   readonly registry?: SessionRegistry;
   readonly metrics: ProxyMetrics;
   readonly logger: Logger;
 }
 
-const SUPPORTED_VERSIONS = [3, 4];
+/** What the proxy offers its clients (protocol-support.ts decides from it). */
+export interface ProtocolOffer {
+  /** Protocol versions accepted (ZDM_BLOCKED_PROTOCOL_VERSIONS removed). */
+  readonly versions: readonly ProtocolVersion[];
+  /** v3/v4 body compressions that work here, in preference order. */
+  readonly compressions: readonly BodyCompression[];
+  /** LZ4 blocks for v5 segments; null when LZ4 is not available. */
+  readonly lz4Block: BlockCompressor | null;
+}
+
+const DEFAULT_OFFER: ProtocolOffer = { versions: [3, 4], compressions: [], lz4Block: null };
+
 /**
  * One client connection, as steps: read frames from a duplex stream (a TCP/TLS socket, or an
  * in-memory pair in tests) while the input gate allows (input-gate.ts), go through the handshake
@@ -106,7 +124,13 @@ const CLOSE_LINGER_MS = 2000;
 
 export class ClientSession {
   #step: SessionStep = SessionStep.AWAITING_STARTUP;
-  readonly #framer: Framer;
+  readonly #framer: ConnectionFramer;
+  readonly #wire = new ClientWire();
+  readonly #offer: ProtocolOffer;
+  /** v5 with LZ4: segments are compressed once they start. */
+  #segmentCompressor: BlockCompressor | null = null;
+  /** The compression agreed in STARTUP, for the log. */
+  #compression = 'none';
   readonly #links: ClusterLinks;
   readonly #gate: InputGate;
   readonly #forwarder: RequestForwarder;
@@ -124,9 +148,12 @@ export class ClientSession {
     private readonly context: SessionContext,
   ) {
     this.#log = context.logger;
-    this.#framer = new Framer({
-      supportedVersions: SUPPORTED_VERSIONS,
+    this.#offer = context.protocol ?? DEFAULT_OFFER;
+    this.#framer = new ConnectionFramer({
+      supportedVersions: this.#offer.versions,
       maxBodyLength: context.limits.preAuthFrameBytes,
+      // A v5 connection may switch to segments right after the answer to its STARTUP (spec v5 §2.3).
+      switchAfter: (header) => header.version >= 5 && header.opcode === Opcode.STARTUP,
     });
     this.#links = new ClusterLinks({
       connect: context.connect,
@@ -254,16 +281,21 @@ export class ClientSession {
   #onData(chunk: Buffer): void {
     if (this.#step === SessionStep.CLOSED) return;
     this.#inputSeen = true;
-    const { frames, error } = this.#framer.push(chunk);
+    this.#framed(this.#framer.push(chunk));
+  }
+
+  #framed({ frames, error }: ConnectionFramerResult): void {
     this.#gate.push(frames);
     if (error !== null && !this.#isClosed()) this.#onFramingError(error);
   }
 
-  #onFramingError(error: FramingError): void {
+  #onFramingError(error: FramingError | SegmentFramingError): void {
     if (error instanceof UnsupportedVersionError) {
-      // Drivers match this message and retry with a lower version (REFERENCE §1), on stream 0.
-      const version = error.version >= 3 && error.version <= 4 ? error.version : 4;
-      this.#write(errorFrame(version as ProtocolVersion, 0, unsupportedVersionError(error.version)));
+      // Drivers match this message and retry with a lower version (REFERENCE §1), on stream 0;
+      // DSE versions (0x41, 0x42) and blocked ones (ZDM_BLOCKED_PROTOCOL_VERSIONS) land here too.
+      this.#write(
+        errorFrame(refusalVersion(this.#offer.versions), 0, unsupportedVersionError(error.version)),
+      );
     } else if (error instanceof FrameTooLargeError) {
       // Refused from the header alone: the body is never buffered (spec v4 §2.5, length field).
       const setting =
@@ -292,22 +324,20 @@ export class ClientSession {
     } catch (failure) {
       if (!(failure instanceof CodecError)) throw failure;
       // Malformed client input (the codec throws CodecError and nothing else).
-      this.#write(
-        errorFrame(
-          this.#version,
-          frame.header.streamId,
-          protocolError(`zdm-proxy: malformed request: ${failure.message}`),
-        ),
-      );
+      const message =
+        failure instanceof DecompressedTooLargeError
+          ? `zdm-proxy: ${failure.message} (ZDM_PROXY_MAX_FRAME_SIZE_BYTES applies to the decompressed body); the connection is closed`
+          : `zdm-proxy: malformed request: ${failure.message}`;
+      this.#write(errorFrame(this.#version, frame.header.streamId, protocolError(message)));
       this.#log.info({ reason: failure.message }, 'closing client connection after a malformed request');
       this.#endAfterWrite();
     }
   }
 
-  #handle(frame: RawFrame): void {
+  #handle(received: RawFrame): void {
+    if (received.header.isResponse) throw new CodecError('a client sent a response frame');
+    const frame = this.#wire.decodeRequest(received, this.#framer.maxBodyLength);
     const { header } = frame;
-    if (header.isResponse) throw new CodecError('a client sent a response frame');
-    if (isCompressed(header)) throw new CodecError('compressed frame, but no compression was negotiated');
     if (header.opcode === Opcode.OPTIONS) {
       const version = header.version as ProtocolVersion;
       this.#write(responseFrame(version, header.streamId, Opcode.SUPPORTED, this.#supported()));
@@ -340,12 +370,13 @@ export class ClientSession {
   }
 
   #supported(): Buffer {
+    const { versions, compressions } = this.#offer;
     return encodeSupported({
-      options: new Map([
-        [StartupOption.CQL_VERSION, this.context.cqlVersions],
-        [StartupOption.COMPRESSION, []],
-        [StartupOption.PROTOCOL_VERSIONS, ['3/v3', '4/v4']],
-      ]),
+      options: supportedOptions(
+        versions,
+        compressions.map((c) => c.algorithm),
+        this.context.cqlVersions,
+      ),
     });
   }
 
@@ -354,10 +385,23 @@ export class ClientSession {
   #startup(frame: RawFrame, options: ReadonlyMap<string, string>): void {
     this.#version = frame.header.version as ProtocolVersion;
     this.#links.version = this.#version;
-    const problem = compressionProblem(options);
-    if (problem !== null) {
-      this.#reply(frame.header.streamId, problem);
+    const choice = chooseCompression(
+      options.get(StartupOption.COMPRESSION),
+      this.#version,
+      this.#offer.compressions.map((c) => c.algorithm),
+    );
+    if (choice.kind === 'refuse') {
+      this.#reply(frame.header.streamId, choice.error);
+      this.#afterStartupAnswer(false);
       return;
+    }
+    if (choice.kind === 'use') {
+      this.#compression = choice.algorithm;
+      if (this.#version >= 5) this.#segmentCompressor = this.#offer.lz4Block;
+      else
+        this.#wire.useBodyCompression(
+          this.#offer.compressions.find((c) => c.algorithm === choice.algorithm)!,
+        );
     }
     this.#step = SessionStep.CONNECTING;
     const step = startupStep(this.#links, frame.body, this.context.forwardClientCredentialsToOrigin);
@@ -388,11 +432,38 @@ export class ClientSession {
     if (answer.kind === 'relay') this.#relay(answer.frame, stream);
     else if (answer.kind === 'error') this.#reply(stream, answer.error);
     else this.#write(responseFrame(this.#version, stream, Opcode.READY, Buffer.alloc(0)));
+    const opcode =
+      answer.kind === 'relay'
+        ? answer.frame.header.opcode
+        : answer.kind === 'ready'
+          ? Opcode.READY
+          : Opcode.ERROR;
+    this.#afterStartupAnswer(opcode === Opcode.READY || opcode === Opcode.AUTHENTICATE);
+  }
+
+  /**
+   * After the answer to a v5 STARTUP: READY or AUTHENTICATE switch both directions to segments
+   * (spec v5 §2.3), an ERROR leaves the connection on plain frames. Input held since the STARTUP
+   * is framed now. Nothing to do for v3/v4, or after a later handshake message.
+   */
+  #afterStartupAnswer(switched: boolean): void {
+    if (!this.#framer.waiting) return;
+    if (!switched) {
+      this.#framed(this.#framer.continueFrames());
+      return;
+    }
+    this.#wire.useSegments(this.#segmentCompressor);
+    this.#framed(this.#framer.startSegments(this.#segmentCompressor));
   }
 
   /** The handshake is done: lost cluster connections are reopened, the full frame size applies, idle clients are closed. */
   #ready(): void {
     this.#links.keepAlive = true;
+    this.#wire.compressResponses();
+    this.#log.info(
+      { protocolVersion: this.#version, compression: this.#compression, segments: this.#wire.segmented },
+      'client session ready',
+    );
     // Full frame size from now on (frames already buffered are checked against it too).
     this.#framer.setMaxBodyLength(this.context.limits.maxFrameBytes);
     clearTimeout(this.#timer);
@@ -452,6 +523,6 @@ export class ClientSession {
     if (this.#step === SessionStep.CLOSED || this.stream.destroyed) return;
     if (streamId !== undefined) frame.writeInt16BE(streamId, 2);
     // A client that does not read its answers is not read either, until it catches up.
-    if (!this.stream.write(frame)) this.#clientBlocked = true;
+    if (!this.stream.write(this.#wire.encode(frame))) this.#clientBlocked = true;
   }
 }

@@ -10,6 +10,7 @@ import type { SettingsValues } from '../config/setting.js';
 import { boolean, integer, list, oneOf, optionalOneOf, optionalText, text } from '../config/setting.js';
 import { OperatorError } from '../errors.js';
 import { Consistency, type ConsistencyLevel } from './codec/index.js';
+import { BLOCKABLE_VERSION_NAMES, parseBlockedVersions } from './protocol-support.js';
 
 export const PRIMARY_CLUSTERS = ['ORIGIN', 'TARGET'] as const;
 export const READ_MODES = ['PRIMARY_ONLY', 'DUAL_ASYNC_ON_SECONDARY'] as const;
@@ -180,6 +181,10 @@ export const PROXY_SETTINGS = {
     min: 10,
     doc: 'How often journal lines are flushed to disk (each line is written at once; an OS crash loses at most this interval).',
   }),
+  blocked_protocol_versions: list({
+    default: [],
+    doc: 'Protocol versions clients may not use, comma-separated (e.g. "v2,v3"): 2, 3, 4, 5, v2-v5, DseV1, DseV2, Dse_V1, Dse_V2, case-insensitive. A client asking for one gets a PROTOCOL_ERROR and steps down. DSE versions are always refused.',
+  }),
   metrics_enabled: boolean({ default: true, doc: 'Serve /metrics and /health/* over HTTP.' }),
   metrics_address: text({ default: 'localhost', doc: 'Address of the metrics HTTP server.' }),
   metrics_port: integer({ default: 14001, min: 0, max: 65535, doc: 'Port of the metrics HTTP server.' }),
@@ -241,6 +246,8 @@ export interface ProxyConfig {
         readonly syncIntervalMs: number;
       }
     | undefined;
+  /** Protocol version numbers clients may not use (DSE ones as 0x41/0x42). */
+  readonly blockedProtocolVersions: readonly number[];
   readonly metrics: {
     readonly enabled: boolean;
     readonly address: string;
@@ -281,6 +288,16 @@ export function proxyConfig(values: Readonly<Record<string, unknown>>): ProxyCon
   if (v.proxy_preauth_max_frame_size_bytes > v.proxy_max_frame_size_bytes) {
     problems.push(
       'proxy_preauth_max_frame_size_bytes (ZDM_PROXY_PREAUTH_MAX_FRAME_SIZE_BYTES) must not exceed proxy_max_frame_size_bytes (ZDM_PROXY_MAX_FRAME_SIZE_BYTES)',
+    );
+  }
+  const blocked = parseBlockedVersions(v.blocked_protocol_versions);
+  if ('invalid' in blocked) {
+    problems.push(
+      `invalid value for blocked_protocol_versions (ZDM_BLOCKED_PROTOCOL_VERSIONS): ${blocked.invalid}; possible values are ${BLOCKABLE_VERSION_NAMES.join(', ')} (case-insensitive)`,
+    );
+  } else if (![3, 4, 5].some((version) => !blocked.versions.includes(version))) {
+    problems.push(
+      'blocked_protocol_versions (ZDM_BLOCKED_PROTOCOL_VERSIONS) blocks v3, v4 and v5: no client could connect',
     );
   }
   if (problems.length > 0) {
@@ -336,6 +353,7 @@ export function proxyConfig(values: Readonly<Record<string, unknown>>): ProxyCon
           syncIntervalMs: v.divergence_journal_sync_interval_ms,
         }
       : undefined,
+    blockedProtocolVersions: 'versions' in blocked ? blocked.versions : [],
     metrics: {
       enabled: v.metrics_enabled,
       address: v.metrics_address,

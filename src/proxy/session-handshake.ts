@@ -1,14 +1,16 @@
 import { CLUSTERS, type ClusterLinks } from './cluster-links.js';
 import {
+  decodeStartup,
   type ErrorBody,
   ErrorCode,
+  encodeStartup,
   Opcode,
   type RawFrame,
-  StartupOption,
   simpleError,
 } from './codec/index.js';
 import { handshakePlan } from './handshake-plan.js';
-import { protocolError, unavailableError } from './proxy-errors.js';
+import { clusterStartupOptions } from './protocol-support.js';
+import { unavailableError } from './proxy-errors.js';
 
 /** What the client gets for one handshake message, and where the session goes next. */
 export type HandshakeAnswer =
@@ -21,13 +23,6 @@ export type HandshakeAnswer =
 export interface HandshakeStep {
   readonly next: 'awaiting_startup' | 'authenticating' | 'ready';
   readonly answer: HandshakeAnswer;
-}
-
-/** Compression is refused at STARTUP: none is advertised in SUPPORTED (spec v4 §4.1.1). */
-export function compressionProblem(options: ReadonlyMap<string, string>): ErrorBody | null {
-  const compression = options.get(StartupOption.COMPRESSION);
-  if (compression === undefined || compression === '' || compression.toLowerCase() === 'none') return null;
-  return protocolError(`zdm-proxy: compression ${compression} is not supported; connect without compression`);
 }
 
 /**
@@ -45,7 +40,8 @@ export async function startupStep(
     links.dropAll();
     return { next: 'awaiting_startup', answer: { kind: 'error', error }, proxyAuth: none } as const;
   };
-  links.startupBody = Buffer.from(startupBody);
+  // The proxy decompresses the client's frames itself: its cluster connections go uncompressed.
+  links.startupBody = encodeStartup({ options: clusterStartupOptions(decodeStartup(startupBody).options) });
   const opened = await Promise.allSettled(CLUSTERS.map((c) => links.open(c)));
   const failed = opened.findIndex((o) => o.status === 'rejected');
   if (failed >= 0) {

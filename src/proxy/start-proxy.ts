@@ -6,6 +6,7 @@ import { ClusterControl } from './cluster-control.js';
 import { DivergenceJournal } from './divergence-journal.js';
 import { startMetricsServer } from './metrics-server.js';
 import { PreparedCache } from './prepared-cache.js';
+import { protocolOffer } from './protocol-offer.js';
 import { ProxyMetrics } from './proxy-metrics.js';
 import { listen } from './proxy-server.js';
 import type { ProxyConfig } from './proxy-settings.js';
@@ -83,6 +84,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     maxInFlight: config.maxInFlightPerConnection,
   };
 
+  const protocol = protocolOffer(config.blockedProtocolVersions, logger);
   const contextFor = (socket: net.Socket): SessionContext => {
     // Without PROXY_TOPOLOGY_ADDRESSES the proxy is a one-node cluster at the address the client reached.
     const addresses =
@@ -106,6 +108,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
       prepared,
       topology: { hosts: virtualHosts(addresses, config.topology.numTokens), self, port: listener.port },
       cqlVersions: [origin.cqlVersion],
+      protocol,
       timestamps,
       journal,
       limits,

@@ -62,24 +62,8 @@ before(async () => {
   const clusters = await sharedClusters();
   origin = await cqlClient(clusters.origin);
   target = await cqlClient(clusters.target);
-  proxy = spawn(process.execPath, ['--import', 'tsx', 'src/cli/zdm-proxy.ts', 'start'], {
-    env: {
-      ...process.env,
-      ZDM_ORIGIN_CONTACT_POINTS: clusters.origin.contactPoints.join(','),
-      ZDM_TARGET_CONTACT_POINTS: clusters.target.contactPoints.join(','),
-      ZDM_PROXY_LISTEN_ADDRESS: HOST,
-      ZDM_PROXY_LISTEN_PORT: String(PORT),
-      ZDM_METRICS_PORT: String(PORT + 1),
-      ZDM_LOG_LEVEL: 'INFO',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    proxy.stderr!.on('data', (chunk: Buffer) => {
-      proxyLog += chunk.toString();
-      if (proxyLog.includes('zdm-proxy listening')) resolve();
-    });
-    proxy.once('exit', (code) => reject(new Error(`zdm-proxy exited with ${code}:\n${proxyLog}`)));
+  proxy = await startProxyProcess(PORT, {}, (text) => {
+    proxyLog += text;
   });
   const offer = await readProxyOffer(HOST, PORT);
   console.log(`# the proxy offers protocol ${offer.versions.join('/')}, compression [${offer.compressions}]`);
@@ -93,12 +77,47 @@ before(async () => {
   };
 });
 
+/** `zdm-proxy start` in front of the test clusters on `port` (metrics on port + 1), once it listens. */
+async function startProxyProcess(
+  port: number,
+  env: Readonly<Record<string, string>>,
+  onLog: (text: string) => void,
+): Promise<ChildProcess> {
+  const clusters = await sharedClusters();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/zdm-proxy.ts', 'start'], {
+    env: {
+      ...process.env,
+      ZDM_ORIGIN_CONTACT_POINTS: clusters.origin.contactPoints.join(','),
+      ZDM_TARGET_CONTACT_POINTS: clusters.target.contactPoints.join(','),
+      ZDM_PROXY_LISTEN_ADDRESS: HOST,
+      ZDM_PROXY_LISTEN_PORT: String(port),
+      ZDM_METRICS_PORT: String(port + 1),
+      ZDM_LOG_LEVEL: 'INFO',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      onLog(chunk.toString());
+      if (log.includes('zdm-proxy listening')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`zdm-proxy exited with ${code}:\n${log}`)));
+  });
+  return child;
+}
+
+async function stopProxyProcess(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 after(async () => {
-  if (proxy !== undefined && proxy.exitCode === null) {
-    const exited = new Promise((resolve) => proxy.once('exit', resolve));
-    proxy.kill('SIGTERM');
-    await exited;
-  }
+  await stopProxyProcess(proxy);
   await origin?.shutdown();
   await target?.shutdown();
 });
@@ -120,6 +139,13 @@ const PROGRAM_SESSIONS: readonly ProgramSession[] = [
     profile: { maxVersion: 5, compression: 'none' },
   },
   {
+    title: 'the Java driver 4.x asking for lz4',
+    name: 'java_lz4',
+    install: installs.java,
+    profile: { maxVersion: 5, compression: 'lz4' },
+    args: ['lz4'],
+  },
+  {
     title: 'gocql v2',
     name: 'gocql',
     install: installs.gocql,
@@ -134,6 +160,14 @@ const PROGRAM_SESSIONS: readonly ProgramSession[] = [
     install: installs.python,
     profile: { maxVersion: 5, compression },
     args: [compression],
+  })),
+  // v5 compresses segments with LZ4 only: Snappy (and LZ4 frame bodies) are exercised on v4.
+  ...(['lz4', 'snappy'] as const).map((compression) => ({
+    title: `the Python driver on protocol v4 asking for ${compression}`,
+    name: `python_v4_${compression}`,
+    install: installs.python,
+    profile: { maxVersion: 4, compression },
+    args: [compression, '4'],
   })),
   ...[3, 4].map((version) => ({
     title: `the Node.js driver with protocol v${version} at most`,
@@ -155,13 +189,30 @@ describe('real clients through the proxy, each running the scripted session', ()
   for (const session of PROGRAM_SESSIONS) {
     test(session.title, async () => {
       const keyspace = `clients_${session.name}`;
+      const logFrom = proxyLog.length;
       const stdout = await runProgram(await session.install, [
         HOST,
         String(PORT),
         keyspace,
         ...(session.args ?? []),
       ]);
-      checkReport(session.name, parseReport(stdout), session.profile, context);
+      const report = parseReport(stdout);
+      checkReport(session.name, report, session.profile, context);
+      // The proxy's own account of the connections the session opened: what it really spoke.
+      const ready = [
+        ...proxyLog
+          .slice(logFrom)
+          .matchAll(/"protocolVersion":(\d+),"compression":"(\w+)".*client session ready/g),
+      ];
+      assert.ok(ready.length > 0, `${session.name}: the proxy logged its connections`);
+      for (const [, version, compression] of ready) {
+        assert.equal(
+          Number(version),
+          report.protocolVersion,
+          `${session.name}: protocol version at the proxy`,
+        );
+        assert.equal(compression, report.compression, `${session.name}: compression at the proxy`);
+      }
       await checkClusters(session.name, keyspace, context);
     });
   }
@@ -205,6 +256,44 @@ describe('real clients through the proxy, each running the scripted session', ()
       await checkClusters('cqlsh', keyspace, context);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ZDM_BLOCKED_PROTOCOL_VERSIONS', () => {
+  test('with v5 blocked, the Python driver is refused v5, steps down to v4 and keeps LZ4', async () => {
+    const port = PORT + 200;
+    let log = '';
+    const blocked = await startProxyProcess(
+      port,
+      { ZDM_BLOCKED_PROTOCOL_VERSIONS: 'v5,DseV1,DseV2' },
+      (text) => {
+        log += text;
+      },
+    );
+    try {
+      const offer = await readProxyOffer(HOST, port);
+      assert.deepEqual(offer.versions, [3, 4], 'SUPPORTED no longer lists v5');
+      const keyspace = 'clients_python_blocked_v5';
+      const stdout = await runProgram(await installs.python, [HOST, String(port), keyspace, 'auto']);
+      const report = parseReport(stdout);
+      checkReport(
+        'python_blocked_v5',
+        report,
+        { maxVersion: 5, compression: 'auto' },
+        {
+          ...context,
+          proxyPort: port,
+          offer,
+        },
+      );
+      assert.equal(report.protocolVersion, 4);
+      assert.equal(report.compression, 'lz4');
+      assert.match(log, /"protocolVersion":4,"compression":"lz4".*client session ready/);
+      assert.doesNotMatch(log, /"protocolVersion":5,.*client session ready/);
+      await checkClusters('python_blocked_v5', keyspace, context);
+    } finally {
+      await stopProxyProcess(blocked);
     }
   });
 });

@@ -43,6 +43,8 @@ public final class Session {
     String host = args[0];
     int port = Integer.parseInt(args[1]);
     String keyspace = args[2];
+    // An optional fourth argument names the compression to ask for in STARTUP (e.g. lz4).
+    String compressionAsked = args.length > 3 ? args[3] : "none";
     // Only timeouts are raised: schema changes go to both clusters through the proxy on a busy machine.
     DriverConfigLoader config =
         DriverConfigLoader.programmaticBuilder()
@@ -50,6 +52,7 @@ public final class Session {
             .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(30))
             .withDuration(DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, Duration.ofSeconds(60))
             .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(60))
+            .withString(DefaultDriverOption.PROTOCOL_COMPRESSION, compressionAsked)
             .build();
     try (CqlSession session =
         CqlSession.builder()

@@ -18,10 +18,14 @@ from cassandra.query import BatchStatement, BatchType, SimpleStatement
 from cassandra.util import Duration, Time
 
 host, port, keyspace, compression = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+# An optional fifth argument pins the protocol version (v5 compresses segments with LZ4 only, so
+# Snappy is exercised on v4); without it the driver negotiates.
+pinned = {"protocol_version": int(sys.argv[5])} if len(sys.argv) > 5 else {}
 
 cluster = Cluster(
     [host],
     port=port,
+    **pinned,
     compression=True if compression == "auto" else compression,
     load_balancing_policy=WhiteListRoundRobinPolicy([host]),
 )

@@ -31,6 +31,12 @@ export interface FramerOptions {
    * one still before the peer has authenticated; see `setMaxBodyLength`.
    */
   readonly maxBodyLength?: number;
+  /**
+   * A frame after which the framer pauses: bytes that follow are kept, not framed, until `resume`
+   * or `takeBuffered`. A v5 connection switches to segments after the answer to STARTUP (spec v5
+   * §2.3), so what follows that frame may not be a frame at all.
+   */
+  readonly pauseAfter?: (header: FrameHeader) => boolean;
 }
 
 /** What one push produced: the complete frames, then the error that stopped framing, if any. */
@@ -51,10 +57,31 @@ export class Framer {
   #maxBodyLength: number;
   #queue = new ByteQueue();
   #error: FramingError | null = null;
+  readonly #pauseAfter: ((header: FrameHeader) => boolean) | null;
+  #paused = false;
 
   constructor(options: FramerOptions) {
     this.#supported = new Set(options.supportedVersions);
     this.#maxBodyLength = checkedLimit(options.maxBodyLength ?? MAX_BODY_LENGTH);
+    this.#pauseAfter = options.pauseAfter ?? null;
+  }
+
+  /** A frame matched `pauseAfter`: later bytes are held until `resume` or `takeBuffered`. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Frames the bytes held since the pause, and those pushed from now on. */
+  resume(): FramerResult {
+    this.#paused = false;
+    return this.push(Buffer.alloc(0));
+  }
+
+  /** Hands over the bytes held (to another framer, e.g. the v5 segment framer); the framer is empty after. */
+  takeBuffered(): Buffer {
+    const rest = this.#queue.length === 0 ? Buffer.alloc(0) : this.#queue.take(this.#queue.length);
+    this.#queue = new ByteQueue();
+    return rest;
   }
 
   get maxBodyLength(): number {
@@ -82,10 +109,10 @@ export class Framer {
   push(chunk: Buffer): FramerResult {
     if (this.#error !== null) return { frames: [], error: this.#error };
     const queue = this.#queue;
-    queue.push(chunk);
+    if (chunk.length > 0) queue.push(chunk);
     const frames: RawFrame[] = [];
     for (;;) {
-      if (queue.length === 0) break;
+      if (queue.length === 0 || this.#paused) break;
       // The version byte alone decides support, so a v1/v2 peer (8-byte header) is still reported.
       const version = queue.peek(1).readUInt8(0) & ~RESPONSE_BIT;
       if (!this.#supported.has(version)) {
@@ -106,6 +133,7 @@ export class Framer {
       if (queue.length < total) break;
       const raw = queue.take(total);
       frames.push({ header, body: raw.subarray(HEADER_LENGTH), raw });
+      if (this.#pauseAfter?.(header) === true) this.#paused = true;
     }
     if (this.#error !== null) this.#queue = new ByteQueue();
     return { frames, error: this.#error };

@@ -1,3 +1,8 @@
+export {
+  ConnectionFramer,
+  type ConnectionFramerOptions,
+  type ConnectionFramerResult,
+} from './connection-framer.js';
 export { crc24, crc32 } from './crc.js';
 export { encodeSegment } from './segment-codec.js';
 export { encodeSegments } from './segment-encoder.js';

@@ -43,7 +43,7 @@ export interface SegmentFramerResult {
  */
 export class SegmentFramer {
   readonly #reader: SegmentReader;
-  readonly #maxFrameLength: number;
+  #maxFrameLength: number;
   readonly #supported: ReadonlySet<number>;
   /** Parts of the frame being reassembled from segments that are not self-contained. */
   #parts: Buffer[] = [];
@@ -56,6 +56,11 @@ export class SegmentFramer {
     this.#reader = new SegmentReader(options.compressor ?? null);
     this.#maxFrameLength = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
     this.#supported = new Set(options.supportedVersions ?? [5]);
+  }
+
+  /** Changes the frame limit for frames whose header is not read yet (e.g. after authentication). */
+  setMaxFrameLength(maxFrameLength: number): void {
+    this.#maxFrameLength = maxFrameLength;
   }
 
   /** Bytes held: an incomplete segment plus the parts of an incomplete large frame. */

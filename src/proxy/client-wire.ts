@@ -1,0 +1,89 @@
+import {
+  type BlockCompressor,
+  type BodyCompression,
+  CodecError,
+  decodeHeader,
+  encodeFrame,
+  encodeSegments,
+  FrameFlag,
+  HEADER_LENGTH,
+  isCompressed,
+  type RawFrame,
+} from './codec/index.js';
+
+/**
+ * How frames travel between the proxy and one client once STARTUP has settled it: as they are,
+ * with compressed bodies (v3/v4 with LZ4 or Snappy, spec v4 §5), or inside v5 segments (spec v5
+ * §2, LZ4-compressed segments when negotiated). Cluster connections are never compressed, so
+ * request bodies are decompressed here and response bodies compressed here.
+ */
+export class ClientWire {
+  /** v3/v4: the algorithm agreed in STARTUP; request bodies flagged compressed use it. */
+  #bodies: BodyCompression | null = null;
+  /** Responses are compressed too (set once the handshake is done, when the driver expects it). */
+  #compressResponses = false;
+  /** v5 after the answer to STARTUP: every frame goes out in a segment. */
+  #segments: { readonly compressor: BlockCompressor | null } | null = null;
+
+  /** v3/v4 compression agreed in STARTUP: compressed request bodies are accepted from now on. */
+  useBodyCompression(compression: BodyCompression): void {
+    this.#bodies = compression;
+  }
+
+  /** The handshake is done: responses are compressed from now on (when compression was agreed). */
+  compressResponses(): void {
+    this.#compressResponses = this.#bodies !== null;
+  }
+
+  /** v5: frames go out in segments from now on. */
+  useSegments(compressor: BlockCompressor | null): void {
+    this.#segments = { compressor };
+  }
+
+  get segmented(): boolean {
+    return this.#segments !== null;
+  }
+
+  /**
+   * A request as the proxy handles it: a compressed body is decompressed (the decompressed size
+   * comes from the body's own length prefix and must not exceed `maxBodyLength`, the same limit
+   * as an uncompressed body); other frames are returned as they are.
+   */
+  decodeRequest(frame: RawFrame, maxBodyLength: number): RawFrame {
+    if (!isCompressed(frame.header)) return frame;
+    if (this.#segments !== null) {
+      // v5 compresses segments, not frames: the frame flag is obsolete there and ignored (spec v5
+      // §2.2), yet some drivers (the Java driver with LZ4) still set it.
+      const header = { ...frame.header, flags: frame.header.flags & ~FrameFlag.COMPRESSION };
+      const raw = Buffer.from(frame.raw);
+      raw.writeUInt8(header.flags, 1);
+      return { header, body: raw.subarray(HEADER_LENGTH), raw };
+    }
+    if (this.#bodies === null) {
+      throw new CodecError('compressed frame, but no frame compression was negotiated', {
+        field: 'frame flags',
+      });
+    }
+    const body = this.#bodies.decompress(frame.body, maxBodyLength);
+    const header = {
+      ...frame.header,
+      flags: frame.header.flags & ~FrameFlag.COMPRESSION,
+      length: body.length,
+    };
+    const raw = encodeFrame(header, body);
+    return { header, body: raw.subarray(HEADER_LENGTH), raw };
+  }
+
+  /** A whole frame (header and body) in the form this client reads. */
+  encode(frame: Buffer): Buffer {
+    if (this.#segments !== null) {
+      const segments = encodeSegments([frame], this.#segments.compressor);
+      return segments.length === 1 ? segments[0]! : Buffer.concat(segments);
+    }
+    if (!this.#compressResponses || frame.length === HEADER_LENGTH) return frame;
+    const header = decodeHeader(frame);
+    if (isCompressed(header)) return frame;
+    const body = this.#bodies!.compress(frame.subarray(HEADER_LENGTH));
+    return encodeFrame({ ...header, flags: header.flags | FrameFlag.COMPRESSION }, body);
+  }
+}
