@@ -1,7 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { type ClusterConfig, clusterConfig, clusterConfigProblems } from '../config/cluster-settings.js';
 import type { SettingsValues } from '../config/setting.js';
 import { boolean, integer, list, oneOf, optionalText, text } from '../config/setting.js';
 import { OperatorError } from '../errors.js';
+import { resolveWorkerCount, workerCountSetting } from './workers/worker-count.js';
 
 export const PRIMARY_CLUSTERS = ['ORIGIN', 'TARGET'] as const;
 export const READ_MODES = ['PRIMARY_ONLY', 'DUAL_ASYNC_ON_SECONDARY'] as const;
@@ -21,6 +23,9 @@ export const PROXY_SETTINGS = {
   }),
   proxy_listen_address: text({ default: 'localhost', doc: 'Address the proxy listens on for clients.' }),
   proxy_listen_port: integer({ default: 14002, min: 0, max: 65535, doc: 'CQL port the proxy listens on.' }),
+  proxy_workers: workerCountSetting(
+    'Worker processes sharing the listening port, each with its own cluster connections: auto (one per CPU) or a number; 1 runs the proxy in a single process.',
+  ),
   proxy_request_timeout_ms: integer({
     default: 10000,
     min: 1,
@@ -154,6 +159,8 @@ export interface ProxyConfig {
   readonly readMode: ReadMode;
   readonly listenAddress: string;
   readonly listenPort: number;
+  /** Worker processes (resolved from `auto`); 1 runs the proxy in this process. */
+  readonly workers: number;
   readonly requestTimeoutMs: number;
   readonly maxClientConnections: number;
   readonly maxStreamIds: number;
@@ -242,6 +249,7 @@ export function proxyConfig(values: Readonly<Record<string, unknown>>): ProxyCon
     readMode: v.read_mode,
     listenAddress: v.proxy_listen_address,
     listenPort: v.proxy_listen_port,
+    workers: resolveWorkerCount(v.proxy_workers, availableParallelism()),
     requestTimeoutMs: v.proxy_request_timeout_ms,
     maxClientConnections: v.proxy_max_client_connections,
     maxStreamIds: v.proxy_max_stream_ids,

@@ -23,6 +23,8 @@ export interface RunningProxy {
   readonly prepared: PreparedCache;
   /** Client sessions open now. */
   readonly sessions: number;
+  /** What the readiness probes say of each cluster now (what /health/readiness serves). */
+  health(): { readonly origin: boolean; readonly target: boolean };
   /**
    * The graceful stop (SIGTERM): refuse new clients, stop reading requests, let those in flight
    * finish for up to `timeoutMs`, then close everything. Resolves with the sessions closed
@@ -33,11 +35,24 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
+/** How a worker process of a pool runs the proxy (nothing of this applies to a single process). */
+export interface WorkerOptions {
+  /** The worker's number: its metrics carry it, and it logs its own start at debug level only. */
+  readonly worker: number;
+  /** Awaited once both clusters answered, before listening: the pool opens all workers at once. */
+  readonly beforeListen: () => Promise<void>;
+}
+
 /**
  * Starts the proxy: control connections to both clusters first (it does not listen before both
- * answer), then the metrics server and the client listener.
+ * answer), then the metrics server and the client listener. A worker of a pool passes `worker`
+ * and leaves metrics serving to the pool (config.metrics.enabled false).
  */
-export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
+export async function startProxy(
+  config: ProxyConfig,
+  logger: Logger,
+  worker?: WorkerOptions,
+): Promise<RunningProxy> {
   const settled = await Promise.allSettled([
     ClusterControl.connect(config.origin, logger),
     ClusterControl.connect(config.target, logger),
@@ -53,7 +68,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
   ];
   const controls: Record<ClusterName, ClusterControl> = { origin, target };
   const prepared = new PreparedCache(config.preparedCacheSize);
-  const metrics = new ProxyMetrics(config.metrics.prefix, () => prepared.size);
+  const metrics = new ProxyMetrics(config.metrics.prefix, () => prepared.size, worker?.worker);
   const timestamps = monotonicMicros();
   const credentials = {
     origin: credentialsOf(config.origin),
@@ -110,6 +125,9 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     };
   };
 
+  function health() {
+    return { origin: probes.origin.up, target: probes.target.up };
+  }
   const closeClusters = async () => {
     probes.origin.close();
     probes.target.close();
@@ -121,8 +139,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     // A metrics port already taken is the operator's to fix: close what is open, so the process
     // exits with the message instead of hanging on its cluster connections.
     metricsServer = await startMetricsServer(
-      metrics,
-      { status: () => ({ origin: probes.origin.up, target: probes.target.up }) },
+      metrics.registry,
+      { status: health },
       config.metrics.address,
       config.metrics.port,
     ).catch(async (error: unknown) => {
@@ -130,19 +148,24 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
       throw error;
     });
   }
-  const listener = await listen(config, contextFor, logger).catch(async (error: unknown) => {
-    await metricsServer?.close();
-    await closeClusters();
-    throw error;
-  });
-  logger.info(
+  const listener = await (worker?.beforeListen() ?? Promise.resolve())
+    .then(() => listen(config, contextFor, logger))
+    .catch(async (error: unknown) => {
+      await metricsServer?.close();
+      await closeClusters();
+      throw error;
+    });
+  // A pool announces itself once, when every worker listens.
+  logger[worker === undefined ? 'info' : 'debug'](
     {
       address: listener.address,
       port: listener.port,
       metricsPort: metricsServer?.port,
       primary: config.primary,
     },
-    `zdm-proxy listening on ${listener.address}:${listener.port}`,
+    worker === undefined
+      ? `zdm-proxy listening on ${listener.address}:${listener.port}`
+      : `worker ${worker.worker} listening on ${listener.address}:${listener.port}`,
   );
   return {
     address: listener.address,
@@ -153,6 +176,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     get sessions() {
       return registry.size;
     },
+    health,
     shutdown: async (timeoutMs) => {
       const unfinished = await registry.drain(timeoutMs);
       await close();
