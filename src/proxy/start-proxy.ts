@@ -23,6 +23,8 @@ export interface RunningProxy {
   readonly prepared: PreparedCache;
   /** Client sessions open now. */
   readonly sessions: number;
+  /** Serves a client connection a pool's primary accepted (see WorkerOptions). */
+  adopt(socket: net.Socket): void;
   /** What the readiness probes say of each cluster now (what /health/readiness serves). */
   health(): { readonly origin: boolean; readonly target: boolean };
   /**
@@ -39,8 +41,11 @@ export interface RunningProxy {
 export interface WorkerOptions {
   /** The worker's number: its metrics carry it, and it logs its own start at debug level only. */
   readonly worker: number;
-  /** Awaited once both clusters answered, before listening: the pool opens all workers at once. */
-  readonly beforeListen: () => Promise<void>;
+  /**
+   * Awaited once both clusters answered, instead of listening: resolves with the address and port
+   * the pool's primary listens on. The worker serves the connections handed to `adopt`.
+   */
+  readonly beforeListen: () => Promise<{ readonly address: string; readonly port: number }>;
 }
 
 /**
@@ -148,14 +153,14 @@ export async function startProxy(
       throw error;
     });
   }
-  const listener = await (worker?.beforeListen() ?? Promise.resolve())
-    .then(() => listen(config, contextFor, logger))
+  const listener = await (worker?.beforeListen() ?? Promise.resolve(undefined))
+    .then((acceptedElsewhere) => listen(config, contextFor, logger, acceptedElsewhere))
     .catch(async (error: unknown) => {
       await metricsServer?.close();
       await closeClusters();
       throw error;
     });
-  // A pool announces itself once, when every worker listens.
+  // A pool announces itself once, when every worker serves.
   logger[worker === undefined ? 'info' : 'debug'](
     {
       address: listener.address,
@@ -177,6 +182,7 @@ export async function startProxy(
       return registry.size;
     },
     health,
+    adopt: (socket) => listener.adopt(socket),
     shutdown: async (timeoutMs) => {
       const unfinished = await registry.drain(timeoutMs);
       await close();

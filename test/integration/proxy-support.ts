@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import cassandra from 'cassandra-driver';
 import { CLUSTER_SETTINGS } from '../../src/config/cluster-settings.js';
@@ -126,8 +126,13 @@ export interface ProxyProcess {
   readonly metricsPort: number;
   /** The exit code (null when killed by a signal) once the process has ended. */
   readonly exited: Promise<number | null>;
-  /** Resident set size now and at its peak (VmRSS, VmHWM), in MiB. */
+  /**
+   * Resident set size now and at its peak (VmRSS, VmHWM), in MiB: of the process and its worker
+   * processes together (ZDM_PROXY_WORKERS), since together they are the proxy.
+   */
   memory(): { rss: number; peak: number };
+  /** What it logged on stderr so far (also passed through to the test's stderr). */
+  log(): string;
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -152,7 +157,12 @@ export async function spawnProxy(
       ZDM_LOG_LEVEL: process.env.ZDM_LOG_LEVEL ?? 'WARN',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    log += d.toString();
+    process.stderr.write(d);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const pid = child.pid!;
@@ -180,13 +190,34 @@ export async function spawnProxy(
     metricsPort,
     exited,
     memory: () => {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const kib = (field: string) =>
-        Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
-      return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+      let rss = 0;
+      let peak = 0;
+      for (const member of [pid, ...childPids(pid)]) {
+        const status = readFileSync(`/proc/${member}/status`, 'utf8');
+        const kib = (field: string) =>
+          Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+        rss += kib('VmRSS') / 1024;
+        peak += kib('VmHWM') / 1024;
+      }
+      return { rss, peak };
     },
+    log: () => log,
     kill: (signal = 'SIGTERM') => child.kill(signal),
   };
+}
+
+/** The processes `pid` started that still run (Linux: /proc/<pid>/task/<tid>/children). */
+export function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+        .split(' ')
+        .filter((p) => p.trim() !== '')
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -5,6 +5,7 @@
  * reports it once for all workers.
  */
 import cluster from 'node:cluster';
+import net from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
 import { describeError, OperatorError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log/logger.js';
@@ -103,11 +104,12 @@ async function runWorker(): Promise<void> {
   keepServingOnFaults(log);
   const listen = next('zdm:listen');
   try {
-    proxy = await startProxy({ ...config, metrics: { ...config.metrics, enabled: false } }, log, {
+    proxy = await startProxy(config, log, {
       worker: id,
       beforeListen: async () => {
         await send({ type: 'zdm:connected' });
-        await listen;
+        const { address, port } = await listen;
+        return { address, port };
       },
     });
   } catch (error) {
@@ -116,6 +118,12 @@ async function runWorker(): Promise<void> {
     process.exit(failure(error).exitCode);
   }
   AggregatorRegistry.setRegistries([proxy.metrics.registry]);
+  const serving = proxy;
+  process.on('message', (message: unknown, socket: unknown) => {
+    if (!isToWorker(message) || message.type !== 'zdm:connection' || !(socket instanceof net.Socket)) return;
+    socket.once('close', () => void send({ type: 'zdm:released' }));
+    serving.adopt(socket);
+  });
   await send({ type: 'zdm:ready', address: proxy.address, port: proxy.port });
   reportHealth(proxy, config.readinessProbeIntervalMs);
 }

@@ -8,8 +8,13 @@ import type { ClusterHealth } from './pool-health.js';
 export type ToWorker =
   /** The validated configuration (the primary validates it once) and the log level. */
   | { readonly type: 'zdm:start'; readonly config: ProxyConfig; readonly logLevel: string | undefined }
-  /** Start accepting clients (sent once every first-generation worker reached its clusters). */
-  | { readonly type: 'zdm:listen' }
+  /**
+   * Serve clients: the primary listens on `address:port` (from the moment every first-generation
+   * worker reached its clusters) and hands connections over with `zdm:connection`.
+   */
+  | { readonly type: 'zdm:listen'; readonly address: string; readonly port: number }
+  /** A client connection, sent with its socket handle. */
+  | { readonly type: 'zdm:connection' }
   /** Drain: what SIGTERM does to a single proxy process. */
   | { readonly type: 'zdm:shutdown' }
   /** A second signal: exit at once. */
@@ -28,6 +33,8 @@ export type FromWorker =
   | { readonly type: 'zdm:booted' }
   /** Both clusters answered; waiting for `zdm:listen`. */
   | { readonly type: 'zdm:connected' }
+  /** A client connection handed over has closed (the primary balances by open connections). */
+  | { readonly type: 'zdm:released' }
   | { readonly type: 'zdm:ready'; readonly address: string; readonly port: number }
   | { readonly type: 'zdm:failed'; readonly failure: StartFailure }
   | { readonly type: 'zdm:health'; readonly health: ClusterHealth };

@@ -2,25 +2,31 @@
  * The proxy on every core: a primary process that runs `config.workers` worker processes sharing
  * the listening port (node:cluster), and serves the one metrics port with their metrics summed.
  *
- * Why node:cluster: Node 20 (the engine this package supports) has no SO_REUSEPORT for net
- * servers (`reusePort` arrived in Node 22.12), and worker threads cannot share a listening socket.
- * cluster is Node's own, maintained answer: the primary owns the socket and hands each accepted
- * connection to the next worker in turn (SCHED_RR, set explicitly), which spreads long-lived
- * driver connections evenly where the kernel's accept() wake-ups would pile them on a few
- * processes. The hand-off costs once per connection, never per request; and prom-client's
- * AggregatorRegistry is built on the same IPC channel.
+ * Why node:cluster, with the primary handing connections out itself: Node 20 (the engine this
+ * package supports) has no SO_REUSEPORT for net servers (`reusePort` arrived in Node 22.12), and
+ * worker threads cannot share a listening socket. cluster is Node's own, maintained process pool
+ * with an IPC channel that carries socket handles, and prom-client's AggregatorRegistry is built
+ * on it. cluster's own sharing of `listen()` was tried first and dropped: its round-robin gives
+ * the Nth connection to worker N mod workers, and a driver opening connections in a fixed
+ * pattern (the Node driver opens one it closes at once, then the one it keeps) had every kept
+ * connection on one worker; the kernel's accept() wake-ups (SCHED_NONE) skew just as badly. So
+ * the primary listens and gives each connection to the worker with the fewest open (the CQL
+ * connections are long-lived: their count is the load). The hand-off costs once per connection,
+ * never per request.
  *
  * Each worker is a whole proxy (start-proxy.ts): its own cluster connections, prepared cache and
  * drain. A statement prepared through one worker is unknown to another, which answers UNPREPARED
  * with the id, and drivers prepare again on that connection (native protocol v4 §8, 0x2500).
  */
 import cluster, { type Worker } from 'node:cluster';
+import net from 'node:net';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry } from 'prom-client';
 import { OperatorError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import { startMetricsServer } from '../metrics-server.js';
+import { listenFailure } from '../proxy-server.js';
 import type { ProxyConfig } from '../proxy-settings.js';
 import { firstStopSignal, stopNowOnSecondSignalOrLate } from '../stop-signals.js';
 import { type ClusterHealth, poolHealth } from './pool-health.js';
@@ -95,6 +101,11 @@ class WorkerPool {
   readonly #options: PoolOptions;
   /** Workers serving clients, with their readiness probes' last word. */
   readonly #serving = new Map<number, ClusterHealth>();
+  /** Open client connections per serving worker, for the hand-off. */
+  readonly #open = new Map<Worker, number>();
+  /** Connections accepted before any worker serves (between listening and the first `ready`). */
+  readonly #queued: net.Socket[] = [];
+  #server: net.Server | undefined;
   /** Startup failures workers reported before exiting. */
   readonly #failures = new Map<number, StartFailure>();
   /** First-generation workers that reached both clusters and wait to listen. */
@@ -106,7 +117,7 @@ class WorkerPool {
   /** Until every first-generation worker listens; afterwards a lost worker is a crash. */
   #starting = true;
   #stopping = false;
-  #listening: { address: string; port: number } | undefined;
+  #listening: { readonly address: string; readonly port: number } | undefined;
   #started = deferred<{ address: string; port: number }>();
   #gaveUp = deferred<never>();
   #allExited: (() => void) | undefined;
@@ -131,8 +142,6 @@ class WorkerPool {
 
   /** Forks every worker; resolves once all listen, or rejects with the first startup failure. */
   start(): Promise<{ address: string; port: number }> {
-    // Frozen at the first fork: round-robin hand-off, also where the platform default differs.
-    cluster.schedulingPolicy = cluster.SCHED_RR;
     cluster.setupPrimary({ exec: WORKER_ENTRY, execArgv: process.execArgv, args: [] });
     for (let i = 0; i < this.#config.workers; i++) this.#fork();
     return this.#started.promise;
@@ -144,7 +153,50 @@ class WorkerPool {
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
     this.#broadcast({ type: 'zdm:shutdown' });
-    return this.#whenAllExited();
+    // Until every worker is gone, new clients still reach one and get its refusal, as in one process.
+    return this.#whenAllExited().then(() => this.#closeServer());
+  }
+
+  #closeServer(): Promise<void> {
+    for (const socket of this.#queued.splice(0)) socket.destroy();
+    // Not awaited: the server counts connections handed to workers until they report them closed,
+    // which workers that have exited never do. Every connection ended with its worker anyway.
+    this.#server?.close();
+    return Promise.resolve();
+  }
+
+  /** Listens once every first-generation worker reached its clusters; a taken port fails the start. */
+  async #listen(): Promise<void> {
+    const server = net.createServer({ pauseOnConnect: true }, (socket) => this.#handOff(socket));
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error) => reject(listenFailure(this.#config, error)));
+      server.listen(this.#config.listenPort, this.#config.listenAddress, () => resolve());
+    });
+    server.on('error', (error) => this.#logger.error({ err: error }, 'client listener failed'));
+    const bound = server.address() as net.AddressInfo;
+    this.#listening = { address: bound.address, port: bound.port };
+  }
+
+  /** To the serving worker with the fewest open connections; queued while none serves yet. */
+  #handOff(socket: net.Socket): void {
+    let chosen: Worker | undefined;
+    for (const [worker, open] of this.#open)
+      if (chosen === undefined || open < this.#open.get(chosen)!) chosen = worker;
+    if (chosen === undefined) {
+      if (this.#starting) this.#queued.push(socket);
+      else socket.destroy();
+      return;
+    }
+    if (!chosen.isConnected()) {
+      socket.destroy();
+      return;
+    }
+    this.#open.set(chosen, this.#open.get(chosen)! + 1);
+    // The primary's copy of the handle is closed once sent; the worker owns the connection.
+    chosen.send({ type: 'zdm:connection' } satisfies ToWorker, socket, (error) => {
+      if (error !== null && error !== undefined) socket.destroy();
+    });
   }
 
   exitNow(): void {
@@ -183,29 +235,36 @@ class WorkerPool {
   #onMessage(worker: Worker, message: FromWorker): void {
     switch (message.type) {
       case 'zdm:booted':
-        send(worker, { type: 'zdm:start', config: this.#config, logLevel: this.#options.logLevel });
+        send(worker, {
+          type: 'zdm:start',
+          config: workerConfig(this.#config),
+          logLevel: this.#options.logLevel,
+        });
         return;
       case 'zdm:connected':
-        // The first generation listens together, so the first clients spread over all of them;
-        // a replacement listens as soon as it is connected.
-        if (!this.#starting) {
-          send(worker, { type: 'zdm:listen' });
+        // A replacement serves as soon as it is connected; the first generation waits for all, so
+        // the port opens only once every worker can take clients.
+        if (this.#listening !== undefined) {
+          send(worker, { type: 'zdm:listen', ...this.#listening });
           return;
         }
         this.#waiting.add(worker);
-        if (this.#waiting.size === this.#config.workers) {
-          for (const waiting of this.#waiting) send(waiting, { type: 'zdm:listen' });
-          this.#waiting.clear();
-        }
+        if (this.#waiting.size === this.#config.workers) void this.#openPort();
         return;
       case 'zdm:ready':
         this.#serving.set(worker.id, { origin: false, target: false });
-        this.#listening ??= { address: message.address, port: message.port };
-        if (this.#starting && this.#serving.size === this.#config.workers) {
+        this.#open.set(worker, 0);
+        for (const socket of this.#queued.splice(0)) this.#handOff(socket);
+        if (this.#starting && this.#serving.size === this.#config.workers && this.#listening !== undefined) {
           this.#starting = false;
           this.#started.resolve(this.#listening);
         }
         return;
+      case 'zdm:released': {
+        const open = this.#open.get(worker);
+        if (open !== undefined) this.#open.set(worker, Math.max(0, open - 1));
+        return;
+      }
       case 'zdm:failed':
         this.#failures.set(worker.id, message.failure);
         return;
@@ -215,8 +274,22 @@ class WorkerPool {
     }
   }
 
+  async #openPort(): Promise<void> {
+    try {
+      await this.#listen();
+    } catch (error) {
+      this.#started.reject(error);
+      this.#stopping = true;
+      this.#broadcast({ type: 'zdm:exit-now' });
+      return;
+    }
+    for (const waiting of this.#waiting) send(waiting, { type: 'zdm:listen', ...this.#listening! });
+    this.#waiting.clear();
+  }
+
   #onExit(worker: Worker, code: number | null, signal: string | null): void {
     this.#live.delete(worker);
+    this.#open.delete(worker);
     this.#serving.delete(worker.id);
     this.#waiting.delete(worker);
     const failure = this.#failures.get(worker.id);
@@ -263,6 +336,19 @@ class WorkerPool {
     }, decision.delayMs);
     this.#restartTimers.add(timer);
   }
+}
+
+/**
+ * What each worker runs with: no metrics server (the primary serves the sum), and its share of
+ * the client connection limit, so the pool as a whole keeps ZDM_PROXY_MAX_CLIENT_CONNECTIONS
+ * (the hand-off fills workers evenly).
+ */
+function workerConfig(config: ProxyConfig): ProxyConfig {
+  return {
+    ...config,
+    maxClientConnections: Math.ceil(config.maxClientConnections / config.workers),
+    metrics: { ...config.metrics, enabled: false },
+  };
 }
 
 /** A worker that has just died may still be listed: its channel is then closed, and the message moot. */
