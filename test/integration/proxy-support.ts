@@ -189,21 +189,24 @@ export async function spawnProxy(
     port,
     metricsPort,
     exited,
-    memory: () => {
-      let rss = 0;
-      let peak = 0;
-      for (const member of [pid, ...childPids(pid)]) {
-        const status = readFileSync(`/proc/${member}/status`, 'utf8');
-        const kib = (field: string) =>
-          Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
-        rss += kib('VmRSS') / 1024;
-        peak += kib('VmHWM') / 1024;
-      }
-      return { rss, peak };
-    },
+    memory: () => processTreeMemory(pid),
     log: () => log,
     kill: (signal = 'SIGTERM') => child.kill(signal),
   };
+}
+
+/** VmRSS and VmHWM in MiB of `pid` and the processes it started (a proxy's workers), summed. */
+export function processTreeMemory(pid: number): { rss: number; peak: number } {
+  let rss = 0;
+  let peak = 0;
+  for (const member of [pid, ...childPids(pid)]) {
+    const status = readFileSync(`/proc/${member}/status`, 'utf8');
+    const kib = (field: string) =>
+      Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+    rss += kib('VmRSS') / 1024;
+    peak += kib('VmHWM') / 1024;
+  }
+  return { rss, peak };
 }
 
 /** The processes `pid` started that still run (Linux: /proc/<pid>/task/<tid>/children). */
