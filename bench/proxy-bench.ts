@@ -24,6 +24,8 @@ const originHost = process.argv[4] ?? '127.0.0.2';
 const targetHost = process.argv[5] ?? '127.0.0.3';
 const connections = Number(process.argv[6] ?? 4);
 const workerCounts = (process.argv[7] ?? '1,2').split(',').map(Number);
+/** Rounds over the worker counts, interleaved (1, 2, 1, 2, ...): each row is its median round. */
+const rounds = Number(process.argv[8] ?? 1);
 const PORT = 14702;
 const KEYS = 50_000;
 const INSERT = 'INSERT INTO zdm_proxy_bench.kv (k, v, n) VALUES (?, ?, ?)';
@@ -182,31 +184,45 @@ try {
     writes: await phase('writes: client to both clusters', writeBoth),
     reads: await phase('reads: straight from Origin', readOrigin),
   };
-  const byWorkers = new Map<number, { writes: PhaseResult; reads: PhaseResult; peakRss: number }>();
-  for (const workers of workerCounts) {
-    const proxyProcess = await startProxy(workers);
-    const pid = proxyProcess.pid!;
-    const viaProxy = await client('127.0.0.1', PORT);
-    try {
-      const writeProxy = (i: number) => viaProxy.execute(INSERT, params(i), { prepare: true });
-      const readProxy = (i: number) => viaProxy.execute(SELECT, [key(i)], { prepare: true });
-      await phase('warm-up', writeProxy, 3);
-      await phase('warm-up', readProxy, 2);
-      const label = `${workers} worker${workers === 1 ? '' : 's'}`;
-      byWorkers.set(workers, {
-        writes: await proxyPhase(`writes: through the proxy, ${label}`, writeProxy, pid),
-        reads: await proxyPhase(`reads: through the proxy, ${label}`, readProxy, pid),
-        peakRss: peakRssMiB(pid),
-      });
-    } finally {
-      await viaProxy.shutdown();
-      proxyProcess.kill('SIGTERM');
-      await new Promise((resolve) => proxyProcess.once('exit', resolve));
+  type WorkerResult = { writes: PhaseResult; reads: PhaseResult; peakRss: number };
+  const measured = new Map<number, WorkerResult[]>(workerCounts.map((w) => [w, []]));
+  for (let round = 0; round < rounds; round++)
+    for (const workers of workerCounts) {
+      const proxyProcess = await startProxy(workers);
+      const pid = proxyProcess.pid!;
+      const viaProxy = await client('127.0.0.1', PORT);
+      try {
+        const writeProxy = (i: number) => viaProxy.execute(INSERT, params(i), { prepare: true });
+        const readProxy = (i: number) => viaProxy.execute(SELECT, [key(i)], { prepare: true });
+        await phase('warm-up', writeProxy, 3);
+        await phase('warm-up', readProxy, 2);
+        const label = `${workers} worker${workers === 1 ? '' : 's'}`;
+        measured.get(workers)!.push({
+          writes: await proxyPhase(`writes: through the proxy, ${label}`, writeProxy, pid),
+          reads: await proxyPhase(`reads: through the proxy, ${label}`, readProxy, pid),
+          peakRss: peakRssMiB(pid),
+        });
+      } finally {
+        await viaProxy.shutdown();
+        proxyProcess.kill('SIGTERM');
+        await new Promise((resolve) => proxyProcess.once('exit', resolve));
+      }
     }
-  }
 
+  const median = (rs: readonly PhaseResult[]) =>
+    [...rs].sort((a, b) => a.opsPerSecond - b.opsPerSecond)[Math.floor(rs.length / 2)]!;
+  const byWorkers = new Map(
+    [...measured].map(([workers, rs]) => [
+      workers,
+      {
+        writes: median(rs.map((r) => r.writes)),
+        reads: median(rs.map((r) => r.reads)),
+        peakRss: Math.max(...rs.map((r) => r.peakRss)),
+      },
+    ]),
+  );
   console.log(
-    `\n${seconds} s per phase, concurrency ${concurrency}, ${connections} connections per client, protocol v4`,
+    `\n${seconds} s per phase, concurrency ${concurrency}, ${connections} connections per client, protocol v4, median of ${rounds} interleaved round(s)`,
   );
   console.log('| phase | ops | ops/s | p50 ms | p99 ms | errors | proxy CPU s / 100k |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');

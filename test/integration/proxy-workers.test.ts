@@ -36,8 +36,8 @@ let proxy: ProxyProcess;
 const clients: cassandra.Client[] = [];
 
 /** The JSON log lines the proxy wrote so far. */
-function logLines(): Record<string, unknown>[] {
-  return proxy
+function logLines(of: ProxyProcess = proxy): Record<string, unknown>[] {
+  return of
     .log()
     .split('\n')
     .filter((line) => line.startsWith('{'))
@@ -45,9 +45,9 @@ function logLines(): Record<string, unknown>[] {
 }
 
 /** Worker number → pid, from the primary's "worker N started (pid P)" lines. */
-function workersStarted(): Map<number, number> {
+function workersStarted(of: ProxyProcess = proxy): Map<number, number> {
   const started = new Map<number, number>();
-  for (const line of logLines()) {
+  for (const line of logLines(of)) {
     if (typeof line.workerPid === 'number' && /^worker \d+ started/.test(String(line.msg)))
       started.set(line.worker as number, line.workerPid);
   }
@@ -312,5 +312,54 @@ describe('zdm-proxy with ZDM_PROXY_WORKERS=2', () => {
       const missing = acknowledged.filter((k) => !stored.has(k));
       assert.deepEqual(missing.slice(0, 10), [], `${missing.length} acknowledged writes missing on ${name}`);
     }
+  });
+});
+
+describe('zdm-proxy whose workers keep crashing', () => {
+  let crashing: ProxyProcess | undefined;
+  after(() => {
+    if (crashing === undefined) return;
+    const workers = childPids(crashing.pid);
+    crashing.kill('SIGKILL');
+    for (const pid of workers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  test('past 5 restarts in 5 minutes the proxy exits 1 saying so, and leaves no worker behind', async () => {
+    const running = await spawnProxy(clusters, {
+      ZDM_PROXY_WORKERS: '2',
+      ZDM_LOG_LEVEL: 'INFO',
+      ZDM_LOG_FORMAT: 'json',
+    });
+    crashing = running;
+    const killed = new Set<number>();
+    let code: number | null | undefined;
+    void running.exited.then((c) => {
+      code = c;
+    });
+    // Kill a live worker, wait for the primary to log it, again, until the proxy gives up.
+    while (code === undefined) {
+      const victim = [...workersStarted(running).values()].find((pid) => !killed.has(pid) && alive(pid));
+      if (victim !== undefined) {
+        killed.add(victim);
+        process.kill(victim, 'SIGKILL');
+        const crashes = () => logLines(running).filter((l) => l.signal === 'SIGKILL').length;
+        const deadline = Date.now() + 60_000;
+        while (crashes() < killed.size && code === undefined && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    const log = running.log();
+    assert.equal(code, 1, log.slice(-3000));
+    assert.equal(killed.size, 6);
+    assert.match(
+      log,
+      /error \[PROXY_WORKERS_CRASHING\]: zdm-proxy workers stopped unexpectedly 6 times within 300 s/,
+    );
+    assert.match(log, /ZDM_PROXY_WORKERS=1/);
+    assert.doesNotMatch(log, /This is a bug/);
+    const left = [...workersStarted(running).values()].filter(alive);
+    assert.deepEqual(left, [], 'worker processes outlived the proxy');
   });
 });
