@@ -165,6 +165,9 @@ export async function spawnProxy(
     process.stderr.write(d);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A helper process the proxy started (tsx's esbuild service) may hold the pipe after the proxy
+  // exits: close our end once the last lines are in, or the test process never ends.
+  child.once('exit', () => setTimeout(() => child.stderr!.destroy(), 500));
   const pid = child.pid!;
   // Node starts take long on a loaded machine: wait for the port, not a fixed time.
   const deadline = Date.now() + 120_000;
@@ -311,4 +314,32 @@ export async function clustersWithKv(
     await direct.execute(`CREATE TABLE ${keyspace}.kv (k int PRIMARY KEY, v text)`);
   }
   return { origin, target };
+}
+
+/** The JSON log lines a proxy process wrote so far (ZDM_LOG_FORMAT=json). */
+export function proxyLogLines(of: ProxyProcess): Record<string, unknown>[] {
+  return of
+    .log()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Worker number → pid, from a worker pool's "worker N started (pid P)" lines. */
+export function workersStarted(of: ProxyProcess): Map<number, number> {
+  const started = new Map<number, number>();
+  for (const line of proxyLogLines(of)) {
+    if (typeof line.workerPid === 'number' && /^worker \d+ started/.test(String(line.msg)))
+      started.set(line.worker as number, line.workerPid);
+  }
+  return started;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -16,10 +16,13 @@ import { type SharedClusters, sharedClusters } from '../helpers/clusters.js';
 import {
   childPids,
   clustersWithKv,
+  isAlive,
   type ProxyProcess,
   proxyClient,
+  proxyLogLines,
   RawCqlConnection,
   spawnProxy,
+  workersStarted,
 } from './proxy-support.js';
 
 /**
@@ -34,25 +37,6 @@ let origin: cassandra.Client;
 let target: cassandra.Client;
 let proxy: ProxyProcess;
 const clients: cassandra.Client[] = [];
-
-/** The JSON log lines the proxy wrote so far. */
-function logLines(of: ProxyProcess = proxy): Record<string, unknown>[] {
-  return of
-    .log()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-/** Worker number → pid, from the primary's "worker N started (pid P)" lines. */
-function workersStarted(of: ProxyProcess = proxy): Map<number, number> {
-  const started = new Map<number, number>();
-  for (const line of logLines(of)) {
-    if (typeof line.workerPid === 'number' && /^worker \d+ started/.test(String(line.msg)))
-      started.set(line.worker as number, line.workerPid);
-  }
-  return started;
-}
 
 async function scrape(): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${proxy.metricsPort}/metrics`);
@@ -73,15 +57,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${proxy.log().slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -119,29 +94,32 @@ before(async () => {
 });
 
 after(async () => {
-  for (const client of clients) await client.shutdown().catch(() => undefined);
   if (proxy !== undefined) {
     const workers = childPids(proxy.pid);
     proxy.kill('SIGKILL');
-    for (const pid of workers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of workers) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   }
   await origin?.shutdown();
   await target?.shutdown();
 });
 
 describe('zdm-proxy with ZDM_PROXY_WORKERS=2', () => {
+  // Before the next suite: drivers left reconnecting to a stopped proxy keep the test process alive.
+  after(async () => {
+    for (const client of clients.splice(0)) await client.shutdown().catch(() => undefined);
+  });
   test('two worker processes, announced once', () => {
-    const started = workersStarted();
+    const started = workersStarted(proxy);
     assert.equal(started.size, 2, proxy.log());
     assert.equal(new Set(started.values()).size, 2);
     assert.ok(!started.has(proxy.pid) && ![...started.values()].includes(proxy.pid));
-    assert.equal(logLines().filter((l) => /^zdm-proxy listening on/.test(String(l.msg))).length, 1);
+    assert.equal(proxyLogLines(proxy).filter((l) => /^zdm-proxy listening on/.test(String(l.msg))).length, 1);
   });
 
   test('client connections spread over both workers; /metrics shows each and their sum', async () => {
     for (let i = 0; i < 6; i++) clients.push(await proxyClient(proxy, { keyspace: KS }));
     const text = await scrape();
-    const perWorker = [...workersStarted().keys()].map((worker) =>
+    const perWorker = [...workersStarted(proxy).keys()].map((worker) =>
       sample(text, `zdm_proxy_worker_client_connections{worker="${worker}"}`),
     );
     // Six drivers keep one connection each (the Node driver closes its first, DSE-version probe at
@@ -238,16 +216,16 @@ describe('zdm-proxy with ZDM_PROXY_WORKERS=2', () => {
   });
 
   test('a worker killed by SIGKILL is logged and replaced; the proxy keeps serving', async () => {
-    const [victimWorker, victim] = [...workersStarted()][0]!;
+    const [victimWorker, victim] = [...workersStarted(proxy)][0]!;
     process.kill(victim, 'SIGKILL');
     await waitFor('the crash to be logged', () =>
-      logLines().find((l) => l.worker === victimWorker && l.signal === 'SIGKILL' && l.level === 50),
+      proxyLogLines(proxy).find((l) => l.worker === victimWorker && l.signal === 'SIGKILL' && l.level === 50),
     );
     const replacement = await waitFor('a replacement worker', () => {
-      const started = workersStarted();
+      const started = workersStarted(proxy);
       return started.size === 3 ? [...started.values()].at(-1) : undefined;
     });
-    assert.ok(alive(replacement));
+    assert.ok(isAlive(replacement));
     await waitFor('the replacement in /metrics', async () => {
       // A scrape sent while the killed worker is still listed waits for it, then fails: not yet.
       const response = await fetch(`http://127.0.0.1:${proxy.metricsPort}/metrics`);
@@ -276,7 +254,7 @@ describe('zdm-proxy with ZDM_PROXY_WORKERS=2', () => {
   });
 
   test('SIGTERM under a write load drains every worker: exit 0, acknowledged writes on both clusters, no worker left', async () => {
-    const workers = childPids(proxy.pid).filter((pid) => [...workersStarted().values()].includes(pid));
+    const workers = childPids(proxy.pid).filter((pid) => [...workersStarted(proxy).values()].includes(pid));
     assert.equal(workers.length, 2, `worker processes running: ${workers.join(', ')}`);
     const acknowledged: number[] = [];
     let next = 10_000;
@@ -300,7 +278,7 @@ describe('zdm-proxy with ZDM_PROXY_WORKERS=2', () => {
     await Promise.all(writers);
     assert.equal(code, 0, proxy.log().slice(-3000));
     assert.deepEqual(
-      workers.filter((pid) => alive(pid)),
+      workers.filter((pid) => isAlive(pid)),
       [],
       'worker processes outlived the proxy',
     );
@@ -312,54 +290,5 @@ describe('zdm-proxy with ZDM_PROXY_WORKERS=2', () => {
       const missing = acknowledged.filter((k) => !stored.has(k));
       assert.deepEqual(missing.slice(0, 10), [], `${missing.length} acknowledged writes missing on ${name}`);
     }
-  });
-});
-
-describe('zdm-proxy whose workers keep crashing', () => {
-  let crashing: ProxyProcess | undefined;
-  after(() => {
-    if (crashing === undefined) return;
-    const workers = childPids(crashing.pid);
-    crashing.kill('SIGKILL');
-    for (const pid of workers) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  });
-
-  test('past 5 restarts in 5 minutes the proxy exits 1 saying so, and leaves no worker behind', async () => {
-    const running = await spawnProxy(clusters, {
-      ZDM_PROXY_WORKERS: '2',
-      ZDM_LOG_LEVEL: 'INFO',
-      ZDM_LOG_FORMAT: 'json',
-    });
-    crashing = running;
-    const killed = new Set<number>();
-    let code: number | null | undefined;
-    void running.exited.then((c) => {
-      code = c;
-    });
-    // Kill a live worker, wait for the primary to log it, again, until the proxy gives up.
-    while (code === undefined) {
-      const victim = [...workersStarted(running).values()].find((pid) => !killed.has(pid) && alive(pid));
-      if (victim !== undefined) {
-        killed.add(victim);
-        process.kill(victim, 'SIGKILL');
-        const crashes = () => logLines(running).filter((l) => l.signal === 'SIGKILL').length;
-        const deadline = Date.now() + 60_000;
-        while (crashes() < killed.size && code === undefined && Date.now() < deadline)
-          await new Promise((resolve) => setTimeout(resolve, 100));
-      } else {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    const log = running.log();
-    assert.equal(code, 1, log.slice(-3000));
-    assert.equal(killed.size, 6);
-    assert.match(
-      log,
-      /error \[PROXY_WORKERS_CRASHING\]: zdm-proxy workers stopped unexpectedly 6 times within 300 s/,
-    );
-    assert.match(log, /ZDM_PROXY_WORKERS=1/);
-    assert.doesNotMatch(log, /This is a bug/);
-    const left = [...workersStarted(running).values()].filter(alive);
-    assert.deepEqual(left, [], 'worker processes outlived the proxy');
   });
 });
