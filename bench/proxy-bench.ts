@@ -1,23 +1,31 @@
 /**
- * Proxy benchmark: `npx tsx bench/proxy-bench.ts [seconds] [concurrency] [origin host] [target host]`.
+ * Proxy benchmark:
+ * `npx tsx bench/proxy-bench.ts [seconds] [concurrency] [origin host] [target host] [connections] [workers,...]`.
  *
- * A closed loop with the Node driver (prepared statements, fixed concurrency, fixed duration) in four
- * phases, all in one run against the same clusters:
+ * A closed loop with the Node driver (prepared statements, fixed concurrency, fixed duration), all
+ * in one run against the same clusters:
  *   writes  through the proxy   vs  the client writing each row to Origin and Target itself (waits for both)
  *   reads   through the proxy   vs  reads straight from Origin
- * The proxy is the real `zdm-proxy start` CLI in its own process. Prints throughput, the ratio to
- * each baseline, p50/p99 latencies, and the proxy process's CPU seconds per 100k requests (user +
- * system, read from /proc around each proxy phase) and peak RSS (VmHWM). Defaults: 15 s per phase,
+ * once per proxy worker count (ZDM_PROXY_WORKERS; default 1 and 2). The proxy is the real
+ * `zdm-proxy start` CLI in its own process(es). Prints throughput, the ratio to each baseline and
+ * of N workers to one, p50/p99 latencies, and the proxy's CPU seconds per 100k requests (user +
+ * system of the process and its workers, read from /proc around each proxy phase) and peak RSS
+ * (VmHWM, summed). Every client holds `connections` connections per host (default 4: a pool of
+ * workers only shares load spread over several connections). Defaults: 15 s per phase,
  * concurrency 32, 127.0.0.2 / 127.0.0.3.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import cassandra from 'cassandra-driver';
 
 const seconds = Number(process.argv[2] ?? 15);
 const concurrency = Number(process.argv[3] ?? 32);
 const originHost = process.argv[4] ?? '127.0.0.2';
 const targetHost = process.argv[5] ?? '127.0.0.3';
+const connections = Number(process.argv[6] ?? 4);
+const workerCounts = (process.argv[7] ?? '1,2').split(',').map(Number);
+/** Rounds over the worker counts, interleaved (1, 2, 1, 2, ...): each row is its median round. */
+const rounds = Number(process.argv[8] ?? 1);
 const PORT = 14702;
 const KEYS = 50_000;
 const INSERT = 'INSERT INTO zdm_proxy_bench.kv (k, v, n) VALUES (?, ?, ?)';
@@ -28,13 +36,13 @@ async function client(contactPoint: string, port = 9042): Promise<cassandra.Clie
     contactPoints: [`${contactPoint}:${port}`],
     protocolOptions: { port, maxVersion: 4 },
     localDataCenter: 'datacenter1',
-    pooling: { coreConnectionsPerHost: { [cassandra.types.distance.local]: 1 } },
+    pooling: { coreConnectionsPerHost: { [cassandra.types.distance.local]: connections } },
   });
   await c.connect();
   return c;
 }
 
-async function startProxy(): Promise<ChildProcess> {
+async function startProxy(workers: number): Promise<ChildProcess> {
   const proxy = spawn(process.execPath, ['--import', 'tsx', 'src/cli/zdm-proxy.ts', 'start'], {
     env: {
       ...process.env,
@@ -44,6 +52,7 @@ async function startProxy(): Promise<ChildProcess> {
       ZDM_PROXY_LISTEN_PORT: String(PORT),
       ZDM_METRICS_PORT: String(PORT + 1),
       ZDM_LOG_LEVEL: 'WARN',
+      ZDM_PROXY_WORKERS: String(workers),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -59,6 +68,19 @@ async function startProxy(): Promise<ChildProcess> {
   throw new Error('zdm-proxy did not start');
 }
 
+/** `pid` and the processes it started (the proxy's workers). */
+function processTree(pid: number): number[] {
+  const children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+  );
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/** CPU seconds (user + system) the process and its children have used so far. */
+function treeCpuSeconds(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + cpuSeconds(p), 0);
+}
+
 /** CPU seconds (user + system) the process has used so far: fields 14 and 15 of /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -67,10 +89,12 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Peak resident set size of the process in MiB (VmHWM). */
+/** Peak resident set size of the process and its children in MiB (VmHWM, summed). */
 function peakRssMiB(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match === null ? Number.NaN : Number(match[1]) / 1024;
+  return processTree(pid).reduce((sum, p) => {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+    return sum + (match === null ? Number.NaN : Number(match[1]) / 1024);
+  }, 0);
 }
 
 interface PhaseResult {
@@ -90,9 +114,9 @@ async function proxyPhase(
   op: (i: number) => Promise<unknown>,
   pid: number,
 ): Promise<PhaseResult> {
-  const before = cpuSeconds(pid);
+  const before = treeCpuSeconds(pid);
   const result = await phase(name, op);
-  const used = cpuSeconds(pid) - before;
+  const used = treeCpuSeconds(pid) - before;
   return { ...result, proxyCpuPer100k: (used / Math.max(1, result.ops)) * 100_000 };
 }
 
@@ -145,47 +169,89 @@ for (const c of [origin, target]) {
   );
   await c.execute('CREATE TABLE IF NOT EXISTS zdm_proxy_bench.kv (k bigint PRIMARY KEY, v text, n int)');
 }
-const proxyProcess = await startProxy();
-const viaProxy = await client('127.0.0.1', PORT);
+const writeBoth = (i: number) =>
+  Promise.all([
+    origin.execute(INSERT, params(i), { prepare: true }),
+    target.execute(INSERT, params(i), { prepare: true }),
+  ]);
+const readOrigin = (i: number) => origin.execute(SELECT, [key(i)], { prepare: true });
+const f = (n: number, d = 2) => n.toFixed(d);
 try {
-  const writeBoth = (i: number) =>
-    Promise.all([
-      origin.execute(INSERT, params(i), { prepare: true }),
-      target.execute(INSERT, params(i), { prepare: true }),
-    ]);
-  const writeProxy = (i: number) => viaProxy.execute(INSERT, params(i), { prepare: true });
-  const readOrigin = (i: number) => origin.execute(SELECT, [key(i)], { prepare: true });
-  const readProxy = (i: number) => viaProxy.execute(SELECT, [key(i)], { prepare: true });
   console.log(`# warm-up and seeding ${KEYS} keys`);
-  await phase('warm-up', writeProxy, 5);
-  await phase('warm-up', readProxy, 2);
+  await phase('warm-up', writeBoth, 5);
   await phase('warm-up', readOrigin, 2);
-  const results: PhaseResult[] = [];
-  results.push(await phase('writes: client to both clusters', writeBoth));
-  const pid = proxyProcess.pid!;
-  results.push(await proxyPhase('writes: through the proxy', writeProxy, pid));
-  results.push(await phase('reads: straight from Origin', readOrigin));
-  results.push(await proxyPhase('reads: through the proxy', readProxy, pid));
+  const baselines = {
+    writes: await phase('writes: client to both clusters', writeBoth),
+    reads: await phase('reads: straight from Origin', readOrigin),
+  };
+  type WorkerResult = { writes: PhaseResult; reads: PhaseResult; peakRss: number };
+  const measured = new Map<number, WorkerResult[]>(workerCounts.map((w) => [w, []]));
+  for (let round = 0; round < rounds; round++)
+    for (const workers of workerCounts) {
+      const proxyProcess = await startProxy(workers);
+      const pid = proxyProcess.pid!;
+      const viaProxy = await client('127.0.0.1', PORT);
+      try {
+        const writeProxy = (i: number) => viaProxy.execute(INSERT, params(i), { prepare: true });
+        const readProxy = (i: number) => viaProxy.execute(SELECT, [key(i)], { prepare: true });
+        await phase('warm-up', writeProxy, 3);
+        await phase('warm-up', readProxy, 2);
+        const label = `${workers} worker${workers === 1 ? '' : 's'}`;
+        measured.get(workers)!.push({
+          writes: await proxyPhase(`writes: through the proxy, ${label}`, writeProxy, pid),
+          reads: await proxyPhase(`reads: through the proxy, ${label}`, readProxy, pid),
+          peakRss: peakRssMiB(pid),
+        });
+      } finally {
+        await viaProxy.shutdown();
+        proxyProcess.kill('SIGTERM');
+        await new Promise((resolve) => proxyProcess.once('exit', resolve));
+      }
+    }
 
-  const f = (n: number, d = 2) => n.toFixed(d);
-  console.log(`\n${seconds} s per phase, concurrency ${concurrency}, one connection per client, protocol v4`);
+  const median = (rs: readonly PhaseResult[]) =>
+    [...rs].sort((a, b) => a.opsPerSecond - b.opsPerSecond)[Math.floor(rs.length / 2)]!;
+  const byWorkers = new Map(
+    [...measured].map(([workers, rs]) => [
+      workers,
+      {
+        writes: median(rs.map((r) => r.writes)),
+        reads: median(rs.map((r) => r.reads)),
+        peakRss: Math.max(...rs.map((r) => r.peakRss)),
+      },
+    ]),
+  );
+  console.log(
+    `\n${seconds} s per phase, concurrency ${concurrency}, ${connections} connections per client, protocol v4, median of ${rounds} interleaved round(s)`,
+  );
   console.log('| phase | ops | ops/s | p50 ms | p99 ms | errors | proxy CPU s / 100k |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
+  const results = [
+    baselines.writes,
+    baselines.reads,
+    ...[...byWorkers.values()].flatMap((r) => [r.writes, r.reads]),
+  ];
   for (const r of results)
     console.log(
       `| ${r.name} | ${r.ops} | ${f(r.opsPerSecond, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${r.errors} | ${r.proxyCpuPer100k === undefined ? '' : f(r.proxyCpuPer100k)} |`,
     );
-  console.log(`\nproxy peak RSS: ${f(peakRssMiB(pid), 1)} MiB`);
-  const [wb, wp, ro, rp] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult];
+  for (const [workers, r] of byWorkers)
+    console.log(`proxy peak RSS, ${workers} worker(s): ${f(r.peakRss, 1)} MiB`);
   console.log('\n| comparison | throughput ratio | added p50 ms | added p99 ms |');
   console.log('|---|---:|---:|---:|');
-  console.log(
-    `| writes: proxy / dual-writing client | ${f(wp.opsPerSecond / wb.opsPerSecond)}x | ${f(wp.p50 - wb.p50)} | ${f(wp.p99 - wb.p99)} |`,
-  );
-  console.log(
-    `| reads: proxy / Origin direct | ${f(rp.opsPerSecond / ro.opsPerSecond)}x | ${f(rp.p50 - ro.p50)} | ${f(rp.p99 - ro.p99)} |`,
-  );
+  const compare = (name: string, a: PhaseResult, b: PhaseResult) =>
+    console.log(
+      `| ${name} | ${f(a.opsPerSecond / b.opsPerSecond)}x | ${f(a.p50 - b.p50)} | ${f(a.p99 - b.p99)} |`,
+    );
+  const one = byWorkers.get(1);
+  for (const [workers, r] of byWorkers) {
+    compare(`writes: proxy (${workers}w) / dual-writing client`, r.writes, baselines.writes);
+    compare(`reads: proxy (${workers}w) / Origin direct`, r.reads, baselines.reads);
+    if (one !== undefined && workers !== 1) {
+      compare(`writes: ${workers} workers / 1 worker`, r.writes, one.writes);
+      compare(`reads: ${workers} workers / 1 worker`, r.reads, one.reads);
+    }
+  }
 } finally {
-  await Promise.all([viaProxy.shutdown(), origin.shutdown(), target.shutdown()]);
-  proxyProcess.kill('SIGTERM');
+  await Promise.all([origin.shutdown(), target.shutdown()]);
 }

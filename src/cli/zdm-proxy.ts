@@ -6,8 +6,12 @@ import { CLUSTER_SETTINGS } from '../config/cluster-settings.js';
 import { describeSettings } from '../config/resolve.js';
 import type { Logger } from '../log/logger.js';
 import { createLogger } from '../log/logger.js';
+import { keepServingOnFaults } from '../proxy/keep-serving.js';
+import type { ProxyConfig } from '../proxy/proxy-settings.js';
 import { PROXY_SETTINGS, proxyConfig } from '../proxy/proxy-settings.js';
 import { startProxy } from '../proxy/start-proxy.js';
+import { firstStopSignal, stopNowOnSecondSignalOrLate } from '../proxy/stop-signals.js';
+import { runWorkerPool } from '../proxy/workers/worker-pool.js';
 import { runCommand } from './run-command.js';
 import {
   resolveFromArgv,
@@ -22,20 +26,6 @@ const CLUSTERS = Object.fromEntries(
   Object.entries(CLUSTER_SETTINGS).filter(([key]) => !/_(read|write)_consistency$/.test(key)),
 ) as typeof CLUSTER_SETTINGS;
 const SPEC = { ...PROXY_SETTINGS, ...CLUSTERS };
-
-/**
- * Last-resort handlers: each client session has its own error boundary, so an error reaching
- * here is a bug outside any session; the proxy logs it and keeps serving its other clients
- * rather than dropping every connection.
- */
-function keepServingOnFaults(logger: Logger): void {
-  process.on('uncaughtException', (error) =>
-    logger.error({ err: error }, 'unexpected error outside any client session; still serving'),
-  );
-  process.on('unhandledRejection', (reason) =>
-    logger.error({ err: reason }, 'unhandled promise rejection outside any client session; still serving'),
-  );
-}
 
 const cli = yargs(hideBin(process.argv));
 const knownFlags = prepareUsage(cli);
@@ -59,45 +49,27 @@ await withLogFormat(cli)
           [
             'Settings use the original zdm-proxy names: ZDM_<NAME> in the environment, <name> in the YAML file.',
             'The proxy waits for both clusters before it listens. SIGINT/SIGTERM: it refuses new clients, lets requests in flight finish (up to proxy_shutdown_timeout_ms), closes connections and exits 0; a second signal exits at once.',
-            'Metrics: http://<metrics_address>:<metrics_port>/metrics, /health/readiness, /health/liveness.',
+            'With proxy_workers above 1, worker processes share the listening port; signals drain them all, and a worker that stops unexpectedly is restarted (5 times in 5 minutes at most, then the proxy exits 1).',
+            'Metrics: http://<metrics_address>:<metrics_port>/metrics (summed over the workers), /health/readiness, /health/liveness.',
           ].join('\n'),
         ),
-    // The handler returns only when the proxy could not start (a stopped proxy exits above): end the
-    // process with its exit code, whatever a half-open cluster connection still holds.
+    // Stopped or failed, the process ends with the command's exit code, whatever a half-open
+    // cluster connection still holds.
     (argv) =>
       runCommand(async () => {
         const raw = argv as unknown as Record<string, unknown>;
-        const logger = createLogger({
-          level: (raw['log-level'] as string | undefined) ?? process.env.ZDM_LOG_LEVEL?.toLowerCase(),
-        });
+        const logLevel = (raw['log-level'] as string | undefined) ?? process.env.ZDM_LOG_LEVEL?.toLowerCase();
+        const logger = createLogger({ level: logLevel });
         const { values, unknownFileKeys } = resolveFromArgv(SPEC, raw);
         if (unknownFileKeys.length > 0)
           logger.warn({ keys: unknownFileKeys }, 'config file keys the proxy does not use');
         const config = proxyConfig(values);
         logger.info({ config: describeSettings(SPEC, values) }, 'effective configuration');
         keepServingOnFaults(logger);
-        const proxy = await startProxy(config, logger);
-        const signal = await new Promise<string>((resolve) => {
-          process.once('SIGINT', () => resolve('SIGINT'));
-          process.once('SIGTERM', () => resolve('SIGTERM'));
-        });
-        const bound = config.shutdownTimeoutMs;
-        logger.info(
-          { signal, sessions: proxy.sessions, timeoutMs: bound },
-          'shutting down: refusing new clients, finishing requests in flight',
-        );
-        // The exit is certain: a second signal, or a shutdown stuck past its bound, ends the process with 0.
-        const exit = () => {
-          logger.warn('shutdown did not finish in time; exiting now');
-          process.exit(0);
-        };
-        process.once('SIGINT', exit);
-        process.once('SIGTERM', exit);
-        setTimeout(exit, bound + 10_000).unref();
-        const unfinished = await proxy.shutdown(bound);
-        logger.info({ unfinished }, 'zdm-proxy stopped');
-        // Whatever a driver or socket still holds open, a stopped proxy exits.
-        process.exit(0);
+        // One worker is the proxy in this very process, exactly as before workers existed.
+        return config.workers === 1
+          ? runSingleProcess(config, logger)
+          : runWorkerPool(config, logger, { logLevel });
       }).then(() => process.exit(process.exitCode ?? 1)),
   )
   .demandCommand(1, 'Name a command; see --help.')
@@ -105,3 +77,21 @@ await withLogFormat(cli)
   .fail(failWithUsage('zdm-proxy start', knownFlags))
   .wrap(Math.min(120, process.stdout.columns ?? 100))
   .parseAsync();
+
+/** The proxy in this process until SIGINT/SIGTERM, then its drain; the process exits 0 after. */
+async function runSingleProcess(config: ProxyConfig, logger: Logger): Promise<number> {
+  const proxy = await startProxy(config, logger);
+  const signal = await firstStopSignal();
+  const bound = config.shutdownTimeoutMs;
+  logger.info(
+    { signal, sessions: proxy.sessions, timeoutMs: bound },
+    'shutting down: refusing new clients, finishing requests in flight',
+  );
+  stopNowOnSecondSignalOrLate(bound, () => {
+    logger.warn('shutdown did not finish in time; exiting now');
+    process.exit(0);
+  });
+  const unfinished = await proxy.shutdown(bound);
+  logger.info({ unfinished }, 'zdm-proxy stopped');
+  return 0;
+}

@@ -61,6 +61,22 @@ export interface JournalOptions {
 }
 
 /** Statement text kept in a line: enough to recognise it, bounded so one line stays small. */
+/**
+ * The journal of one worker process of a pool: its own file (`divergence-journal.jsonl` becomes
+ * `divergence-journal.worker2.jsonl`), since appends and rotations of several processes to one file
+ * would interleave and race. A single process (no worker number) keeps the configured path.
+ */
+export function journalOfWorker(options: JournalOptions, worker: number | undefined): JournalOptions {
+  if (worker === undefined) return options;
+  const dot = options.path.lastIndexOf('.');
+  const slash = options.path.lastIndexOf('/');
+  const path =
+    dot > slash + 1
+      ? `${options.path.slice(0, dot)}.worker${worker}${options.path.slice(dot)}`
+      : `${options.path}.worker${worker}`;
+  return { ...options, path };
+}
+
 export const MAX_STATEMENT_CHARS = 2000;
 
 /** One entry as its JSON line (newline included), the statement cut to MAX_STATEMENT_CHARS. */

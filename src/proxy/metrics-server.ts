@@ -1,7 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeError, OperatorError } from '../errors.js';
-import type { ProxyMetrics } from './proxy-metrics.js';
+
+/**
+ * Where /metrics text comes from: a proxy's own registry, or the sum over its worker processes
+ * (prom-client's Registry and a cluster aggregation both fit).
+ */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 
 export interface HealthSource {
   /** Per cluster: is it reachable right now? */
@@ -13,7 +21,7 @@ export interface HealthSource {
  * (200 when both clusters are up, 503 otherwise, with a JSON body) and `/health/liveness` (200).
  */
 export async function startMetricsServer(
-  metrics: ProxyMetrics,
+  metrics: MetricsSource,
   health: HealthSource,
   address: string,
   port: number,
@@ -21,10 +29,10 @@ export async function startMetricsServer(
   const server = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/metrics') {
-      metrics.registry
+      metrics
         .metrics()
         .then((text) => {
-          response.writeHead(200, { 'content-type': metrics.registry.contentType });
+          response.writeHead(200, { 'content-type': metrics.contentType });
           response.end(text);
         })
         .catch((error: unknown) => {

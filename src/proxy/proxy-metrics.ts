@@ -24,10 +24,16 @@ export class ProxyMetrics {
     >
   > = {};
   readonly #clientConnections: Gauge;
+  /** In a worker process: this worker's share of the client connections (`worker` label). */
+  readonly #workerConnections: ReturnType<Gauge<'worker'>['labels']> | undefined;
   readonly #nodeConnections: Record<ClusterName, Gauge<'node'>>;
   readonly #nodeFailures: Record<ClusterName, Counter<'node' | 'error'>>;
 
-  constructor(prefix = 'zdm', pscacheEntries: () => number = () => 0) {
+  /**
+   * `worker`: the worker process's number when the proxy runs several; the pool sums every
+   * metric over its workers, and this adds one series per worker to show how clients spread.
+   */
+  constructor(prefix = 'zdm', pscacheEntries: () => number = () => 0, worker?: number) {
     const registers = [this.registry];
     const name = (n: string) => `${prefix}_${n}`;
     this.#failedWrites = new Counter({
@@ -91,6 +97,15 @@ export class ProxyMetrics {
       help: 'Open client connections',
       registers,
     });
+    if (worker !== undefined) {
+      this.#workerConnections = new Gauge({
+        name: name('proxy_worker_client_connections'),
+        help: 'Open client connections per worker process',
+        labelNames: ['worker'],
+        registers,
+      }).labels(String(worker));
+      this.#workerConnections.set(0);
+    }
     const nodeGauge = (cluster: ClusterName) =>
       new Gauge({
         name: name(`${cluster}_connections_total`),
@@ -119,6 +134,7 @@ export class ProxyMetrics {
 
   clientConnections(delta: number): void {
     this.#clientConnections.inc(delta);
+    this.#workerConnections?.inc(delta);
   }
 
   nodeConnections(cluster: ClusterName, node: string, delta: number): void {

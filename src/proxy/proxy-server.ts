@@ -22,13 +22,20 @@ export interface ProxyListener {
   readonly address: string;
   readonly port: number;
   readonly sessions: number;
+  /** Serves a client connection accepted elsewhere (a worker pool's primary), as if accepted here. */
+  adopt(socket: net.Socket): void;
   close(): Promise<void>;
 }
 
+/**
+ * Listens on the configured address and port; or, with `acceptedElsewhere` (the address a pool's
+ * primary listens on), does not listen and serves only the connections given to `adopt`.
+ */
 export async function listen(
   config: ProxyConfig,
   contextFor: (socket: net.Socket) => SessionContext,
   logger: Logger,
+  acceptedElsewhere?: { readonly address: string; readonly port: number },
 ): Promise<ProxyListener> {
   const sessions = new Set<ClientSession>();
   const refusing = new Set<net.Socket>();
@@ -57,16 +64,22 @@ export async function listen(
   server.on('tlsClientError', (error) =>
     logger.info({ err: describeError(error) }, 'client TLS handshake failed'),
   );
+  if (acceptedElsewhere !== undefined) {
+    return {
+      ...acceptedElsewhere,
+      get sessions() {
+        return sessions.size;
+      },
+      // A TLS server takes a raw socket through 'connection' like one it accepted, handshake included.
+      adopt: (socket) => server.emit('connection', socket),
+      close: async () => {
+        for (const session of sessions) session.close();
+        for (const socket of refusing) socket.destroy();
+      },
+    };
+  }
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) =>
-      reject(
-        new OperatorError(
-          'PROXY_LISTEN_FAILED',
-          `Cannot listen on ${config.listenAddress}:${config.listenPort}: ${describeError(error)}`,
-          'Choose another ZDM_PROXY_LISTEN_ADDRESS / ZDM_PROXY_LISTEN_PORT.',
-        ),
-      ),
-    );
+    server.once('error', (error) => reject(listenFailure(config, error)));
     server.listen(config.listenPort, config.listenAddress, () => resolve());
   });
   const bound = server.address() as AddressInfo;
@@ -76,6 +89,7 @@ export async function listen(
     get sessions() {
       return sessions.size;
     },
+    adopt: (socket) => server.emit('connection', socket),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.close();
@@ -83,6 +97,15 @@ export async function listen(
       await closed;
     },
   };
+}
+
+/** The operator's error when the client port cannot be listened on (taken, or not an address of this host). */
+export function listenFailure(config: ProxyConfig, error: unknown): OperatorError {
+  return new OperatorError(
+    'PROXY_LISTEN_FAILED',
+    `Cannot listen on ${config.listenAddress}:${config.listenPort}: ${describeError(error)}`,
+    'Choose another ZDM_PROXY_LISTEN_ADDRESS / ZDM_PROXY_LISTEN_PORT.',
+  );
 }
 
 /** Logs the first refusal at once, then at most one line per interval with the count since. */

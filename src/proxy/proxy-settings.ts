@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   type ClusterConfig,
@@ -11,6 +12,7 @@ import { boolean, integer, list, oneOf, optionalOneOf, optionalText, text } from
 import { OperatorError } from '../errors.js';
 import { Consistency, type ConsistencyLevel } from './codec/index.js';
 import { BLOCKABLE_VERSION_NAMES, parseBlockedVersions } from './protocol-support.js';
+import { resolveWorkerCount, workerCountSetting } from './workers/worker-count.js';
 
 export const PRIMARY_CLUSTERS = ['ORIGIN', 'TARGET'] as const;
 export const READ_MODES = ['PRIMARY_ONLY', 'DUAL_ASYNC_ON_SECONDARY'] as const;
@@ -30,6 +32,9 @@ export const PROXY_SETTINGS = {
   }),
   proxy_listen_address: text({ default: 'localhost', doc: 'Address the proxy listens on for clients.' }),
   proxy_listen_port: integer({ default: 14002, min: 0, max: 65535, doc: 'CQL port the proxy listens on.' }),
+  proxy_workers: workerCountSetting(
+    'Worker processes sharing the listening port, each with its own cluster connections (and divergence journal file, <name>.workerN.jsonl): auto (one per CPU) or a number; 1 (the default) runs the proxy in a single process.',
+  ),
   proxy_request_timeout_ms: integer({
     default: 10000,
     min: 1,
@@ -203,6 +208,8 @@ export interface ProxyConfig {
   readonly readMode: ReadMode;
   readonly listenAddress: string;
   readonly listenPort: number;
+  /** Worker processes (resolved from `auto`); 1 runs the proxy in this process. */
+  readonly workers: number;
   readonly requestTimeoutMs: number;
   readonly maxClientConnections: number;
   readonly maxStreamIds: number;
@@ -323,6 +330,7 @@ export function proxyConfig(values: Readonly<Record<string, unknown>>): ProxyCon
     readMode: v.read_mode,
     listenAddress: v.proxy_listen_address,
     listenPort: v.proxy_listen_port,
+    workers: resolveWorkerCount(v.proxy_workers, availableParallelism()),
     requestTimeoutMs: v.proxy_request_timeout_ms,
     maxClientConnections: v.proxy_max_client_connections,
     maxStreamIds: v.proxy_max_stream_ids,

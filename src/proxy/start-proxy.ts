@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { openTcpLink } from './backend-connection.js';
 import type { SessionContext } from './client-session.js';
 import { ClusterControl } from './cluster-control.js';
-import { DivergenceJournal } from './divergence-journal.js';
+import { DivergenceJournal, journalOfWorker } from './divergence-journal.js';
 import { startMetricsServer } from './metrics-server.js';
 import { PreparedCache } from './prepared-cache.js';
 import { protocolOffer } from './protocol-offer.js';
@@ -25,6 +25,10 @@ export interface RunningProxy {
   readonly prepared: PreparedCache;
   /** Client sessions open now. */
   readonly sessions: number;
+  /** Serves a client connection a pool's primary accepted (see WorkerOptions). */
+  adopt(socket: net.Socket): void;
+  /** What the readiness probes say of each cluster now (what /health/readiness serves). */
+  health(): { readonly origin: boolean; readonly target: boolean };
   /**
    * The graceful stop (SIGTERM): refuse new clients, stop reading requests, let those in flight
    * finish for up to `timeoutMs`, then close everything. Resolves with the sessions closed
@@ -35,11 +39,27 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
+/** How a worker process of a pool runs the proxy (nothing of this applies to a single process). */
+export interface WorkerOptions {
+  /** The worker's number: its metrics carry it, and it logs its own start at debug level only. */
+  readonly worker: number;
+  /**
+   * Awaited once both clusters answered, instead of listening: resolves with the address and port
+   * the pool's primary listens on. The worker serves the connections handed to `adopt`.
+   */
+  readonly beforeListen: () => Promise<{ readonly address: string; readonly port: number }>;
+}
+
 /**
  * Starts the proxy: control connections to both clusters first (it does not listen before both
- * answer), then the metrics server and the client listener.
+ * answer), then the metrics server and the client listener. A worker of a pool passes `worker`
+ * and leaves metrics serving to the pool (config.metrics.enabled false).
  */
-export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
+export async function startProxy(
+  config: ProxyConfig,
+  logger: Logger,
+  worker?: WorkerOptions,
+): Promise<RunningProxy> {
   const settled = await Promise.allSettled([
     ClusterControl.connect(config.origin, logger),
     ClusterControl.connect(config.target, logger),
@@ -55,8 +75,11 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
   ];
   const controls: Record<ClusterName, ClusterControl> = { origin, target };
   const prepared = new PreparedCache(config.preparedCacheSize);
-  const journal = config.journal === undefined ? undefined : new DivergenceJournal(config.journal, logger);
-  const metrics = new ProxyMetrics(config.metrics.prefix, () => prepared.size);
+  const journal =
+    config.journal === undefined
+      ? undefined
+      : new DivergenceJournal(journalOfWorker(config.journal, worker?.worker), logger);
+  const metrics = new ProxyMetrics(config.metrics.prefix, () => prepared.size, worker?.worker);
   const timestamps = monotonicMicros();
   const credentials = {
     origin: credentialsOf(config.origin),
@@ -118,6 +141,9 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     };
   };
 
+  function health() {
+    return { origin: probes.origin.up, target: probes.target.up };
+  }
   const closeClusters = async () => {
     probes.origin.close();
     probes.target.close();
@@ -129,8 +155,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     // A metrics port already taken is the operator's to fix: close what is open, so the process
     // exits with the message instead of hanging on its cluster connections.
     metricsServer = await startMetricsServer(
-      metrics,
-      { status: () => ({ origin: probes.origin.up, target: probes.target.up }) },
+      metrics.registry,
+      { status: health },
       config.metrics.address,
       config.metrics.port,
     ).catch(async (error: unknown) => {
@@ -138,19 +164,24 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
       throw error;
     });
   }
-  const listener = await listen(config, contextFor, logger).catch(async (error: unknown) => {
-    await metricsServer?.close();
-    await closeClusters();
-    throw error;
-  });
-  logger.info(
+  const listener = await (worker?.beforeListen() ?? Promise.resolve(undefined))
+    .then((acceptedElsewhere) => listen(config, contextFor, logger, acceptedElsewhere))
+    .catch(async (error: unknown) => {
+      await metricsServer?.close();
+      await closeClusters();
+      throw error;
+    });
+  // A pool announces itself once, when every worker serves.
+  logger[worker === undefined ? 'info' : 'debug'](
     {
       address: listener.address,
       port: listener.port,
       metricsPort: metricsServer?.port,
       primary: config.primary,
     },
-    `zdm-proxy listening on ${listener.address}:${listener.port}`,
+    worker === undefined
+      ? `zdm-proxy listening on ${listener.address}:${listener.port}`
+      : `worker ${worker.worker} listening on ${listener.address}:${listener.port}`,
   );
   return {
     address: listener.address,
@@ -161,6 +192,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     get sessions() {
       return registry.size;
     },
+    health,
+    adopt: (socket) => listener.adopt(socket),
     shutdown: async (timeoutMs) => {
       const unfinished = await registry.drain(timeoutMs);
       await close();

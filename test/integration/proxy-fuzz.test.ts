@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
@@ -26,7 +25,7 @@ import type { RunningProxy } from '../../src/proxy/start-proxy.js';
 import { seededRandom } from '../../src/ranges/token-ring.js';
 import { cqlClient, type SharedClusters, sharedClusters } from '../helpers/clusters.js';
 import { freshKeyspace, runAll } from '../helpers/keyspace.js';
-import { proxyClient, testProxy } from './proxy-support.js';
+import { processTreeMemory, proxyClient, testProxy } from './proxy-support.js';
 
 /**
  * A hostile-client fuzzer against the real `zdm-proxy start` (a child process, so a crash shows as
@@ -127,10 +126,8 @@ async function startProxyProcess(
     port,
     child,
     log: () => stderr,
-    rssMb: () => {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
-    },
+    // With worker processes (ZDM_PROXY_WORKERS), the proxy is the process and its workers.
+    rssMb: () => processTreeMemory(child.pid!).rss,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

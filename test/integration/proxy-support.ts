@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import cassandra from 'cassandra-driver';
 import { CLUSTER_SETTINGS } from '../../src/config/cluster-settings.js';
@@ -126,8 +126,13 @@ export interface ProxyProcess {
   readonly metricsPort: number;
   /** The exit code (null when killed by a signal) once the process has ended. */
   readonly exited: Promise<number | null>;
-  /** Resident set size now and at its peak (VmRSS, VmHWM), in MiB. */
+  /**
+   * Resident set size now and at its peak (VmRSS, VmHWM), in MiB: of the process and its worker
+   * processes together (ZDM_PROXY_WORKERS), since together they are the proxy.
+   */
   memory(): { rss: number; peak: number };
+  /** What it logged on stderr so far (also passed through to the test's stderr). */
+  log(): string;
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -152,9 +157,17 @@ export async function spawnProxy(
       ZDM_LOG_LEVEL: process.env.ZDM_LOG_LEVEL ?? 'WARN',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    log += d.toString();
+    process.stderr.write(d);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A helper process the proxy started (tsx's esbuild service) may hold the pipe after the proxy
+  // exits: close our end once the last lines are in, or the test process never ends.
+  child.once('exit', () => setTimeout(() => child.stderr!.destroy(), 500));
   const pid = child.pid!;
   // Node starts take long on a loaded machine: wait for the port, not a fixed time.
   const deadline = Date.now() + 120_000;
@@ -179,14 +192,38 @@ export async function spawnProxy(
     port,
     metricsPort,
     exited,
-    memory: () => {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const kib = (field: string) =>
-        Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
-      return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
-    },
+    memory: () => processTreeMemory(pid),
+    log: () => log,
     kill: (signal = 'SIGTERM') => child.kill(signal),
   };
+}
+
+/** VmRSS and VmHWM in MiB of `pid` and the processes it started (a proxy's workers), summed. */
+export function processTreeMemory(pid: number): { rss: number; peak: number } {
+  let rss = 0;
+  let peak = 0;
+  for (const member of [pid, ...childPids(pid)]) {
+    const status = readFileSync(`/proc/${member}/status`, 'utf8');
+    const kib = (field: string) =>
+      Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+    rss += kib('VmRSS') / 1024;
+    peak += kib('VmHWM') / 1024;
+  }
+  return { rss, peak };
+}
+
+/** The processes `pid` started that still run (Linux: /proc/<pid>/task/<tid>/children). */
+export function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+        .split(' ')
+        .filter((p) => p.trim() !== '')
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -277,4 +314,32 @@ export async function clustersWithKv(
     await direct.execute(`CREATE TABLE ${keyspace}.kv (k int PRIMARY KEY, v text)`);
   }
   return { origin, target };
+}
+
+/** The JSON log lines a proxy process wrote so far (ZDM_LOG_FORMAT=json). */
+export function proxyLogLines(of: ProxyProcess): Record<string, unknown>[] {
+  return of
+    .log()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Worker number → pid, from a worker pool's "worker N started (pid P)" lines. */
+export function workersStarted(of: ProxyProcess): Map<number, number> {
+  const started = new Map<number, number>();
+  for (const line of proxyLogLines(of)) {
+    if (typeof line.workerPid === 'number' && /^worker \d+ started/.test(String(line.msg)))
+      started.set(line.worker as number, line.workerPid);
+  }
+  return started;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

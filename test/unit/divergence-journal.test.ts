@@ -27,6 +27,7 @@ import { divergenceEntries, preparedKeyOfResult } from '../../src/proxy/divergen
 import {
   DivergenceJournal,
   journalLine,
+  journalOfWorker,
   MAX_STATEMENT_CHARS,
   needsRotation,
   rotationSteps,
@@ -286,4 +287,11 @@ describe('the prepared cache keeps what the journal needs', () => {
     const entry = cache.get(Buffer.from('01', 'hex'));
     assert.deepEqual([entry?.key, entry?.text], [key, 'INSERT ...']);
   });
+});
+
+test('each worker of a pool journals to its own file; a single process keeps the path', () => {
+  const options = { path: 'state/divergence-journal.jsonl', maxBytes: 1024, files: 2, syncIntervalMs: 100 };
+  assert.equal(journalOfWorker(options, undefined).path, 'state/divergence-journal.jsonl');
+  assert.equal(journalOfWorker(options, 2).path, 'state/divergence-journal.worker2.jsonl');
+  assert.equal(journalOfWorker({ ...options, path: 'state.d/journal' }, 1).path, 'state.d/journal.worker1');
 });
