@@ -82,6 +82,29 @@ export interface ProxyProcess {
 }
 
 /**
+ * The environment of a proxy CLI in front of `origin` and `target`, listening on ephemeral loopback
+ * ports (CQL and metrics); `env` adds or overrides settings.
+ */
+export function proxyEnv(
+  origin: ClusterEndpoint,
+  target: ClusterEndpoint,
+  env: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ZDM_ORIGIN_CONTACT_POINTS: origin.contactPoints.join(','),
+    ZDM_ORIGIN_PORT: String(origin.port),
+    ZDM_TARGET_CONTACT_POINTS: target.contactPoints.join(','),
+    ZDM_TARGET_PORT: String(target.port),
+    ZDM_PROXY_LISTEN_ADDRESS: '127.0.0.1',
+    ZDM_PROXY_LISTEN_PORT: '0',
+    ZDM_METRICS_ADDRESS: '127.0.0.1',
+    ZDM_METRICS_PORT: '0',
+    ...env,
+  };
+}
+
+/**
  * Starts the real proxy CLI in front of `origin` and `target` on an ephemeral loopback port and
  * waits for its "listening" log line (it connects to both clusters first), which names the port.
  */
@@ -91,18 +114,7 @@ export async function startZdmProxy(
   env: Record<string, string> = {},
 ): Promise<ProxyProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', ZDM_PROXY, 'start', '--log-level', 'info'], {
-    env: {
-      ...process.env,
-      ZDM_ORIGIN_CONTACT_POINTS: origin.contactPoints.join(','),
-      ZDM_ORIGIN_PORT: String(origin.port),
-      ZDM_TARGET_CONTACT_POINTS: target.contactPoints.join(','),
-      ZDM_TARGET_PORT: String(target.port),
-      ZDM_PROXY_LISTEN_ADDRESS: '127.0.0.1',
-      ZDM_PROXY_LISTEN_PORT: '0',
-      ZDM_METRICS_ADDRESS: '127.0.0.1',
-      ZDM_METRICS_PORT: '0',
-      ...env,
-    },
+    env: proxyEnv(origin, target, env),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));

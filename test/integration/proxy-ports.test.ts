@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { proxyEnv } from '../helpers/cli.js';
 import { sharedClusters } from '../helpers/clusters.js';
 
 const ZDM_PROXY = fileURLToPath(new URL('../../src/cli/zdm-proxy.ts', import.meta.url));
@@ -22,17 +23,7 @@ describe('zdm-proxy start with its metrics port taken', () => {
   test('exits 2 naming the port and the setting to change', { timeout: 180_000 }, async () => {
     const { origin, target } = await sharedClusters();
     const child = spawn(process.execPath, ['--import', 'tsx', ZDM_PROXY, 'start', '--log-format', 'json'], {
-      env: {
-        ...process.env,
-        ZDM_ORIGIN_CONTACT_POINTS: origin.contactPoints.join(','),
-        ZDM_ORIGIN_PORT: String(origin.port),
-        ZDM_TARGET_CONTACT_POINTS: target.contactPoints.join(','),
-        ZDM_TARGET_PORT: String(target.port),
-        ZDM_PROXY_LISTEN_ADDRESS: '127.0.0.1',
-        ZDM_PROXY_LISTEN_PORT: '0',
-        ZDM_METRICS_ADDRESS: '127.0.0.1',
-        ZDM_METRICS_PORT: String(port),
-      },
+      env: proxyEnv(origin, target, { ZDM_METRICS_PORT: String(port) }),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
