@@ -84,7 +84,9 @@ export class ClusterLinks {
   /** A copy of a read whose answer nobody waits for (DUAL_ASYNC_ON_SECONDARY); false when dropped. */
   sendSecondary(cluster: ClusterName, opcode: number, flags: number, body: Buffer): boolean {
     const link = this.#links[cluster];
-    return link?.requestSecondary(opcode, flags & PASSED_FLAGS, body) === true;
+    if (link === null) return false;
+    const read = this.options.metrics.asyncRead(cluster, link.address, this.version);
+    return read.sent(link.requestSecondary(opcode, flags & PASSED_FLAGS, body, read.done));
   }
 
   /** Sends on a cluster's connection; without one, `onResult` gets an Error at once. */
@@ -100,7 +102,12 @@ export class ClusterLinks {
       onResult(new Error(this.keepAlive ? 'no connection (reconnecting)' : 'no connection'));
       return;
     }
-    link.request(opcode, flags & PASSED_FLAGS, body, onResult);
+    link.request(
+      opcode,
+      flags & PASSED_FLAGS,
+      body,
+      this.options.metrics.nodeRequest(cluster, link.address, this.version, onResult),
+    );
   }
 
   async open(cluster: ClusterName): Promise<ClusterLink> {
