@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProtocolVersion } from './codec/index.js';
 import { type AsyncRead, NodeMetrics } from './node-metrics.js';
 import type { ClusterName } from './route-request.js';
@@ -141,6 +141,15 @@ export class ProxyMetrics {
       this.#failedConnections.inc({ cluster }, 0);
       this.#secondaryDropped.inc({ cluster }, 0);
     }
+  }
+
+  /**
+   * Adds the process's own metrics (prom-client's defaults: `process_cpu_seconds_total`, memory,
+   * event loop lag), as the original proxy exports its runtime's; the dashboard divides CPU by
+   * requests. Once per proxy process: tests that build many ProxyMetrics leave it out.
+   */
+  collectProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry });
   }
 
   clientConnections(delta: number): void {

@@ -105,10 +105,17 @@ async function waitFor(what: string, check: () => Promise<boolean | undefined>):
 }
 
 describe('Grafana dashboards against a real Prometheus', () => {
-  const pair = clusterPairFixture(KS, [
+  const tables = [
     `CREATE TABLE ${KS}.seeded (id int PRIMARY KEY, v text)`,
     `CREATE TABLE ${KS}.live (id int PRIMARY KEY, v text)`,
-  ]);
+  ];
+  // A table Target lacks: writes to it fail on Target only (a real "unconfigured table" error),
+  // which the failed-writes-by-table and per-node failure panels must show.
+  const pair = clusterPairFixture(
+    KS,
+    [...tables, `CREATE TABLE ${KS}.origin_only (id int PRIMARY KEY, v text)`],
+    tables,
+  );
 
   test('every PromQL expression of the dashboards returns data from a proxy under load and a running migrate', {
     timeout: 10 * 60_000,
@@ -147,12 +154,22 @@ describe('Grafana dashboards against a real Prometheus', () => {
     let loading = true;
     try {
       await client.connect();
+      let failedWrites = 0;
+      // Writes and reads (DUAL_ASYNC_ON_SECONDARY mirrors each read to Target), and now and then a
+      // write Target refuses.
       const load = (async () => {
         for (let n = 0; loading; n++) {
           await client.execute(`INSERT INTO ${KS}.live (id, v) VALUES (?, ?)`, [n % 500, `v${n}`], {
             prepare: true,
           });
           await client.execute(`SELECT v FROM ${KS}.live WHERE id = ?`, [n % 500], { prepare: true });
+          if (n % 50 === 0) {
+            await assert.rejects(
+              client.execute(`INSERT INTO ${KS}.origin_only (id, v) VALUES (${n}, 'x')`),
+              /origin_only/,
+            );
+            failedWrites++;
+          }
         }
       })();
       load.catch(() => undefined); // awaited below; a failure must not be an unhandled rejection meanwhile
@@ -169,6 +186,14 @@ describe('Grafana dashboards against a real Prometheus', () => {
       });
       loading = false;
       await load;
+      // The per-table series counts exactly the writes Target refused (its last scrape may lag).
+      const byTable = `zdm_proxy_failed_writes_by_table_total{keyspace="${KS}",table="origin_only",failed_on="target"}`;
+      await waitFor('the last failed write in Prometheus', async () => {
+        const [series] = (await prometheus.query(byTable)) as { value: [number, string] }[];
+        return series !== undefined && Number(series.value[1]) === failedWrites;
+      });
+      const rows = await pair.o.execute(`SELECT count(*) FROM ${KS}.origin_only`);
+      assert.equal(Number(rows.first().get(0)), failedWrites, 'each refused write still reached Origin');
     } finally {
       loading = false;
       migrate.child.kill('SIGINT');
