@@ -12,6 +12,7 @@ import {
   type RawFrame,
 } from './codec/index.js';
 import { decodeErrorFrame } from './frame-reading.js';
+import type { NodeRequestType } from './node-metrics.js';
 import { clusterLabel } from './proxy-errors.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 import type { ClusterName } from './route-request.js';
@@ -89,13 +90,17 @@ export class ClusterLinks {
     return read.sent(link.requestSecondary(opcode, flags & PASSED_FLAGS, body, read.done));
   }
 
-  /** Sends on a cluster's connection; without one, `onResult` gets an Error at once. */
+  /**
+   * Sends on a cluster's connection; without one, `onResult` gets an Error at once. `type`: how
+   * the node-level metrics count it (a read, or anything else).
+   */
   send(
     cluster: ClusterName,
     opcode: number,
     flags: number,
     body: Buffer,
     onResult: (result: RawFrame | Error) => void,
+    type: NodeRequestType = 'writes',
   ): void {
     const link = this.#links[cluster];
     if (link === null) {
@@ -106,7 +111,7 @@ export class ClusterLinks {
       opcode,
       flags & PASSED_FLAGS,
       body,
-      this.options.metrics.nodeRequest(cluster, link.address, this.version, onResult),
+      this.options.metrics.nodeRequest(cluster, link.address, this.version, type, onResult),
     );
   }
 

@@ -11,6 +11,9 @@ import type { Waiter } from './stream-ids.js';
  */
 type Lane = ClusterName | 'async';
 
+/** The original proxy's `type` label of node-level durations: reads (SELECT and the like) or anything else. */
+export type NodeRequestType = 'reads' | 'writes';
+
 interface LaneMetrics {
   readonly duration: Histogram<string>;
   readonly failures: Counter<string>;
@@ -21,7 +24,7 @@ interface LaneMetrics {
 
 /** One node's instruments on one lane, looked up once: they are touched on every request. */
 interface NodeInstruments {
-  readonly duration: ReturnType<Histogram<string>['labels']>;
+  readonly duration: Record<NodeRequestType, ReturnType<Histogram<string>['labels']>>;
   readonly failures: Record<FailureCause, ReturnType<Counter<string>['labels']>>;
   readonly streamIds: ReturnType<Gauge<string>['labels']>;
   readonly inflight: ReturnType<Gauge<string>['labels']> | null;
@@ -47,8 +50,8 @@ export class NodeMetrics {
     const lane = (prefix: Lane, labels: string[], what: string): LaneMetrics => ({
       duration: new Histogram({
         name: name(`${prefix}_request_duration_seconds`),
-        help: `Time from sending a request to ${what} to its answer, per node`,
-        labelNames: labels,
+        help: `Time from sending a request to ${what} to its answer, per node and type (reads, or writes: anything else)`,
+        labelNames: [...labels, 'type'],
         buckets: [...buckets],
         registers,
       }),
@@ -86,12 +89,18 @@ export class NodeMetrics {
   }
 
   /** Wraps the waiter of a request on a node's main lane: records its duration and failure, then answers. */
-  request(cluster: ClusterName, node: string, version: ProtocolVersion, onResult: Waiter): Waiter {
+  request(
+    cluster: ClusterName,
+    node: string,
+    version: ProtocolVersion,
+    type: NodeRequestType,
+    onResult: Waiter,
+  ): Waiter {
     const m = this.#instruments(cluster, cluster, node);
     m.streamIds.inc();
     const started = process.hrtime.bigint();
     return (result) => {
-      this.#settled(m, started, result, version);
+      this.#settled(m, type, started, result, version);
       onResult(result);
     };
   }
@@ -105,7 +114,7 @@ export class NodeMetrics {
     return {
       done: (result) => {
         m.inflight?.dec();
-        this.#settled(m, started, result, version);
+        this.#settled(m, 'reads', started, result, version);
       },
       sent: (taken) => {
         if (!taken) {
@@ -119,12 +128,13 @@ export class NodeMetrics {
 
   #settled(
     m: NodeInstruments,
+    type: NodeRequestType,
     started: bigint,
     result: Parameters<Waiter>[0],
     version: ProtocolVersion,
   ): void {
     m.streamIds.dec();
-    m.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    m.duration[type].observe(Number(process.hrtime.bigint() - started) / 1e9);
     const cause = failureCause(result, version);
     if (cause !== null) m.failures[cause].inc();
   }
@@ -144,7 +154,11 @@ export class NodeMetrics {
       streamIds.set(0);
       const inflight = metrics.inflight?.labels(labels) ?? null;
       inflight?.set(0);
-      found = { duration: metrics.duration.labels(labels), failures, streamIds, inflight };
+      const duration = {
+        reads: metrics.duration.labels({ ...labels, type: 'reads' }),
+        writes: metrics.duration.labels({ ...labels, type: 'writes' }),
+      };
+      found = { duration, failures, streamIds, inflight };
       this.#nodes.set(key, found);
     }
     return found;

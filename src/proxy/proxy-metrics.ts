@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProtocolVersion } from './codec/index.js';
-import { type AsyncRead, NodeMetrics } from './node-metrics.js';
+import { type AsyncRead, NodeMetrics, type NodeRequestType } from './node-metrics.js';
 import type { ClusterName } from './route-request.js';
 import type { Waiter } from './stream-ids.js';
 import { TableLabels, UNKNOWN_TABLE } from './table-labels.js';
@@ -166,8 +166,14 @@ export class ProxyMetrics {
   }
 
   /** Wraps the waiter of a request sent to a node: its duration, failure and stream id are recorded. */
-  nodeRequest(cluster: ClusterName, node: string, version: ProtocolVersion, onResult: Waiter): Waiter {
-    return this.#nodes.request(cluster, node, version, onResult);
+  nodeRequest(
+    cluster: ClusterName,
+    node: string,
+    version: ProtocolVersion,
+    type: NodeRequestType,
+    onResult: Waiter,
+  ): Waiter {
+    return this.#nodes.request(cluster, node, version, type, onResult);
   }
 
   /** A DUAL_ASYNC_ON_SECONDARY read to a node of `cluster`: hand `done` to the link, then tell `sent`. */

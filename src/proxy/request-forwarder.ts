@@ -348,8 +348,13 @@ export class RequestForwarder {
     const type: RequestType = read ? (cluster === 'origin' ? 'reads_origin' : 'reads_target') : 'writes';
     const request = this.#begin(frame, type, read, null, originId);
     const { opcode, flags } = frame.header;
-    this.links.send(cluster, opcode, flags, body, (result) =>
-      this.host.guarded('answer', () => this.#answerOne(request, cluster, result)),
+    this.links.send(
+      cluster,
+      opcode,
+      flags,
+      body,
+      (result) => this.host.guarded('answer', () => this.#answerOne(request, cluster, result)),
+      read ? 'reads' : 'writes',
     );
   }
 
@@ -557,7 +562,7 @@ export class RequestForwarder {
       answer(null);
       return;
     }
-    this.links.send('origin', Opcode.QUERY, 0, originLocalQuery(this.host.version), answer);
+    this.links.send('origin', Opcode.QUERY, 0, originLocalQuery(this.host.version), answer, 'reads');
   }
 
   #requestShape(

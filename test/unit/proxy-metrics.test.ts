@@ -205,7 +205,7 @@ describe('ProxyMetrics: what the original proxy exposes, and more', () => {
   test('a node request records its duration, its failure by cause and its stream id', async () => {
     const metrics = new ProxyMetrics();
     const answers: unknown[] = [];
-    const waiter = metrics.nodeRequest('target', '10.0.0.2:9042', 4, (r) => answers.push(r));
+    const waiter = metrics.nodeRequest('target', '10.0.0.2:9042', 4, 'reads', (r) => answers.push(r));
     assert.equal(
       await sample(metrics.registry, 'zdm_target_used_stream_ids_total', { node: '10.0.0.2:9042' }),
       1,
@@ -223,7 +223,8 @@ describe('ProxyMetrics: what the original proxy exposes, and more', () => {
       0,
     );
     const text = await metrics.registry.metrics();
-    assert.match(text, /zdm_target_request_duration_seconds_count\{node="10.0.0.2:9042"\} 1/);
+    assert.match(text, /zdm_target_request_duration_seconds_count\{node="10.0.0.2:9042",type="reads"\} 1/);
+    assert.doesNotMatch(text, /type="writes"/, 'a read is not timed as a write');
   });
 
   test('async reads: timed per cluster and node, in flight until answered, nothing left when dropped', async () => {
@@ -247,7 +248,7 @@ describe('ProxyMetrics: what the original proxy exposes, and more', () => {
     assert.equal(await sample(metrics.registry, 'zdm_async_used_stream_ids_total', labels), 0);
     assert.match(
       await metrics.registry.metrics(),
-      /zdm_async_request_duration_seconds_count\{cluster="target",node="t1:9042"\} 1/,
+      /zdm_async_request_duration_seconds_count\{cluster="target",node="t1:9042",type="reads"\} 1/,
     );
   });
 
@@ -300,13 +301,14 @@ describe('metrics summed over worker processes (ZDM_PROXY_WORKERS > 1)', () => {
         'origin',
         'o1:9042',
         4,
+        'writes',
         () => undefined,
       )(errorFrame(simpleError(ErrorCode.INVALID, 'x')));
       const read = metrics.asyncRead('target', 't1:9042', 4);
       read.sent(true);
       read.done(frame(Opcode.RESULT, Buffer.from([0, 0, 0, 1]), true));
       metrics.startRequest('writes')();
-      metrics.nodeRequest('target', 't1:9042', 4, () => undefined); // still in flight
+      metrics.nodeRequest('target', 't1:9042', 4, 'writes', () => undefined); // still in flight
     }
     const summed = AggregatorRegistry.aggregate(
       await Promise.all(workers.map((m) => m.registry.getMetricsAsJSON())),
@@ -327,9 +329,15 @@ describe('metrics summed over worker processes (ZDM_PROXY_WORKERS > 1)', () => {
       2,
     );
     assert.equal(value('zdm_origin_requests_failed_total{node="o1:9042",error="other"}'), 2);
-    assert.equal(value('zdm_origin_request_duration_seconds_count{node="o1:9042"}'), 2);
-    assert.equal(value('zdm_origin_request_duration_seconds_bucket{le="+Inf",node="o1:9042"}'), 2);
-    assert.equal(value('zdm_async_request_duration_seconds_count{cluster="target",node="t1:9042"}'), 2);
+    assert.equal(value('zdm_origin_request_duration_seconds_count{node="o1:9042",type="writes"}'), 2);
+    assert.equal(
+      value('zdm_origin_request_duration_seconds_bucket{le="+Inf",node="o1:9042",type="writes"}'),
+      2,
+    );
+    assert.equal(
+      value('zdm_async_request_duration_seconds_count{cluster="target",node="t1:9042",type="reads"}'),
+      2,
+    );
     assert.equal(value('zdm_async_requests_failed_total{cluster="target",node="t1:9042",error="other"}'), 0);
     assert.equal(value('zdm_proxy_request_duration_seconds_count{type="writes"}'), 2);
     assert.equal(value('zdm_target_used_stream_ids_total{node="t1:9042"}'), 2);

@@ -651,7 +651,8 @@ describe('metrics of the request path', () => {
       1,
     );
     // The async copy's answer arrives after the client's: wait for it to be timed.
-    const timed = 'zdm_async_request_duration_seconds_count{cluster="target",node="memory-target"} 1';
+    const timed =
+      'zdm_async_request_duration_seconds_count{cluster="target",node="memory-target",type="reads"} 1';
     while (!(await c.metrics.registry.metrics()).includes(timed))
       await new Promise((resolve) => setTimeout(resolve, 5));
     c.session.close();
