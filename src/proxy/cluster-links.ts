@@ -86,7 +86,7 @@ export class ClusterLinks {
   sendSecondary(cluster: ClusterName, opcode: number, flags: number, body: Buffer): boolean {
     const link = this.#links[cluster];
     if (link === null) return false;
-    const read = this.options.metrics.asyncRead(cluster, link.address, this.version);
+    const read = this.options.metrics.nodes.asyncRead(cluster, link.address, this.version);
     return read.sent(link.requestSecondary(opcode, flags & PASSED_FLAGS, body, read.done));
   }
 
@@ -111,7 +111,7 @@ export class ClusterLinks {
       opcode,
       flags & PASSED_FLAGS,
       body,
-      this.options.metrics.nodeRequest(cluster, link.address, this.version, type, onResult),
+      this.options.metrics.nodes.request(cluster, link.address, this.version, type, onResult),
     );
   }
 

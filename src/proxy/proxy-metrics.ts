@@ -1,8 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ProtocolVersion } from './codec/index.js';
-import { type AsyncRead, NodeMetrics, type NodeRequestType } from './node-metrics.js';
+import { NodeMetrics } from './node-metrics.js';
 import type { ClusterName } from './route-request.js';
-import type { Waiter } from './stream-ids.js';
 import { TableLabels, UNKNOWN_TABLE } from './table-labels.js';
 import type { TableRef } from './written-tables.js';
 
@@ -39,7 +37,11 @@ export class ProxyMetrics {
   /** In a worker process: this worker's share of the client connections (`worker` label). */
   readonly #workerConnections: ReturnType<Gauge<'worker'>['labels']> | undefined;
   readonly #nodeConnections: Record<ClusterName, Gauge<'node'>>;
-  readonly #nodes: NodeMetrics;
+  /**
+   * Per-node request metrics (node-metrics.ts): ClusterLinks wraps each request it sends on a
+   * node (`nodes.request`) and each async read (`nodes.asyncRead`).
+   */
+  readonly nodes: NodeMetrics;
 
   /**
    * `worker`: the worker process's number when the proxy runs several; the pool sums every
@@ -132,7 +134,7 @@ export class ProxyMetrics {
         registers,
       });
     this.#nodeConnections = { origin: nodeGauge('origin'), target: nodeGauge('target') };
-    this.#nodes = new NodeMetrics(this.registry, name, BUCKETS);
+    this.nodes = new NodeMetrics(this.registry, name, BUCKETS);
     // Known label values exist from the start at 0: "no failure" is a value on a dashboard, not a
     // missing series.
     for (const failedOn of ['origin', 'target', 'both']) this.#failedWrites.inc({ failed_on: failedOn }, 0);
@@ -163,22 +165,6 @@ export class ProxyMetrics {
 
   failedConnection(cluster: ClusterName): void {
     this.#failedConnections.inc({ cluster });
-  }
-
-  /** Wraps the waiter of a request sent to a node: its duration, failure and stream id are recorded. */
-  nodeRequest(
-    cluster: ClusterName,
-    node: string,
-    version: ProtocolVersion,
-    type: NodeRequestType,
-    onResult: Waiter,
-  ): Waiter {
-    return this.#nodes.request(cluster, node, version, type, onResult);
-  }
-
-  /** A DUAL_ASYNC_ON_SECONDARY read to a node of `cluster`: hand `done` to the link, then tell `sent`. */
-  asyncRead(cluster: ClusterName, node: string, version: ProtocolVersion): AsyncRead {
-    return this.#nodes.asyncRead(cluster, node, version);
   }
 
   /** A write failed on one cluster or both; `tables`: the tables it wrote (written-tables.ts). */

@@ -205,7 +205,7 @@ describe('ProxyMetrics: what the original proxy exposes, and more', () => {
   test('a node request records its duration, its failure by cause and its stream id', async () => {
     const metrics = new ProxyMetrics();
     const answers: unknown[] = [];
-    const waiter = metrics.nodeRequest('target', '10.0.0.2:9042', 4, 'reads', (r) => answers.push(r));
+    const waiter = metrics.nodes.request('target', '10.0.0.2:9042', 4, 'reads', (r) => answers.push(r));
     assert.equal(
       await sample(metrics.registry, 'zdm_target_used_stream_ids_total', { node: '10.0.0.2:9042' }),
       1,
@@ -230,7 +230,7 @@ describe('ProxyMetrics: what the original proxy exposes, and more', () => {
   test('async reads: timed per cluster and node, in flight until answered, nothing left when dropped', async () => {
     const metrics = new ProxyMetrics();
     const labels = { cluster: 'target', node: 't1:9042' };
-    const read = metrics.asyncRead('target', 't1:9042', 4);
+    const read = metrics.nodes.asyncRead('target', 't1:9042', 4);
     assert.equal(read.sent(true), true);
     assert.equal(await sample(metrics.registry, 'zdm_async_inflight_requests_total', labels), 1);
     read.done(new RequestTimeoutError('late'));
@@ -242,7 +242,7 @@ describe('ProxyMetrics: what the original proxy exposes, and more', () => {
       }),
       1,
     );
-    const dropped = metrics.asyncRead('target', 't1:9042', 4);
+    const dropped = metrics.nodes.asyncRead('target', 't1:9042', 4);
     assert.equal(dropped.sent(false), false);
     assert.equal(await sample(metrics.registry, 'zdm_async_inflight_requests_total', labels), 0);
     assert.equal(await sample(metrics.registry, 'zdm_async_used_stream_ids_total', labels), 0);
@@ -297,18 +297,18 @@ describe('metrics summed over worker processes (ZDM_PROXY_WORKERS > 1)', () => {
     for (const [i, metrics] of workers.entries()) {
       metrics.clientConnections(i + 1);
       metrics.failedWrite('target', [{ keyspace: 'app', table: 'orders' }]);
-      metrics.nodeRequest(
+      metrics.nodes.request(
         'origin',
         'o1:9042',
         4,
         'writes',
         () => undefined,
       )(errorFrame(simpleError(ErrorCode.INVALID, 'x')));
-      const read = metrics.asyncRead('target', 't1:9042', 4);
+      const read = metrics.nodes.asyncRead('target', 't1:9042', 4);
       read.sent(true);
       read.done(frame(Opcode.RESULT, Buffer.from([0, 0, 0, 1]), true));
       metrics.startRequest('writes')();
-      metrics.nodeRequest('target', 't1:9042', 4, 'writes', () => undefined); // still in flight
+      metrics.nodes.request('target', 't1:9042', 4, 'writes', () => undefined); // still in flight
     }
     const summed = AggregatorRegistry.aggregate(
       await Promise.all(workers.map((m) => m.registry.getMetricsAsJSON())),
