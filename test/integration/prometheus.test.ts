@@ -123,14 +123,18 @@ describe('Grafana dashboards against a real Prometheus', () => {
     await seedRows(pair.o, 20_000, `INSERT INTO ${KS}.seeded (id, v) VALUES (?, ?)`, (i) => [i, `v${i}`]);
     const proxyMetricsPort = await freePort();
     const migrateMetricsPort = await freePort();
+    // Two workers: what Prometheus scrapes is their sum (the primary aggregates every worker's metrics).
     const proxy = await startZdmProxy(pair.origin, pair.target, {
       ZDM_METRICS_PORT: String(proxyMetricsPort),
       ZDM_READ_MODE: 'DUAL_ASYNC_ON_SECONDARY',
+      ZDM_PROXY_WORKERS: '2',
     });
     const client = new cassandra.Client({
       contactPoints: [`127.0.0.1:${proxy.port}`],
       localDataCenter: 'datacenter1',
       socketOptions: { readTimeout: 30_000 },
+      // The control connection and two for requests: the primary spreads them over both workers.
+      pooling: { coreConnectionsPerHost: { [cassandra.types.distance.local]: 2 } },
     });
     // Slow on purpose (about a minute): the migrate must still run while Prometheus scrapes it.
     const migrate = startZdm(
@@ -186,7 +190,12 @@ describe('Grafana dashboards against a real Prometheus', () => {
       });
       loading = false;
       await load;
-      // The per-table series counts exactly the writes Target refused (its last scrape may lag).
+      // Both workers served requests, and the per-table series, summed over them, counts exactly
+      // the writes Target refused (Prometheus' last scrape may lag).
+      const perWorker = (await prometheus.query('zdm_proxy_worker_client_connections > 0')) as {
+        metric: { worker: string };
+      }[];
+      assert.deepEqual(perWorker.map((s) => s.metric.worker).sort(), ['1', '2']);
       const byTable = `zdm_proxy_failed_writes_by_table_total{keyspace="${KS}",table="origin_only",failed_on="target"}`;
       await waitFor('the last failed write in Prometheus', async () => {
         const [series] = (await prometheus.query(byTable)) as { value: [number, string] }[];
