@@ -39,7 +39,8 @@ export interface AsyncRead {
 /**
  * The original proxy's per-node metrics (its "cluster connector level"): request durations,
  * failures by cause and stream ids in use, for Origin, Target and the async (secondary) reads.
- * Every series of a node exists at 0 from its first request, so "no failure" is a value.
+ * A node's failure counters and gauges exist at 0 from its first request, so "no failure" is a
+ * value on a dashboard rather than a missing series.
  */
 export class NodeMetrics {
   readonly #lanes: Record<Lane, LaneMetrics>;
@@ -63,7 +64,7 @@ export class NodeMetrics {
       }),
       streamIds: new Gauge({
         name: name(`${prefix}_used_stream_ids_total`),
-        help: `Stream ids in use on the connections to ${what}, per node`,
+        help: `Stream ids held by requests awaiting an answer on the connections to ${what}, per node (an id held back after a timeout is not counted)`,
         labelNames: labels,
         registers,
       }),
