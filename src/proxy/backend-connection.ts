@@ -126,9 +126,9 @@ export class StreamClusterLink implements ClusterLink {
     this.#write(id, opcode, flags, body);
   }
 
-  requestSecondary(opcode: number, flags: number, body: Buffer): boolean {
+  requestSecondary(opcode: number, flags: number, body: Buffer, onResult: Waiter = ignore): boolean {
     if (this.#closed || this.#backedUp || this.#secondary === null) return false;
-    const id = this.#secondary.add(ignore);
+    const id = this.#secondary.add(onResult);
     if (id === undefined) return false;
     this.#write(id, opcode, flags, body);
     return true;

@@ -27,8 +27,11 @@ export interface ClusterLink {
    * full, or another Error when the connection is gone.
    */
   request(opcode: number, flags: number, body: Buffer, onResult: Waiter): void;
-  /** A secondary read whose answer nobody waits for; false when dropped (lane full, backed up, closed). */
-  requestSecondary(opcode: number, flags: number, body: Buffer): boolean;
+  /**
+   * A secondary read whose answer no client waits for; false when dropped (lane full, backed up,
+   * closed). `onResult`, when given, is called once as for `request` (the metrics time it).
+   */
+  requestSecondary(opcode: number, flags: number, body: Buffer, onResult?: Waiter): boolean;
   /** `request` as a promise. */
   send(opcode: number, flags: number, body: Buffer): Promise<RawFrame>;
   close(): void;

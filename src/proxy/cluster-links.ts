@@ -12,6 +12,7 @@ import {
   type RawFrame,
 } from './codec/index.js';
 import { decodeErrorFrame } from './frame-reading.js';
+import type { NodeRequestType } from './node-metrics.js';
 import { clusterLabel } from './proxy-errors.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 import type { ClusterName } from './route-request.js';
@@ -84,23 +85,34 @@ export class ClusterLinks {
   /** A copy of a read whose answer nobody waits for (DUAL_ASYNC_ON_SECONDARY); false when dropped. */
   sendSecondary(cluster: ClusterName, opcode: number, flags: number, body: Buffer): boolean {
     const link = this.#links[cluster];
-    return link?.requestSecondary(opcode, flags & PASSED_FLAGS, body) === true;
+    if (link === null) return false;
+    const read = this.options.metrics.nodes.asyncRead(cluster, link.address, this.version);
+    return read.sent(link.requestSecondary(opcode, flags & PASSED_FLAGS, body, read.done));
   }
 
-  /** Sends on a cluster's connection; without one, `onResult` gets an Error at once. */
+  /**
+   * Sends on a cluster's connection; without one, `onResult` gets an Error at once. `type`: how
+   * the node-level metrics count it (a read, or anything else).
+   */
   send(
     cluster: ClusterName,
     opcode: number,
     flags: number,
     body: Buffer,
     onResult: (result: RawFrame | Error) => void,
+    type: NodeRequestType = 'writes',
   ): void {
     const link = this.#links[cluster];
     if (link === null) {
       onResult(new Error(this.keepAlive ? 'no connection (reconnecting)' : 'no connection'));
       return;
     }
-    link.request(opcode, flags & PASSED_FLAGS, body, onResult);
+    link.request(
+      opcode,
+      flags & PASSED_FLAGS,
+      body,
+      this.options.metrics.nodes.request(cluster, link.address, this.version, type, onResult),
+    );
   }
 
   async open(cluster: ClusterName): Promise<ClusterLink> {

@@ -15,19 +15,23 @@ import type { DivergenceEntry } from './divergence-journal.js';
 import { decodeErrorFrame } from './frame-reading.js';
 import { boundKey, type PreparedKey, preparedKeyOf, writtenPartitionOf } from './partition-key-of.js';
 
-/** What the journal needs to know of the request whose write diverged. */
-export interface DivergedWrite {
+/** A write request as the proxy received it, and what it takes to tell the tables it writes. */
+export interface WriteRequest {
   readonly frame: RawFrame;
   readonly version: ProtocolVersion;
-  readonly failed: 'origin' | 'target';
-  /** The failed cluster's answer: its ERROR frame, or the proxy's own failure (timeout, connection down). */
-  readonly failure: RawFrame | Error | undefined;
   /** The session's keyspace, for unqualified statements. */
   readonly keyspace: string | null;
   /** The partition key of a prepared statement by its (Origin) id, as remembered at PREPARE time. */
   readonly preparedKey: (id: Buffer) => PreparedKey | null | undefined;
   /** The text of a prepared statement by its id, for a line without a key. */
   readonly preparedText: (id: Buffer) => string | undefined;
+}
+
+/** What the journal needs to know of the request whose write diverged. */
+export interface DivergedWrite extends WriteRequest {
+  readonly failed: 'origin' | 'target';
+  /** The failed cluster's answer: its ERROR frame, or the proxy's own failure (timeout, connection down). */
+  readonly failure: RawFrame | Error | undefined;
 }
 
 /** The key of an Origin PREPARED answer (spec v4 §4.2.5.4); null when it names none or cannot be read. */
@@ -48,22 +52,27 @@ export function divergenceEntries(write: DivergedWrite, time: Date): DivergenceE
     failed: write.failed,
     error: errorText(write),
   };
+  return writtenStatements(write).map((statement) => ({ ...base, ...statement }));
+}
+
+/**
+ * Where each statement of a write request goes (a BATCH's children each): its table and, as far
+ * as the request tells, its partition key.
+ */
+export function writtenStatements(write: WriteRequest): (Located & Pick<DivergenceEntry, 'request'>)[] {
   const { frame, version } = write;
   const body = frame.body.subarray(messageOffset(frame.body, frame.header.flags, false, version));
   try {
     switch (frame.header.opcode) {
       case Opcode.QUERY:
-        return [{ ...base, request: 'QUERY', ...fromText(decodeQuery(body, version).query, write.keyspace) }];
+        return [{ request: 'QUERY', ...fromText(decodeQuery(body, version).query, write.keyspace) }];
       case Opcode.EXECUTE: {
         const execute = decodeExecute(body, version);
         const named = execute.params.names !== null;
-        return [
-          { ...base, request: 'EXECUTE', ...fromPrepared(write, execute.id, execute.params.values, named) },
-        ];
+        return [{ request: 'EXECUTE', ...fromPrepared(write, execute.id, execute.params.values, named) }];
       }
       case Opcode.BATCH:
         return decodeBatch(body, version).children.map((child) => ({
-          ...base,
           request: 'BATCH' as const,
           ...(child.kind === 'query'
             ? fromText(child.query, write.keyspace)
@@ -75,9 +84,7 @@ export function divergenceEntries(write: DivergedWrite, time: Date): DivergenceE
   } catch (error) {
     if (!(error instanceof CodecError)) throw error;
     // The cluster that succeeded read it, so this is unlikely; the operator still learns of the write.
-    return [
-      { ...base, request: 'QUERY', table: null, statement: `(request not readable: ${error.message})` },
-    ];
+    return [{ request: 'QUERY', table: null, statement: `(request not readable: ${error.message})` }];
   }
 }
 
@@ -96,7 +103,7 @@ function fromText(text: string, sessionKeyspace: string | null): Located {
 }
 
 function fromPrepared(
-  write: DivergedWrite,
+  write: WriteRequest,
   id: Buffer,
   values: readonly Value[] | null,
   named: boolean,

@@ -1,7 +1,15 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { NodeMetrics } from './node-metrics.js';
 import type { ClusterName } from './route-request.js';
+import { TableLabels, UNKNOWN_TABLE } from './table-labels.js';
+import type { TableRef } from './written-tables.js';
 
 export type RequestType = 'reads_origin' | 'reads_target' | 'writes';
+type FailedOn = 'origin' | 'target' | 'both';
+
+/** Distinct tables `proxy_failed_writes_by_table_total` names per process before folding the rest. */
+export const FAILED_WRITE_TABLES = 100;
+const BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * The original proxy's metrics (REFERENCE §1), each in a registry of its own (never the global
@@ -10,6 +18,8 @@ export type RequestType = 'reads_origin' | 'reads_target' | 'writes';
 export class ProxyMetrics {
   readonly registry = new Registry();
   readonly #failedWrites: Counter<'failed_on'>;
+  readonly #failedWritesByTable: Counter<'keyspace' | 'table' | 'failed_on'>;
+  readonly #tables = new TableLabels(FAILED_WRITE_TABLES);
   readonly #failedReads: Counter<'cluster'>;
   readonly #failedConnections: Counter<'cluster'>;
   readonly #duration: Histogram<'type'>;
@@ -27,7 +37,11 @@ export class ProxyMetrics {
   /** In a worker process: this worker's share of the client connections (`worker` label). */
   readonly #workerConnections: ReturnType<Gauge<'worker'>['labels']> | undefined;
   readonly #nodeConnections: Record<ClusterName, Gauge<'node'>>;
-  readonly #nodeFailures: Record<ClusterName, Counter<'node' | 'error'>>;
+  /**
+   * Per-node request metrics (node-metrics.ts): ClusterLinks wraps each request it sends on a
+   * node (`nodes.request`) and each async read (`nodes.asyncRead`).
+   */
+  readonly nodes: NodeMetrics;
 
   /**
    * `worker`: the worker process's number when the proxy runs several; the pool sums every
@@ -40,6 +54,12 @@ export class ProxyMetrics {
       name: name('proxy_failed_writes_total'),
       help: 'Writes that failed on origin, target or both',
       labelNames: ['failed_on'],
+      registers,
+    });
+    this.#failedWritesByTable = new Counter({
+      name: name('proxy_failed_writes_by_table_total'),
+      help: `Writes that failed on origin, target or both, per table written (a BATCH counts once per table). At most ${FAILED_WRITE_TABLES} tables per proxy process (worker) get labels of their own; later ones count under keyspace="(other)",table="(other)", writes whose table the proxy cannot tell under "(unknown)"`,
+      labelNames: ['keyspace', 'table', 'failed_on'],
       registers,
     });
     this.#failedReads = new Counter({
@@ -58,7 +78,7 @@ export class ProxyMetrics {
       name: name('proxy_request_duration_seconds'),
       help: 'Time from a client request to its response',
       labelNames: ['type'],
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: BUCKETS,
       registers,
     });
     this.#inflight = new Gauge({
@@ -113,15 +133,8 @@ export class ProxyMetrics {
         labelNames: ['node'],
         registers,
       });
-    const nodeFailures = (cluster: ClusterName) =>
-      new Counter({
-        name: name(`${cluster}_requests_failed_total`),
-        help: `Failed requests to ${cluster} nodes`,
-        labelNames: ['node', 'error'],
-        registers,
-      });
     this.#nodeConnections = { origin: nodeGauge('origin'), target: nodeGauge('target') };
-    this.#nodeFailures = { origin: nodeFailures('origin'), target: nodeFailures('target') };
+    this.nodes = new NodeMetrics(this.registry, name, BUCKETS);
     // Known label values exist from the start at 0: "no failure" is a value on a dashboard, not a
     // missing series.
     for (const failedOn of ['origin', 'target', 'both']) this.#failedWrites.inc({ failed_on: failedOn }, 0);
@@ -130,6 +143,15 @@ export class ProxyMetrics {
       this.#failedConnections.inc({ cluster }, 0);
       this.#secondaryDropped.inc({ cluster }, 0);
     }
+  }
+
+  /**
+   * Adds the process's own metrics (prom-client's defaults: `process_cpu_seconds_total`, memory,
+   * event loop lag), as the original proxy exports its runtime's; the dashboard divides CPU by
+   * requests. Once per proxy process: tests that build many ProxyMetrics leave it out.
+   */
+  collectProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry });
   }
 
   clientConnections(delta: number): void {
@@ -145,12 +167,12 @@ export class ProxyMetrics {
     this.#failedConnections.inc({ cluster });
   }
 
-  nodeFailure(cluster: ClusterName, node: string, error: string): void {
-    this.#nodeFailures[cluster].inc({ node, error });
-  }
-
-  failedWrite(failedOn: 'origin' | 'target' | 'both'): void {
+  /** A write failed on one cluster or both; `tables`: the tables it wrote (written-tables.ts). */
+  failedWrite(failedOn: FailedOn, tables: readonly TableRef[] = []): void {
     this.#failedWrites.inc({ failed_on: failedOn });
+    const labels = tables.length === 0 ? [UNKNOWN_TABLE] : tables.map((ref) => this.#tables.of(ref));
+    for (const { keyspace, table } of labels)
+      this.#failedWritesByTable.inc({ keyspace, table, failed_on: failedOn });
   }
 
   failedRead(cluster: ClusterName): void {

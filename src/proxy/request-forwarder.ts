@@ -21,7 +21,7 @@ import {
   withPreparedId,
   withQueryText,
 } from './codec/index.js';
-import { divergenceEntries, preparedKeyOfResult } from './divergence-entries.js';
+import { divergenceEntries, preparedKeyOfResult, type WriteRequest } from './divergence-entries.js';
 import type { DivergenceRecorder } from './divergence-journal.js';
 import {
   batchWantsTimestamp,
@@ -53,6 +53,7 @@ import { classifyStatement, type Statement } from './statement.js';
 import { RequestTimeoutError, StreamIdsExhaustedError } from './stream-ids.js';
 import { timeUuidGenerator } from './time-uuid.js';
 import { originLocalQuery, type VirtualTopology, virtualAnswer } from './virtual-answer.js';
+import { writtenTables } from './written-tables.js';
 
 /** What the forwarder needs of its session. */
 export interface ForwarderHost {
@@ -347,8 +348,13 @@ export class RequestForwarder {
     const type: RequestType = read ? (cluster === 'origin' ? 'reads_origin' : 'reads_target') : 'writes';
     const request = this.#begin(frame, type, read, null, originId);
     const { opcode, flags } = frame.header;
-    this.links.send(cluster, opcode, flags, body, (result) =>
-      this.host.guarded('answer', () => this.#answerOne(request, cluster, result)),
+    this.links.send(
+      cluster,
+      opcode,
+      flags,
+      body,
+      (result) => this.host.guarded('answer', () => this.#answerOne(request, cluster, result)),
+      read ? 'reads' : 'writes',
     );
   }
 
@@ -404,7 +410,7 @@ export class RequestForwarder {
     const o = outcomeOf(results.origin);
     const t = outcomeOf(results.target);
     const failed = failedOn(o, t);
-    if (failed !== null) this.context.metrics.failedWrite(failed);
+    if (failed !== null) this.context.metrics.failedWrite(failed, writtenTables(this.#writeRequest(request)));
     if ((failed === 'origin' || failed === 'target') && statement?.kind !== 'use')
       this.#journal(request, failed);
     if (statement?.kind === 'use') {
@@ -421,21 +427,20 @@ export class RequestForwarder {
   #journal(request: Forwarded, failed: 'origin' | 'target'): void {
     const journal = this.context.journal;
     if (journal === undefined) return;
+    const write = { ...this.#writeRequest(request), failed, failure: request.results[failed] };
+    journal.record(divergenceEntries(write, new Date()));
+  }
+
+  /** A write request with what it takes to tell its tables and keys (divergence-entries.ts). */
+  #writeRequest(request: Forwarded): WriteRequest {
     const prepared = this.context.prepared;
-    journal.record(
-      divergenceEntries(
-        {
-          frame: request.frame,
-          version: this.host.version,
-          failed,
-          failure: request.results[failed],
-          keyspace: this.links.keyspace ?? null,
-          preparedKey: (id) => prepared.get(id)?.key,
-          preparedText: (id) => prepared.get(id)?.text,
-        },
-        new Date(),
-      ),
-    );
+    return {
+      frame: request.frame,
+      version: this.host.version,
+      keyspace: this.links.keyspace ?? null,
+      preparedKey: (id) => prepared.get(id)?.key,
+      preparedText: (id) => prepared.get(id)?.text,
+    };
   }
 
   /**
@@ -499,7 +504,7 @@ export class RequestForwarder {
         // PREPARED answer settle which, and so whether EXECUTEs get the shared timestamp.
         statement: preparedStatement(request.statement!, answer, this.host.version),
         ...(nowMarkers.length === 0 ? {} : { nowMarkers }),
-        ...(this.context.journal === undefined ? {} : this.#journalFacts(request, answer)),
+        ...this.#journalFacts(request, answer),
       });
       this.#end(request);
       const stream = request.frame.header.streamId;
@@ -510,7 +515,7 @@ export class RequestForwarder {
     this.#answerVerdict(request, verdict);
   }
 
-  /** What the journal needs of a prepared write: its key markers and its text. */
+  /** What the journal and the failed-writes-by-table metric need of a prepared write: its key markers and its text. */
   #journalFacts(request: Forwarded, origin: RawFrame): Pick<PreparedEntry, 'key' | 'text'> {
     const kind = request.statement?.kind;
     if (kind !== 'write' && kind !== 'other') return {};
@@ -557,7 +562,7 @@ export class RequestForwarder {
       answer(null);
       return;
     }
-    this.links.send('origin', Opcode.QUERY, 0, originLocalQuery(this.host.version), answer);
+    this.links.send('origin', Opcode.QUERY, 0, originLocalQuery(this.host.version), answer, 'reads');
   }
 
   #requestShape(

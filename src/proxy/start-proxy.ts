@@ -80,6 +80,7 @@ export async function startProxy(
       ? undefined
       : new DivergenceJournal(journalOfWorker(config.journal, worker?.worker), logger);
   const metrics = new ProxyMetrics(config.metrics.prefix, () => prepared.size, worker?.worker);
+  metrics.collectProcessMetrics();
   const timestamps = monotonicMicros();
   const credentials = {
     origin: credentialsOf(config.origin),

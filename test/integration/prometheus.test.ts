@@ -105,10 +105,17 @@ async function waitFor(what: string, check: () => Promise<boolean | undefined>):
 }
 
 describe('Grafana dashboards against a real Prometheus', () => {
-  const pair = clusterPairFixture(KS, [
+  const tables = [
     `CREATE TABLE ${KS}.seeded (id int PRIMARY KEY, v text)`,
     `CREATE TABLE ${KS}.live (id int PRIMARY KEY, v text)`,
-  ]);
+  ];
+  // A table Target lacks: writes to it fail on Target only (a real "unconfigured table" error),
+  // which the failed-writes-by-table and per-node failure panels must show.
+  const pair = clusterPairFixture(
+    KS,
+    [...tables, `CREATE TABLE ${KS}.origin_only (id int PRIMARY KEY, v text)`],
+    tables,
+  );
 
   test('every PromQL expression of the dashboards returns data from a proxy under load and a running migrate', {
     timeout: 10 * 60_000,
@@ -116,14 +123,18 @@ describe('Grafana dashboards against a real Prometheus', () => {
     await seedRows(pair.o, 20_000, `INSERT INTO ${KS}.seeded (id, v) VALUES (?, ?)`, (i) => [i, `v${i}`]);
     const proxyMetricsPort = await freePort();
     const migrateMetricsPort = await freePort();
+    // Two workers: what Prometheus scrapes is their sum (the primary aggregates every worker's metrics).
     const proxy = await startZdmProxy(pair.origin, pair.target, {
       ZDM_METRICS_PORT: String(proxyMetricsPort),
       ZDM_READ_MODE: 'DUAL_ASYNC_ON_SECONDARY',
+      ZDM_PROXY_WORKERS: '2',
     });
     const client = new cassandra.Client({
       contactPoints: [`127.0.0.1:${proxy.port}`],
       localDataCenter: 'datacenter1',
       socketOptions: { readTimeout: 30_000 },
+      // The control connection and two for requests: the primary spreads them over both workers.
+      pooling: { coreConnectionsPerHost: { [cassandra.types.distance.local]: 2 } },
     });
     // Slow on purpose (about a minute): the migrate must still run while Prometheus scrapes it.
     const migrate = startZdm(
@@ -147,12 +158,22 @@ describe('Grafana dashboards against a real Prometheus', () => {
     let loading = true;
     try {
       await client.connect();
+      let failedWrites = 0;
+      // Writes and reads (DUAL_ASYNC_ON_SECONDARY mirrors each read to Target), and now and then a
+      // write Target refuses.
       const load = (async () => {
         for (let n = 0; loading; n++) {
           await client.execute(`INSERT INTO ${KS}.live (id, v) VALUES (?, ?)`, [n % 500, `v${n}`], {
             prepare: true,
           });
           await client.execute(`SELECT v FROM ${KS}.live WHERE id = ?`, [n % 500], { prepare: true });
+          if (n % 50 === 0) {
+            await assert.rejects(
+              client.execute(`INSERT INTO ${KS}.origin_only (id, v) VALUES (${n}, 'x')`),
+              /origin_only/,
+            );
+            failedWrites++;
+          }
         }
       })();
       load.catch(() => undefined); // awaited below; a failure must not be an unhandled rejection meanwhile
@@ -169,6 +190,19 @@ describe('Grafana dashboards against a real Prometheus', () => {
       });
       loading = false;
       await load;
+      // Both workers served requests, and the per-table series, summed over them, counts exactly
+      // the writes Target refused (Prometheus' last scrape may lag).
+      const perWorker = (await prometheus.query('zdm_proxy_worker_client_connections > 0')) as {
+        metric: { worker: string };
+      }[];
+      assert.deepEqual(perWorker.map((s) => s.metric.worker).sort(), ['1', '2']);
+      const byTable = `zdm_proxy_failed_writes_by_table_total{keyspace="${KS}",table="origin_only",failed_on="target"}`;
+      await waitFor('the last failed write in Prometheus', async () => {
+        const [series] = (await prometheus.query(byTable)) as { value: [number, string] }[];
+        return series !== undefined && Number(series.value[1]) === failedWrites;
+      });
+      const rows = await pair.o.execute(`SELECT count(*) FROM ${KS}.origin_only`);
+      assert.equal(Number(rows.first().get(0)), failedWrites, 'each refused write still reached Origin');
     } finally {
       loading = false;
       migrate.child.kill('SIGINT');

@@ -621,3 +621,40 @@ describe('a cluster that restarts under a session', () => {
     c.session.close();
   });
 });
+
+describe('metrics of the request path', () => {
+  test('a write Target refuses: failed on target, per table and per node cause; async reads are timed', {
+    timeout: 10_000,
+  }, async () => {
+    const target = node((r, text) =>
+      r.header.opcode === Opcode.QUERY && text?.startsWith('INSERT')
+        ? answers.error(simpleError(ErrorCode.INVALID, 'unconfigured table audit'))
+        : answers.void(),
+    );
+    const c = open({ target: target.script, context: { dualReads: true } });
+    await c.ready();
+    c.send(1, Opcode.QUERY, query('INSERT INTO app.audit (k) VALUES (1)'));
+    assert.match(errorOf(await c.answer(1)).message, /unconfigured table audit/);
+    c.send(2, Opcode.QUERY, query('SELECT v FROM app.audit WHERE k = 1'));
+    assert.equal((await c.answer(2)).header.opcode, Opcode.RESULT);
+    const targetNode = { node: 'memory-target' };
+    assert.equal(
+      await metric(c.metrics, 'zdm_proxy_failed_writes_by_table_total', {
+        keyspace: 'app',
+        table: 'audit',
+        failed_on: 'target',
+      }),
+      1,
+    );
+    assert.equal(
+      await metric(c.metrics, 'zdm_target_requests_failed_total', { ...targetNode, error: 'other' }),
+      1,
+    );
+    // The async copy's answer arrives after the client's: wait for it to be timed.
+    const timed =
+      'zdm_async_request_duration_seconds_count{cluster="target",node="memory-target",type="reads"} 1';
+    while (!(await c.metrics.registry.metrics()).includes(timed))
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    c.session.close();
+  });
+});
