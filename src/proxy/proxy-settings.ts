@@ -33,7 +33,7 @@ export const PROXY_SETTINGS = {
   proxy_listen_address: text({ default: 'localhost', doc: 'Address the proxy listens on for clients.' }),
   proxy_listen_port: integer({ default: 14002, min: 0, max: 65535, doc: 'CQL port the proxy listens on.' }),
   proxy_workers: workerCountSetting(
-    'Worker processes sharing the listening port, each with its own cluster connections (and divergence journal file, <name>.workerN.jsonl): auto (one per CPU) or a number; 1 (the default) runs the proxy in a single process.',
+    'Worker processes sharing the listening port, each with its own cluster connections (and divergence journal file, <name>.workerN.jsonl): auto (the default: one per CPU the process may use) or a number; 1 runs the proxy in a single process.',
   ),
   proxy_request_timeout_ms: integer({
     default: 10000,

@@ -47,7 +47,8 @@ describe('resolveWorkerCount', () => {
 
 describe('ZDM_PROXY_WORKERS', () => {
   const spec = { proxy_workers: workerCountSetting('workers') };
-  test('defaults to one process', () => assert.equal(resolveSettings(spec, { env: {} }).proxy_workers, 1));
+  test('defaults to one per CPU (auto)', () =>
+    assert.equal(resolveSettings(spec, { env: {} }).proxy_workers, 'auto'));
   test('auto is accepted', () =>
     assert.equal(resolveSettings(spec, { env: { ZDM_PROXY_WORKERS: 'auto' } }).proxy_workers, 'auto'));
   test('is read from the environment', () =>

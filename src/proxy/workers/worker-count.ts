@@ -14,7 +14,7 @@ export function workerCountSetting(doc: string): Setting<WorkerCount> {
   return {
     type: `auto | integer (1-${MAX_WORKERS})`,
     doc,
-    default: 1,
+    default: 'auto',
     secret: false,
     parse: parseWorkerCount,
   };
