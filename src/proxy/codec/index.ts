@@ -108,6 +108,11 @@ export { Writer } from './primitives/writer.js';
 export { isProtocolVersion, PROTOCOL_VERSIONS, type ProtocolVersion } from './protocol-version.js';
 export { type RequestLayout, scanRequest } from './rewrite/request-layout.js';
 export {
+  executeResultMetadataId,
+  newResultMetadataId,
+  withResultMetadataId,
+} from './rewrite/result-metadata-id.js';
+export {
   type DefaultTimestampOptions,
   preparedIds,
   withDefaultTimestamp,
