@@ -118,6 +118,7 @@ export {
   withDefaultTimestamp,
   withPreparedId,
 } from './rewrite/rewrite.js';
+export { type ResponseV5ToV4, requestV4ToV5, responseV5ToV4 } from './rewrite/v4-v5-bodies.js';
 export { withConsistency } from './rewrite/with-consistency.js';
 export { withQueryText } from './rewrite/with-query-text.js';
 export { type BuildRowsOptions, buildRowsResult } from './rows/build-rows-result.js';
