@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { refusesDriverProtocols } from '../../src/proxy/cluster-control.js';
 import type { ClusterLink } from '../../src/proxy/cluster-link.js';
 import {
   Consistency,
@@ -128,4 +129,18 @@ describe('V4ToV5Link', () => {
     const { link } = recordingLink(() => ({ opcode: Opcode.ERROR, body: Buffer.from('00', 'hex') }));
     await assert.rejects(new V4ToV5Link(link, true).send(Opcode.OPTIONS, 0, Buffer.alloc(0)));
   });
+});
+
+describe('refusesDriverProtocols (the control connection to a v5-only cluster)', () => {
+  const cases: readonly [string, boolean][] = [
+    [
+      'All host(s) tried for query failed. First host tried, 127.0.0.3:9042: ResponseError: Rejecting Protocol Version 4/v4 < 5/v5.',
+      true,
+    ],
+    ['All host(s) tried for query failed. First host tried, 127.0.0.3:9042: connect ECONNREFUSED', false],
+    ['Provided username cassandra and/or password are incorrect', false],
+  ];
+  for (const [message, expected] of cases) {
+    test(message.slice(-40), () => assert.equal(refusesDriverProtocols(message), expected));
+  }
 });
