@@ -68,6 +68,14 @@ describe('a v4 client, a Target that speaks only v5', () => {
     assert.equal(await refusesOlderProtocols(target.contactPoints[0]!, target.port), true);
   });
 
+  test('the proxy reports both clusters ready (its probe speaks v4, which Target refuses)', async () => {
+    const deadline = Date.now() + 60_000;
+    while (!(proxy.health().origin && proxy.health().target)) {
+      assert.ok(Date.now() < deadline, `readiness stayed ${JSON.stringify(proxy.health())}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
   test('the Node.js driver connects through the proxy in v4', () => {
     assert.equal(client.getState().getConnectedHosts().length > 0, true);
     const internal = client as unknown as { controlConnection: { protocolVersion: number } };
