@@ -535,7 +535,11 @@ export class RequestForwarder {
       const nowMarkers =
         this.#replaceNow !== null && kind === 'write' ? preparedNowMarkers(answer, version) : [];
       const source = resultMetadataSource(this.context.primary, verdict.withTarget);
-      const targetResult = verdict.withTarget ? preparedResultOf(target as RawFrame, version) : null;
+      // Target's answer is decoded only when its result metadata or its id is needed.
+      const targetResult =
+        verdict.withTarget && (source === 'target' || version >= 5)
+          ? preparedResultOf(target as RawFrame, version)
+          : null;
       this.context.prepared.set(originId!, {
         targetId: verdict.withTarget ? targetId : null,
         ...(version >= 5
