@@ -75,7 +75,10 @@ function recordingLink(answer: (opcode: number, body: Buffer) => { opcode: numbe
       );
       onResult(new Framer({ supportedVersions: [5] }).push(raw).frames[0]!);
     },
-    requestSecondary: () => true,
+    requestSecondary(opcode: number, _flags: number, body: Buffer) {
+      sent.push({ opcode, body });
+      return true;
+    },
     send: () => Promise.reject(new Error('unused')),
     close: () => undefined,
   };
@@ -124,6 +127,23 @@ describe('V4ToV5Link', () => {
       assert.deepEqual(atCluster.resultMetadataId, holds ? Buffer.from('5151', 'hex') : Buffer.alloc(0));
     });
   }
+
+  test('the asynchronous copy of a read is translated too', () => {
+    const { link, sent } = recordingLink(() => ({
+      opcode: Opcode.RESULT,
+      body: encodeResult({ kind: 'void' }, 5),
+    }));
+    const execute = {
+      id: Buffer.from('aa', 'hex'),
+      resultMetadataId: null,
+      params: queryParameters(Consistency.ONE),
+    };
+    assert.equal(
+      new V4ToV5Link(link, false).requestSecondary(Opcode.EXECUTE, 0, encodeExecute(execute, 4)),
+      true,
+    );
+    assert.deepEqual(decodeExecute(sent[0]!.body, 5), { ...execute, resultMetadataId: Buffer.alloc(0) });
+  });
 
   test('an answer that cannot be translated reaches the caller as an error', async () => {
     const { link } = recordingLink(() => ({ opcode: Opcode.ERROR, body: Buffer.from('00', 'hex') }));
