@@ -11,6 +11,8 @@ export interface ClusterManifest {
   readonly authenticator: 'none' | 'password';
   readonly numTokens: number;
   readonly libDir: string;
+  /** Absent in manifests written before the option existed: true. */
+  readonly allowOlderProtocols?: boolean;
 }
 
 export const MANIFEST_FILE = 'cluster.json';

@@ -37,6 +37,11 @@ export interface ClusterOptions {
   readonly startTimeoutMs?: number;
   /** SIGTERM to SIGKILL when stopping a node. Default 15 s. */
   readonly stopGraceMs?: number;
+  /**
+   * false: nodes refuse protocol versions older than their newest (Cassandra's
+   * `native_transport_allow_older_protocols`), i.e. Cassandra 5.0 speaks v5 only. Default true.
+   */
+  readonly allowOlderProtocols?: boolean;
 }
 
 export interface ResolvedClusterOptions {
@@ -53,6 +58,7 @@ export interface ResolvedClusterOptions {
   readonly reset: boolean;
   readonly startTimeoutMs: number;
   readonly stopGraceMs: number;
+  readonly allowOlderProtocols: boolean;
 }
 
 export const DEFAULT_BASE_DIR = join('.zdm', 'clusters');
@@ -106,6 +112,7 @@ export function resolveClusterOptions(
     reset: options.reset ?? false,
     startTimeoutMs: options.startTimeoutMs ?? 180_000,
     stopGraceMs: options.stopGraceMs ?? 15_000,
+    allowOlderProtocols: options.allowOlderProtocols ?? true,
   };
 }
 

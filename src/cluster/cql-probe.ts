@@ -1,3 +1,4 @@
+import net from 'node:net';
 import cassandra from 'cassandra-driver';
 import { LOCAL_DATA_CENTER } from './cluster-options.js';
 
@@ -52,6 +53,33 @@ export async function releaseVersion(
 ): Promise<string> {
   const rows = await queryNode(address, port, 'SELECT release_version FROM system.local', credentials);
   return String(rows[0]?.get('release_version'));
+}
+
+/** A v4 OPTIONS frame: version 4, no flags, stream 0, opcode OPTIONS (0x05), empty body. */
+const V4_OPTIONS = Buffer.from('040000000500000000', 'hex');
+
+/**
+ * True once the node at address:port serves CQL and refuses protocol v4 as older than its newest
+ * (`native_transport_allow_older_protocols: false`): the driver cannot speak to such a node, so
+ * readiness is its own refusal, read from a bare socket. False on anything else or after `timeoutMs`.
+ */
+export function refusesOlderProtocols(address: string, port: number, timeoutMs = 5_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, address);
+    let answer = '';
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => socket.write(V4_OPTIONS));
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      if (answer.includes('Rejecting Protocol Version')) done(true);
+    });
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(answer.includes('Rejecting Protocol Version')));
+  });
 }
 
 /** Addresses of the peers this node knows (its system.peers). */

@@ -81,6 +81,7 @@ export async function startCluster(options: ClusterOptions, logger: Logger): Pro
     authenticator: resolved.authenticator,
     numTokens: resolved.numTokens,
     libDir,
+    allowOlderProtocols: resolved.allowOlderProtocols,
   };
   await writeManifest(resolved.dir, manifest);
 
@@ -120,6 +121,7 @@ export async function restartClusterAt(
       authenticator: manifest.authenticator,
       numTokens: manifest.numTokens,
       libDir: manifest.libDir,
+      allowOlderProtocols: manifest.allowOlderProtocols ?? true,
       ...overrides,
     },
     logger,
@@ -197,6 +199,7 @@ class LocalCluster implements RunningCluster {
       authenticator: this.options.authenticator,
       heapMb: this.options.heapMb,
       libDir: this.libDir,
+      allowOlderProtocols: this.options.allowOlderProtocols,
     };
     const result = await startNodeProcess(input, this.options, this.log);
     Object.assign(node, result);

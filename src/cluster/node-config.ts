@@ -35,6 +35,8 @@ export interface NodeConfigInput {
   readonly heapMb: number;
   /** Directory of Cassandra's runtime jars. */
   readonly libDir: string;
+  /** false: the node refuses protocol versions older than its newest (see ClusterOptions). */
+  readonly allowOlderProtocols?: boolean;
 }
 
 /** Where a node keeps each of its files, derived from its directory alone. */
@@ -114,6 +116,9 @@ export function cassandraYaml(input: NodeConfigInput): string {
     write_request_timeout: '10000ms',
     read_request_timeout: '10000ms',
     range_request_timeout: '20000ms',
+    // A stock setting, stricter than the default: a cluster whose clients must speak its newest
+    // protocol version (v5), to test clients of older versions against it.
+    ...(input.allowOlderProtocols === false ? { native_transport_allow_older_protocols: false } : {}),
   };
   return stringify(config);
 }

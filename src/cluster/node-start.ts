@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OperatorError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ResolvedClusterOptions } from './cluster-options.js';
-import { DEFAULT_SUPERUSER, releaseVersion } from './cql-probe.js';
+import { DEFAULT_SUPERUSER, refusesOlderProtocols, releaseVersion } from './cql-probe.js';
 import { trackNode, untrackNode } from './exit-guard.js';
 import {
   cassandraYaml,
@@ -106,10 +106,13 @@ export async function startNodeProcess(
             'another local cluster uses this address: choose another address, or stop that cluster',
           );
         }
-        const version = await releaseVersion(input.address, input.nativePort, credentials).catch(
-          () => undefined,
-        );
-        if (version !== undefined) break;
+        // A node that refuses v4 cannot be asked anything by the driver: its refusal is the answer.
+        const up =
+          input.allowOlderProtocols === false
+            ? await refusesOlderProtocols(input.address, input.nativePort)
+            : (await releaseVersion(input.address, input.nativePort, credentials).catch(() => undefined)) !==
+              undefined;
+        if (up) break;
       }
       await sleep(250);
     }

@@ -162,6 +162,7 @@ export class ClientSession {
       logger: context.logger,
       onEvent: (cluster, frame) => this.#guarded('event', () => this.#onEvent(cluster, frame)),
       onDrain: () => this.#gate.pump(),
+      primary: context.primary,
     });
     this.#gate = new InputGate(
       stream,

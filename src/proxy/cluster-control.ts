@@ -6,6 +6,18 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { BackendEndpoint } from './backend-connection.js';
 
+/** CQL version assumed for a cluster the driver cannot ask (Cassandra 5.0's). */
+const ASSUMED_CQL_VERSION = '3.4.7';
+
+/**
+ * Whether a connection error says the cluster refuses the driver's protocol versions (v4 and
+ * below): Cassandra 5.0 with `native_transport_allow_older_protocols: false` speaks only v5, which
+ * the driver cannot. Client connections still work (version-bridge.ts); only topology watching does not.
+ */
+export function refusesDriverProtocols(message: string): boolean {
+  return /Rejecting Protocol Version/i.test(message);
+}
+
 /**
  * The proxy's control connection to one cluster: the shared connector's driver client, which keeps
  * the topology current, heartbeats and reconnects with backoff. The proxy asks it which nodes are
@@ -16,7 +28,8 @@ export class ClusterControl {
 
   private constructor(
     readonly config: ClusterConfig,
-    readonly client: CqlClient,
+    /** null: the cluster refuses the driver's protocol versions; its contact points are its nodes. */
+    readonly client: CqlClient | null,
     readonly tls: ConnectionOptions | undefined,
     readonly cqlVersion: string,
   ) {}
@@ -31,6 +44,15 @@ export class ClusterControl {
         const row = (await client.execute('SELECT cql_version FROM system.local')).first();
         return new ClusterControl(config, client, tls, String(row?.get('cql_version') ?? '3.4.0'));
       } catch (error) {
+        const message = describeError(error);
+        if (refusesDriverProtocols(message)) {
+          logger.warn(
+            { cluster: config.role, err: message },
+            `${config.role} speaks only protocol versions newer than v4: the proxy does not watch its topology ` +
+              'and connects clients to its contact points (list every node there)',
+          );
+          return new ClusterControl(config, null, tls, ASSUMED_CQL_VERSION);
+        }
         if (Date.now() - started >= config.connectionTimeoutMs) throw error;
         logger.warn(
           { cluster: config.role, attempt, err: describeError(error) },
@@ -61,6 +83,7 @@ export class ClusterControl {
   }
 
   #localHosts() {
+    if (this.client === null) return [];
     const dc = (this.client as unknown as { options: { localDataCenter?: string } }).options.localDataCenter;
     return this.client.hosts.values().filter((h) => dc === undefined || h.datacenter === dc);
   }
@@ -78,6 +101,6 @@ export class ClusterControl {
   }
 
   async close(): Promise<void> {
-    await this.client.shutdown();
+    await this.client?.shutdown();
   }
 }

@@ -16,6 +16,7 @@ import type { NodeRequestType } from './node-metrics.js';
 import { clusterLabel } from './proxy-errors.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 import type { ClusterName } from './route-request.js';
+import { frameForV4, V4ToV5Link } from './version-bridge.js';
 
 export interface Credentials {
   readonly username: string;
@@ -33,6 +34,8 @@ export interface ClusterLinksOptions {
   readonly onEvent: (cluster: ClusterName, frame: RawFrame) => void;
   /** A link's write buffer drained: a session paused for it may read its client again. */
   readonly onDrain: () => void;
+  /** The primary cluster: the client decodes rows by its columns (result-metadata.ts). Default origin. */
+  readonly primary?: ClusterName;
 }
 
 export const CLUSTERS: readonly ClusterName[] = ['origin', 'target'];
@@ -70,8 +73,33 @@ export class ClusterLinks {
   authCluster: ClusterName | null = null;
   clientToken: Buffer | null = null;
   keyspace: string | null = null;
+  /** The version each cluster is spoken to in, where it differs from the client's (version-bridge.ts). */
+  readonly #bridged: Record<ClusterName, ProtocolVersion | null> = { origin: null, target: null };
 
   constructor(private readonly options: ClusterLinksOptions) {}
+
+  /** The protocol version of a cluster's connection: the client's, unless the cluster refused it. */
+  versionOf(cluster: ClusterName): ProtocolVersion {
+    return this.#bridged[cluster] ?? this.version;
+  }
+
+  /** Speaks the client's version to every cluster again (a new STARTUP). */
+  resetVersions(): void {
+    this.#bridged.origin = null;
+    this.#bridged.target = null;
+  }
+
+  /**
+   * Replaces a cluster's connection by one in `version` (the cluster refused the client's); the
+   * session keeps speaking the client's version to it, translated (version-bridge.ts).
+   */
+  async reopenAt(cluster: ClusterName, version: ProtocolVersion): Promise<ClusterLink> {
+    if (version !== this.version && (this.version !== 4 || version !== 5))
+      throw new Error(`a v${this.version} client cannot be bridged to a v${version} cluster`);
+    this.drop(cluster);
+    this.#bridged[cluster] = version === this.version ? null : version;
+    return this.open(cluster);
+  }
 
   get(cluster: ClusterName): ClusterLink | null {
     return this.#links[cluster];
@@ -116,12 +144,16 @@ export class ClusterLinks {
   }
 
   async open(cluster: ClusterName): Promise<ClusterLink> {
+    const version = this.versionOf(cluster);
+    const bridged = version !== this.version;
     try {
-      const link = await this.options.connect(cluster, this.version, {
-        onEvent: (frame) => this.options.onEvent(cluster, frame),
+      const inner = await this.options.connect(cluster, version, {
+        onEvent: (frame) => this.options.onEvent(cluster, bridged ? frameForV4(frame).frame : frame),
         onClose: () => this.#lost(cluster, link),
         onDrain: this.options.onDrain,
       });
+      const holdsColumns = cluster === (this.options.primary ?? 'origin');
+      const link = bridged ? new V4ToV5Link(inner, holdsColumns) : inner;
       if (this.#closed) {
         link.close();
         throw new Error('client went away');

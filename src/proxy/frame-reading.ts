@@ -11,8 +11,10 @@ import {
   FrameFlag,
   type FrameTooLargeError,
   messageOffset,
+  newResultMetadataId,
   Opcode,
   openBody,
+  type PreparedResult,
   type ProtocolVersion,
   type RawFrame,
   Reader,
@@ -121,22 +123,45 @@ export function withUnpreparedId(frame: RawFrame, version: ProtocolVersion, orig
   );
 }
 
+/** A RESULT answer's v5 <new_metadata_id> (ROWS with Metadata_changed); null for anything else. */
+export function rowsNewMetadataId(frame: RawFrame, version: ProtocolVersion): Buffer | null {
+  if (version < 5 || frame.header.opcode !== Opcode.RESULT) return null;
+  return newResultMetadataId(responseMessage(frame, version), version);
+}
+
+/** A PREPARED answer decoded; null for anything else. */
+export function preparedResultOf(frame: RawFrame, version: ProtocolVersion): PreparedResult | null {
+  if (frame.header.opcode !== Opcode.RESULT) return null;
+  const result = decodeResult(responseMessage(frame, version), version);
+  return result.kind === 'prepared' ? result : null;
+}
+
 /** The proxy's `now()` markers among the bind variables of a PREPARED answer; none for anything else. */
 export function preparedNowMarkers(frame: RawFrame, version: ProtocolVersion): NowMarker[] {
   const result = decodeResult(responseMessage(frame, version), version);
   return result.kind === 'prepared' ? nowMarkersOf(result.metadata.columns) : [];
 }
 
-/** A PREPARED answer as the client gets it: the proxy's `now()` markers left out of its bind variables. */
-export function withoutNowMarkersFrame(
+/**
+ * A PREPARED answer as the client gets it: Origin's (its id is the one the proxy knows the
+ * statement by), with the proxy's `now()` markers left out of its bind variables, and with
+ * `results`' result metadata and id in place of its own when given (result-metadata.ts).
+ */
+export function clientPreparedFrame(
   frame: RawFrame,
   version: ProtocolVersion,
   markers: readonly NowMarker[],
+  results: Pick<PreparedResult, 'resultMetadataId' | 'resultMetadata'> | null,
 ): Buffer {
   const opened = openBody(frame.body, frame.header.flags, true, version);
   const result = decodeResult(opened.message, version);
   if (result.kind !== 'prepared') return frame.raw;
-  const message = encodeResult({ ...result, metadata: withoutNowMarkers(result.metadata, markers) }, version);
+  const metadata = markers.length === 0 ? result.metadata : withoutNowMarkers(result.metadata, markers);
+  const resultPart =
+    results === null
+      ? {}
+      : { resultMetadataId: results.resultMetadataId, resultMetadata: results.resultMetadata };
+  const message = encodeResult({ ...result, ...resultPart, metadata }, version);
   const { body, flags } = closeBody(message, opened, true, version);
   return encodeFrame(
     { version, isResponse: true, flags, streamId: frame.header.streamId, opcode: Opcode.RESULT },

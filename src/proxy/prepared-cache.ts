@@ -1,5 +1,7 @@
 import type { PreparedKey } from './partition-key-of.js';
 import type { NowMarker } from './prepared-now.js';
+import { type ResultMetadataIds, withNewResultMetadataId } from './result-metadata.js';
+import type { ClusterName } from './route-request.js';
 import type { Statement } from './statement.js';
 
 /** What the proxy remembers of one statement prepared on both clusters. */
@@ -17,6 +19,8 @@ export interface PreparedEntry {
   readonly key?: PreparedKey | null;
   /** ...and its text, for a journal line without a key. */
   readonly text?: string;
+  /** v5: the result metadata id each cluster gave (result-metadata.ts); absent before v5. */
+  readonly resultMetadataIds?: ResultMetadataIds;
 }
 
 /**
@@ -52,6 +56,18 @@ export class PreparedCache {
     this.#entries.delete(key);
     this.#entries.set(key, entry);
     return entry;
+  }
+
+  /**
+   * A cluster's new result metadata id for a statement (it answered Metadata_changed), without
+   * touching the entry's place in the eviction order; nothing when the entry is gone.
+   */
+  learnResultMetadataId(originId: Buffer, cluster: ClusterName, id: Buffer): void {
+    const key = originId.toString('hex');
+    const entry = this.#entries.get(key);
+    if (entry?.resultMetadataIds === undefined) return;
+    const ids = withNewResultMetadataId(entry.resultMetadataIds, cluster, Buffer.from(id));
+    if (ids !== entry.resultMetadataIds) this.#entries.set(key, { ...entry, resultMetadataIds: ids });
   }
 
   set(originId: Buffer, entry: PreparedEntry): void {

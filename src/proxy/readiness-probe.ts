@@ -1,7 +1,9 @@
 import type { Logger } from '../log/logger.js';
 import { type BackendEndpoint, openTcpLink } from './backend-connection.js';
+import { refusesDriverProtocols } from './cluster-control.js';
 import type { ClusterLink } from './cluster-link.js';
 import { Opcode } from './codec/index.js';
+import { decodeErrorFrame } from './frame-reading.js';
 
 const EMPTY = Buffer.alloc(0);
 const ignore = () => undefined;
@@ -54,7 +56,11 @@ export class ReadinessProbe {
     if (this.#link === null || this.#link.closed) this.#link = await this.#open();
     if (this.#link === null) return false;
     const answer = await this.#link.send(Opcode.OPTIONS, 0, EMPTY);
-    return answer.header.opcode === Opcode.SUPPORTED;
+    if (answer.header.opcode === Opcode.SUPPORTED) return true;
+    // A node that speaks only v5 refuses this v4 probe: answering at all, it is up (cluster-control.ts).
+    return (
+      answer.header.opcode === Opcode.ERROR && refusesDriverProtocols(decodeErrorFrame(answer, 4).message)
+    );
   }
 
   async #open(): Promise<ClusterLink | null> {

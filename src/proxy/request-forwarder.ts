@@ -11,6 +11,7 @@ import {
   decodeBatch,
   type ErrorBody,
   ErrorCode,
+  executeResultMetadataId,
   messageOffset,
   Opcode,
   type ProtocolVersion,
@@ -20,6 +21,7 @@ import {
   withDefaultTimestamp,
   withPreparedId,
   withQueryText,
+  withResultMetadataId,
 } from './codec/index.js';
 import { divergenceEntries, preparedKeyOfResult, type WriteRequest } from './divergence-entries.js';
 import type { DivergenceRecorder } from './divergence-journal.js';
@@ -31,16 +33,18 @@ import {
   targetConsistencyOf,
 } from './forward-plan.js';
 import {
+  clientPreparedFrame,
   errorFrame,
   executeId,
   isUnprepared,
   preparedIdOf,
   preparedNowMarkers,
+  preparedResultOf,
   preparedStatement,
   requestConsistency,
   responseFrame,
+  rowsNewMetadataId,
   statementText,
-  withoutNowMarkersFrame,
   withUnpreparedId,
 } from './frame-reading.js';
 import type { PreparedCache, PreparedEntry } from './prepared-cache.js';
@@ -48,6 +52,11 @@ import { batchWithNow, executeWithNow, type NowMarker, nowCallsToMarkers } from 
 import { protocolError, timeoutError, unavailableError } from './proxy-errors.js';
 import type { ProxyMetrics, RequestType } from './proxy-metrics.js';
 import { replaceNowCalls } from './replace-now-calls.js';
+import {
+  executeResultMetadataIdFor,
+  type ResultMetadataIds,
+  resultMetadataSource,
+} from './result-metadata.js';
 import { type ClusterName, type Route, routeRequest } from './route-request.js';
 import { classifyStatement, type Statement } from './statement.js';
 import { RequestTimeoutError, StreamIdsExhaustedError } from './stream-ids.js';
@@ -162,7 +171,7 @@ export class RequestForwarder {
           return;
         }
         const sent = this.#executeWithNow(frame, entry.nowMarkers ?? []);
-        this.#route(sent, entry.statement, this.#routeOf(opcode, entry.statement), id, entry.targetId);
+        this.#route(sent, entry.statement, this.#routeOf(opcode, entry.statement), id, entry);
         return;
       }
       case Opcode.BATCH:
@@ -279,17 +288,18 @@ export class RequestForwarder {
   }
 
   /**
-   * Sends a request where its route says. `originId`/`targetId` are set for an EXECUTE: the
-   * statement's id on Origin (the one the client knows) and on Target (null when Target never
-   * prepared it).
+   * Sends a request where its route says. `originId`/`entry` are set for an EXECUTE: the
+   * statement's id on Origin (the one the client knows) and what the proxy knows of it, among
+   * which its id on Target (null when Target never prepared it).
    */
   #route(
     frame: RawFrame,
     statement: Statement | null,
     route: Route,
     originId?: Buffer,
-    targetId?: Buffer | null,
+    entry?: PreparedEntry,
   ): void {
+    const targetId = entry?.targetId;
     const stream = frame.header.streamId;
     if (route.kind === 'local') {
       this.host.write(responseFrame(this.host.version, stream, Opcode.SUPPORTED, this.host.supported()));
@@ -309,7 +319,8 @@ export class RequestForwarder {
       ? withPreparedId(frame.body, opcode, this.host.version, () => targetId!, flags)
       : frame.body;
     if (plan.secondary !== null) {
-      const body = plan.secondary === 'target' ? targetBody : frame.body;
+      const copy = plan.secondary === 'target' ? targetBody : frame.body;
+      const body = this.#withOwnResultMetadataId(copy, flags, plan.secondary, entry?.resultMetadataIds);
       if (!this.links.sendSecondary(plan.secondary, opcode, flags, body))
         this.context.metrics.secondaryReadDropped(plan.secondary);
     }
@@ -322,6 +333,24 @@ export class RequestForwarder {
         originId,
       );
     else this.#sendOne(plan.to, frame, plan.to === 'origin' ? frame.body : targetBody, plan.read, originId);
+  }
+
+  /**
+   * The asynchronous copy of a v5 EXECUTE, with the result metadata id `cluster` itself gave, so
+   * it does not send full metadata with an answer nobody reads (result-metadata.ts).
+   */
+  #withOwnResultMetadataId(
+    body: Buffer,
+    flags: number,
+    cluster: ClusterName,
+    ids: ResultMetadataIds | undefined,
+  ): Buffer {
+    const own = ids?.[cluster] ?? null;
+    if (own === null || this.host.version < 5) return body;
+    const clientId = executeResultMetadataId(body, this.host.version, flags);
+    if (clientId === null) return body;
+    const id = executeResultMetadataIdFor(clientId, own, false);
+    return withResultMetadataId(body, this.host.version, id, flags);
   }
 
   #begin(frame: RawFrame, type: RequestType, read: boolean, statement: Statement | null, originId?: Buffer) {
@@ -367,6 +396,7 @@ export class RequestForwarder {
       return;
     }
     if (result.header.opcode === Opcode.ERROR && request.read) this.context.metrics.failedRead(cluster);
+    this.#learnResultMetadataId(request, cluster, result);
     this.#relayFrom(cluster, result, request);
   }
 
@@ -421,6 +451,16 @@ export class RequestForwarder {
       }
     }
     this.#answerVerdict(request, aggregateWriteResponse(o, t, this.context.primary));
+  }
+
+  /**
+   * A cluster answered an EXECUTE with Metadata_changed (spec v5 §4.2.5.2): the client learns the
+   * new id from the answer itself, and the proxy remembers it for that cluster's copies.
+   */
+  #learnResultMetadataId(request: Forwarded, cluster: ClusterName, answer: RawFrame): void {
+    if (request.originId === undefined) return;
+    const newId = rowsNewMetadataId(answer, this.host.version);
+    if (newId !== null) this.context.prepared.learnResultMetadataId(request.originId, cluster, newId);
   }
 
   /** A write that succeeded on one cluster only: its partitions go to the divergence journal. */
@@ -495,11 +535,26 @@ export class RequestForwarder {
       originAlone,
     );
     if (verdict.kind === 'prepared') {
+      const version = this.host.version;
       const answer = origin as RawFrame;
       const nowMarkers =
-        this.#replaceNow !== null && kind === 'write' ? preparedNowMarkers(answer, this.host.version) : [];
+        this.#replaceNow !== null && kind === 'write' ? preparedNowMarkers(answer, version) : [];
+      const source = resultMetadataSource(this.context.primary, verdict.withTarget);
+      // Target's answer is decoded only when its result metadata or its id is needed.
+      const targetResult =
+        verdict.withTarget && (source === 'target' || version >= 5)
+          ? preparedResultOf(target as RawFrame, version)
+          : null;
       this.context.prepared.set(originId!, {
         targetId: verdict.withTarget ? targetId : null,
+        ...(version >= 5
+          ? {
+              resultMetadataIds: {
+                origin: preparedResultOf(answer, version)?.resultMetadataId ?? null,
+                target: targetResult?.resultMetadataId ?? null,
+              },
+            }
+          : {}),
         // `x = x + ?` is a counter update or a collection append: the bound types in Origin's
         // PREPARED answer settle which, and so whether EXECUTEs get the shared timestamp.
         statement: preparedStatement(request.statement!, answer, this.host.version),
@@ -508,8 +563,9 @@ export class RequestForwarder {
       });
       this.#end(request);
       const stream = request.frame.header.streamId;
-      if (nowMarkers.length === 0) this.#relay(answer, stream);
-      else this.host.write(withoutNowMarkersFrame(answer, this.host.version, nowMarkers), stream);
+      const resultsFrom = source === 'target' ? targetResult : null;
+      if (nowMarkers.length === 0 && resultsFrom === null) this.#relay(answer, stream);
+      else this.host.write(clientPreparedFrame(answer, version, nowMarkers, resultsFrom), stream);
       return;
     }
     this.#answerVerdict(request, verdict);

@@ -1,3 +1,4 @@
+import type { ClusterLink } from './cluster-link.js';
 import { CLUSTERS, type ClusterLinks } from './cluster-links.js';
 import {
   decodeStartup,
@@ -5,12 +6,16 @@ import {
   ErrorCode,
   encodeStartup,
   Opcode,
+  type ProtocolVersion,
   type RawFrame,
   simpleError,
 } from './codec/index.js';
+import { decodeErrorFrame } from './frame-reading.js';
 import { handshakePlan } from './handshake-plan.js';
 import { clusterStartupOptions } from './protocol-support.js';
 import { unavailableError } from './proxy-errors.js';
+import type { ClusterName } from './route-request.js';
+import { bridgeVersionAfterRefusal } from './version-bridge.js';
 
 /** What the client gets for one handshake message, and where the session goes next. */
 export type HandshakeAnswer =
@@ -42,6 +47,7 @@ export async function startupStep(
   };
   // The proxy decompresses the client's frames itself: its cluster connections go uncompressed.
   links.startupBody = encodeStartup({ options: clusterStartupOptions(decodeStartup(startupBody).options) });
+  links.resetVersions();
   const opened = await Promise.allSettled(CLUSTERS.map((c) => links.open(c)));
   const failed = opened.findIndex((o) => o.status === 'rejected');
   if (failed >= 0) {
@@ -49,14 +55,17 @@ export async function startupStep(
     return fail(unavailableError(CLUSTERS[failed]!, reason.message, false));
   }
   let answers: RawFrame[];
+  const startup = (link: ClusterLink | null, cluster: ClusterName) => {
+    if (link === null) throw new Error(`the ${cluster} connection closed`);
+    return link.send(Opcode.STARTUP, 0, links.startupBody!);
+  };
   try {
-    answers = await Promise.all(
-      CLUSTERS.map((c) => {
-        const link = links.get(c);
-        if (link === null) throw new Error(`the ${c} connection closed`);
-        return link.send(Opcode.STARTUP, 0, links.startupBody!);
-      }),
-    );
+    answers = await Promise.all(CLUSTERS.map((c) => startup(links.get(c), c)));
+    // A cluster that refuses the client's version may still speak another the proxy can bridge.
+    for (const [i, cluster] of CLUSTERS.entries()) {
+      const bridgeTo = bridgeVersionAfter(links.version, answers[i]!);
+      if (bridgeTo !== null) answers[i] = await startup(await links.reopenAt(cluster, bridgeTo), cluster);
+    }
   } catch (error) {
     return fail(
       simpleError(ErrorCode.SERVER_ERROR, `zdm-proxy: handshake failed: ${(error as Error).message}`),
@@ -87,6 +96,12 @@ export async function startupStep(
     answer: { kind: 'relay', frame: plan.client === 'origin' ? origin : target },
     proxyAuth,
   };
+}
+
+/** The version to bridge a cluster to after its answer to STARTUP, or null (version-bridge.ts). */
+function bridgeVersionAfter(clientVersion: ProtocolVersion, answer: RawFrame): ProtocolVersion | null {
+  if (answer.header.opcode !== Opcode.ERROR) return null;
+  return bridgeVersionAfterRefusal(clientVersion, decodeErrorFrame(answer, clientVersion));
 }
 
 /** The client's AUTH_RESPONSE (spec v4 §4.1.2), relayed to the cluster it authenticates with. */

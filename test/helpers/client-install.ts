@@ -112,6 +112,11 @@ export function installPython(): Promise<ClientCommand> {
   return pythonClient('python', 'session.py');
 }
 
+/** Another program of test/clients/python/, run by the same virtualenv as the scripted session. */
+export function installPythonProgram(script: string): Promise<ClientCommand> {
+  return pythonClient('python', script);
+}
+
 /** cqlsh (PyPI) in a virtualenv, run through a wrapper that reports what its driver negotiated. */
 export function installCqlsh(): Promise<ClientCommand> {
   return pythonClient('cqlsh', 'cqlsh_session.py');

@@ -19,6 +19,7 @@ describe('resolveClusterOptions', () => {
       reset: false,
       startTimeoutMs: 180_000,
       stopGraceMs: 15_000,
+      allowOlderProtocols: true,
     });
   });
 

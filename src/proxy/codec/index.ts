@@ -108,11 +108,17 @@ export { Writer } from './primitives/writer.js';
 export { isProtocolVersion, PROTOCOL_VERSIONS, type ProtocolVersion } from './protocol-version.js';
 export { type RequestLayout, scanRequest } from './rewrite/request-layout.js';
 export {
+  executeResultMetadataId,
+  newResultMetadataId,
+  withResultMetadataId,
+} from './rewrite/result-metadata-id.js';
+export {
   type DefaultTimestampOptions,
   preparedIds,
   withDefaultTimestamp,
   withPreparedId,
 } from './rewrite/rewrite.js';
+export { type ResponseV5ToV4, requestV4ToV5, responseV5ToV4 } from './rewrite/v4-v5-bodies.js';
 export { withConsistency } from './rewrite/with-consistency.js';
 export { withQueryText } from './rewrite/with-query-text.js';
 export { type BuildRowsOptions, buildRowsResult } from './rows/build-rows-result.js';

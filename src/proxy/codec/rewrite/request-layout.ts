@@ -18,6 +18,8 @@ export interface RequestLayout {
   readonly timestampOffset: number;
   /** Offsets of the [short bytes] prepared ids (at their length prefix): EXECUTE's, or BATCH children's. */
   readonly preparedIdOffsets: readonly number[];
+  /** Offset of a v5 EXECUTE's [short bytes] <result_metadata_id> (at its length prefix); null otherwise. */
+  readonly resultMetadataIdOffset: number | null;
   /** Offsets of the [long string] statement texts (at their length prefix): QUERY's, or BATCH query children's. */
   readonly queryOffsets: readonly number[];
 }
@@ -32,7 +34,11 @@ export function scanRequest(
   return decoding('request layout', () => {
     const reader = new Reader(body);
     if (version >= 4 && frameFlags & FrameFlag.CUSTOM_PAYLOAD) reader.readBytesMap('custom payload');
-    const ids = { preparedIdOffsets: [] as number[], queryOffsets: [] as number[] };
+    const ids = {
+      preparedIdOffsets: [] as number[],
+      queryOffsets: [] as number[],
+      resultMetadataIdOffset: null as number | null,
+    };
     switch (opcode) {
       case Opcode.QUERY:
         ids.queryOffsets.push(reader.offset);
@@ -41,7 +47,10 @@ export function scanRequest(
       case Opcode.EXECUTE:
         ids.preparedIdOffsets.push(reader.offset);
         reader.skip(reader.readShort('prepared id'), 'prepared id');
-        if (version >= 5) reader.skip(reader.readShort('result metadata id'), 'result metadata id');
+        if (version >= 5) {
+          ids.resultMetadataIdOffset = reader.offset;
+          reader.skip(reader.readShort('result metadata id'), 'result metadata id');
+        }
         return scanParameters(reader, version, ids, false);
       case Opcode.BATCH: {
         reader.skip(1, 'batch type');
@@ -75,7 +84,7 @@ export function scanRequest(
 function scanParameters(
   reader: Reader,
   version: ProtocolVersion,
-  ids: Pick<RequestLayout, 'preparedIdOffsets' | 'queryOffsets'>,
+  ids: Pick<RequestLayout, 'preparedIdOffsets' | 'queryOffsets' | 'resultMetadataIdOffset'>,
   batch: boolean,
 ): RequestLayout {
   reader.skip(2, 'consistency');
