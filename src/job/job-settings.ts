@@ -76,6 +76,12 @@ export const RANGE_JOB_SETTINGS = {
     doc: 'Delay before the second attempt of a range; doubles after.',
   }),
   checkpoint_dir: text({ default: 'checkpoints', doc: 'Directory of the SQLite run checkpoints.' }),
+  lease_seconds: number({
+    default: 30,
+    min: 0.3,
+    max: 3600,
+    doc: "Length of a worker's lease on a token range. A worker renews its leases every third of it and stops writing a range it could not renew in time; another worker takes over a range whose lease ended a third of a lease ago (a killed or hung worker's ranges resume after about 1.3 leases).",
+  }),
   fresh: boolean({ default: false, doc: 'Start a new run instead of resuming the last unfinished one.' }),
   dry_run: boolean({
     default: false,

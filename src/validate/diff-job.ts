@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import type { RunState } from '../checkpoint/run-state.js';
 import { consistencyCode } from '../connect/cluster-client.js';
 import { describeError, OperatorError } from '../errors.js';
 import { openOrCreateRun } from '../job/job-run.js';
@@ -15,6 +17,7 @@ import type { RangeJobSettings } from '../job/job-settings.js';
 import { semanticOptions } from '../job/job-settings.js';
 import { printSummary } from '../job/progress.js';
 import { planRanges, refText, targetTableCql } from '../job/range-job.js';
+import { runCatalogFor } from '../job/run-store.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimiter } from '../ranges/rate-limiter.js';
 import { seededRandom, shuffled, type TokenRange } from '../ranges/token-ring.js';
@@ -99,6 +102,16 @@ export function rangesToRerun(checkpoint: string, originTable: string): TokenRan
   }
 }
 
+/**
+ * The diff report of a run: beside its checkpoint file, or for a run kept in Cassandra, named after
+ * the run in the checkpoint directory (each worker writes the report of the pages it compared).
+ */
+export function diffReportPath(store: RunState, checkpointDir: string): string {
+  return store.kind === 'sqlite'
+    ? reportPathFor(store.location)
+    : join(checkpointDir, `${store.runId}.diff.jsonl`);
+}
+
 /** `zdm diff`: compares a table on Origin and Target range by range. Returns the exit code. */
 export async function runDiff(input: DiffInput): Promise<number> {
   const { job: settings, diff, logger } = input;
@@ -148,28 +161,31 @@ export async function runDiff(input: DiffInput): Promise<number> {
       );
       return DIFF_EXIT.clean;
     }
-    let run = openOrCreateRun({
+    const catalog = await runCatalogFor(settings, logger);
+    let run = await openOrCreateRun({
       dir: settings.checkpoint_dir,
       identity,
       fresh: settings.fresh,
       planRanges: () => planned,
       logger,
+      catalog,
     });
     // A validation is meant to be repeated: after a completed diff, the same command starts a new one.
     if (run.alreadyCompleted) {
-      run.store.close();
-      run = openOrCreateRun({
+      await run.store.close();
+      run = await openOrCreateRun({
         dir: settings.checkpoint_dir,
         identity,
         fresh: true,
         planRanges: () => planned,
         logger,
+        catalog,
       });
     }
     const { store } = run;
-    const report = new DiffReport(reportPathFor(store.path));
+    const report = new DiffReport(diffReportPath(store, settings.checkpoint_dir));
     try {
-      const runRecord = beginJobSession(store, logger);
+      const runRecord = await beginJobSession(store, logger);
       const writeTarget = {
         tableCql: targetTableCql(targetRef),
         partitionKey: layout.partitionKey.map((c) => c.target.name),
@@ -271,7 +287,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
         rowCounter: 'rowsCompared',
       });
       const { outcome, status } = result;
-      const { counts, byStatus } = store.totals();
+      const { counts, byStatus } = await store.totals();
       const n = (k: string) => counts[k] ?? 0;
       const remaining = differencesRemaining(counts);
       printSummary(
@@ -296,11 +312,11 @@ export async function runDiff(input: DiffInput): Promise<number> {
           ...(journal === undefined ? {} : journalFields(journal)),
           ...sessionFields(result),
           report: report.path,
-          checkpoint: store.path,
+          checkpoint: store.location,
         },
         settings.json,
       );
-      reportFailedRanges(store);
+      await reportFailedRanges(store);
       if (outcome.stopped) return DIFF_EXIT.interrupted;
       if (outcome.failed > 0) return DIFF_EXIT.failed;
       // Writes of the table whose partition the journal could not name may differ anywhere in it.
@@ -308,7 +324,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
       return remaining > 0 || unvalidated ? DIFF_EXIT.differences : DIFF_EXIT.clean;
     } finally {
       report.close();
-      store.close();
+      await store.close();
     }
   } finally {
     await opened.close();
