@@ -161,7 +161,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
       );
       return DIFF_EXIT.clean;
     }
-    const catalog = await runCatalogFor(settings, logger);
+    const catalog = await runCatalogFor(settings, logger, pair.target);
     let run = await openOrCreateRun({
       dir: settings.checkpoint_dir,
       identity,
