@@ -151,7 +151,9 @@ export async function runJobSession(options: {
     await metrics.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const status: RunStatus = outcome.stopped ? 'interrupted' : outcome.failed > 0 ? 'failed' : 'completed';
+  // From the run's state, not this process's count: other workers may have failed ranges too.
+  const failed = outcome.stopped ? 0 : (await store.totals()).byStatus.failed;
+  const status: RunStatus = outcome.stopped ? 'interrupted' : failed > 0 ? 'failed' : 'completed';
   await store.finishRun(status);
   return { outcome, status, seconds, sessionRows: progress.sessionRows };
 }

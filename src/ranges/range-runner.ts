@@ -71,6 +71,9 @@ export function newWorkerIdentity(): WorkerIdentity {
   return { id: `${host}/${process.pid}/${randomBytes(3).toString('hex')}`, host, pid: process.pid };
 }
 
+/** Failures in a row of the state store, while claiming, before a slot gives up. */
+const STATE_ERRORS_TOLERATED = 5;
+
 /** A lease this worker holds, with its local deadline. */
 interface Held {
   readonly lease: RangeLease;
@@ -188,12 +191,31 @@ export async function runRanges(options: RunRangesOptions): Promise<RangesOutcom
     return (await store.ranges('running')).some((r) => awaitsLease(r, mine, now, timing.graceMs));
   };
 
+  /** What a slot does next: work a claimed range, wait for other workers' leases, or end. */
+  const next = async (): Promise<ClaimedRange | 'wait' | 'end'> => {
+    const claimed = await store.claimRange(me.id);
+    if (claimed !== undefined) return claimed;
+    return (await othersStillWorking()) ? 'wait' : 'end';
+  };
+
   const slot = async (): Promise<void> => {
+    let stateErrors = 0;
     while (!options.stop.aborted) {
       const sentAt = Date.now();
-      const claimed = await store.claimRange(me.id);
-      if (claimed === undefined) {
-        if (!(await othersStillWorking())) return;
+      let claimed: Awaited<ReturnType<typeof next>>;
+      try {
+        claimed = await next();
+        stateErrors = 0;
+      } catch (error) {
+        // A state store that does not answer for a moment (a Cassandra node restarting): try again
+        // a few times, then fail the session rather than wait forever.
+        if (++stateErrors >= STATE_ERRORS_TOLERATED) throw error;
+        logger.warn({ error: describeError(error) }, 'could not claim a range; trying again');
+        await sleep(timing.pollMs * 2 ** stateErrors, options.stop);
+        continue;
+      }
+      if (claimed === 'end') return;
+      if (claimed === 'wait') {
         await sleep(timing.pollMs, options.stop);
         continue;
       }
