@@ -71,6 +71,13 @@ export function newWorkerIdentity(): WorkerIdentity {
   return { id: `${host}/${process.pid}/${randomBytes(3).toString('hex')}`, host, pid: process.pid };
 }
 
+/**
+ * The resume position saved with a range's last page (a commit without a next position): the range
+ * is read to its end. Without it, a worker killed between that commit and marking the range done
+ * would leave no position, and the range would be read (and counted) again from its start.
+ */
+export const READ_TO_THE_END = '\u0000read to the end';
+
 /** Failures in a row of the state store, while claiming, before a slot gives up. */
 const STATE_ERRORS_TOLERATED = 5;
 
@@ -141,12 +148,19 @@ export async function runRanges(options: RunRangesOptions): Promise<RangesOutcom
         await store.startAttempt(lease);
         range = await store.range(lease.rangeId);
       }
+      if (range.resumeState === READ_TO_THE_END) {
+        // Its last page was saved, then its worker stopped before marking it done: nothing to read.
+        await store.finishRange(lease, 'done');
+        done++;
+        options.onRangeEnd?.(await store.range(lease.rangeId));
+        return;
+      }
       try {
         const outcome = await options.worker({
           range,
           stop: options.stop,
           commit: async (resumeState, delta) => {
-            await store.savePage(lease, resumeState, delta);
+            await store.savePage(lease, resumeState ?? READ_TO_THE_END, delta);
             options.onCommit?.(delta);
           },
           assertLease: () => {

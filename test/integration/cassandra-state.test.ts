@@ -10,7 +10,7 @@ import { openOrCreateRun } from '../../src/job/job-run.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { splitRange } from '../../src/ranges/token-ring.js';
 import { scratchDir, waitUntil } from '../helpers/checkpoints.js';
-import { migrateArgs, runZdm } from '../helpers/cli.js';
+import { migrateArgs, runZdm, startZdm } from '../helpers/cli.js';
 import { clusterPairFixture, seedRows } from '../helpers/keyspace.js';
 import { snapshotDifferences, snapshotTable } from '../helpers/table-snapshot.js';
 
@@ -19,6 +19,8 @@ const KS = 'cass_state';
 const STATE = 'zdm_state_it';
 const JOB_STATE = 'zdm_state_job_it';
 const ROWS = 4_000;
+const COUNTER_ROWS = 600;
+const TWO_STATE = 'zdm_state_two_it';
 
 /** Two seconds: short enough for expiry within a test, long enough for LWTs on a loaded machine. */
 const timing = leaseTiming(2);
@@ -39,7 +41,7 @@ describe('run state in Cassandra', () => {
   let catalog: CassandraRunCatalog;
 
   before(async () => {
-    for (const ks of [STATE, JOB_STATE]) await pair.t.execute(`DROP KEYSPACE IF EXISTS ${ks}`);
+    for (const ks of [STATE, JOB_STATE, TWO_STATE]) await pair.t.execute(`DROP KEYSPACE IF EXISTS ${ks}`);
     await ensureStateSchema({ client: pair.t, keyspace: STATE, replication: undefined, logger });
     catalog = new CassandraRunCatalog({ client: pair.t, keyspace: STATE, timing, logger });
     await seedRows(
@@ -48,6 +50,13 @@ describe('run state in Cassandra', () => {
       `INSERT INTO ${KS}.t (id, c, v) VALUES (?, ?, ?) USING TIMESTAMP ? AND TTL ?`,
       (i) => [i % 400, i, `value-${i}`, BigInt(1_000_000 + i), i % 4 === 0 ? 86_400 : 0],
     );
+    // Counter increments are not idempotent: sent once each, never retried.
+    for (let i = 0; i < COUNTER_ROWS; i++)
+      await pair.o.execute(
+        `UPDATE ${KS}.counts SET hits = hits + ?, misses = misses + ? WHERE id = ?`,
+        [BigInt(i + 1), BigInt(2 * i + 1), i],
+        { prepare: true },
+      );
   });
 
   const create = async (table: string, ranges = 4): Promise<RunState> =>
@@ -236,5 +245,84 @@ describe('run state in Cassandra', () => {
     const [o, t] = await Promise.all([snapshotTable(pair.o, KS, 't'), snapshotTable(pair.t, KS, 't')]);
     assert.equal(o.size, ROWS);
     assert.deepEqual(snapshotDifferences(o, t), []);
+  });
+
+  test('two zdm migrate processes on one counter run: one hung (SIGSTOP) past its lease, the other takes its ranges over; every counter exact', async () => {
+    const args = (...extra: string[]) =>
+      migrateArgs(
+        `${KS}.counts`,
+        pair.origin,
+        pair.target,
+        scratchDir('zdm-cass-two-'),
+        '--state-store',
+        'cassandra',
+        '--state-keyspace',
+        TWO_STATE,
+        '--lease-seconds',
+        '3',
+        '--splits',
+        '12',
+        '--concurrency',
+        '2',
+        '--fetch-size',
+        '20',
+        '--create-missing-counters',
+        ...extra,
+      );
+    const ranges = async () => {
+      const made = await pair.t.execute(
+        'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?',
+        [TWO_STATE, 'ranges'],
+      );
+      if (made.rowLength === 0) return []; // the first process has not created the state yet
+      const run = (
+        await pair.t.execute(
+          `SELECT run_id FROM ${TWO_STATE}.latest_runs WHERE job = 'migrate' AND origin_table = ? AND target_table = ?`,
+          [`${KS}.counts`, `${KS}.counts`],
+        )
+      ).first();
+      if (run === null) return [];
+      return (
+        await pair.t.execute(
+          `SELECT range_id, status, owner FROM ${TWO_STATE}.ranges WHERE run_id = ? ALLOW FILTERING`,
+          [run.get('run_id')],
+        )
+      ).rows;
+    };
+    // The first process is slow (rate limited) and is frozen once it holds ranges mid-way.
+    const hung = startZdm(args('--target-rate-limit', '40'));
+    for (let waited = 0; ; waited += 200) {
+      const rows = await ranges();
+      const done = rows.filter((r) => r.get('status') === 'done').length;
+      const held = rows.filter((r) => r.get('status') === 'running').length;
+      if (done >= 1 && held >= 1) break;
+      assert.ok(waited < 120_000 && hung.child.exitCode === null, 'the first process got going');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    hung.child.kill('SIGSTOP');
+    try {
+      const heldByHung = (await ranges())
+        .filter((r) => r.get('status') === 'running')
+        .map((r) => r.get('range_id'));
+      assert.ok(heldByHung.length > 0);
+      // The second process joins the same run (no lock with Cassandra state), waits for the frozen
+      // one's leases to expire and finishes every range.
+      const second = await runZdm(args('--json'));
+      assert.equal(second.code, 0, second.stderr);
+      const after = await ranges();
+      assert.ok(after.every((r) => r.get('status') === 'done'));
+    } finally {
+      hung.child.kill('SIGCONT');
+    }
+    // Woken, the first process finds its leases past their deadline, writes nothing more and ends.
+    const first = await hung.done;
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /lease on range lost/);
+    const [o, t] = await Promise.all([
+      snapshotTable(pair.o, KS, 'counts'),
+      snapshotTable(pair.t, KS, 'counts'),
+    ]);
+    assert.equal(o.size, COUNTER_ROWS);
+    assert.deepEqual(snapshotDifferences(o, t), [], 'no counter delta applied twice');
   });
 });
