@@ -6,7 +6,7 @@ import { CheckpointStore, listCheckpointFiles } from '../checkpoint/checkpoint-s
 import { DEFAULT_LEASE_SECONDS, leaseTiming } from '../checkpoint/lease.js';
 import { runningStatus } from '../checkpoint/lock-decision.js';
 import { holderPathOf, processAlive, readHolder } from '../checkpoint/run-lock.js';
-import type { RunRecord, RunState } from '../checkpoint/run-state.js';
+import { type RunRecord, type RunState, totalsOf } from '../checkpoint/run-state.js';
 import { SqliteRunState } from '../checkpoint/sqlite-run-state.js';
 import { runCommand } from '../cli/run-command.js';
 import { resolveFromArgv, withCommonOptions, withSettingsOptions } from '../cli/settings-options.js';
@@ -31,7 +31,7 @@ export interface RunStatusLine {
   readonly differences: number | null;
   readonly sessions: number;
   readonly started: string;
-  /** Workers registered on the run: their heartbeat's age and the ranges they held at it. */
+  /** Workers registered on the run: their heartbeat's age and the ranges they hold. */
   readonly workers: readonly {
     readonly worker: string;
     readonly heartbeatAgeS: number;
@@ -59,7 +59,8 @@ async function statusLine(
   now: number,
 ): Promise<RunStatusLine> {
   const run = await state.run();
-  const { counts, byStatus } = await state.totals();
+  const ranges = await state.ranges();
+  const { counts, byStatus } = totalsOf(ranges);
   const total = byStatus.done + byStatus.failed + byStatus.pending + byStatus.running;
   const differences = run.job === 'diff' ? differencesRemaining(counts) : null;
   const workers = await state.workers();
@@ -77,7 +78,8 @@ async function statusLine(
     workers: workers.map((w) => ({
       worker: w.id,
       heartbeatAgeS: Math.max(0, Math.round((now - w.heartbeat) / 1000)),
-      ranges: w.ranges,
+      // From the ranges themselves (their owner), fresher than the list of the worker's last renewal.
+      ranges: ranges.filter((r) => r.status === 'running' && r.owner === w.id).map((r) => r.id),
     })),
   };
 }
