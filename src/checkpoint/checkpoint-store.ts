@@ -3,11 +3,30 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describeError, OperatorError } from '../errors.js';
 import type { TokenRange } from '../ranges/token-ring.js';
+import { claimOrder } from './claim-order.js';
 import { killPoint } from './kill-point.js';
+import {
+  addCounts,
+  type ClaimedRange,
+  type Counts,
+  LeaseLost,
+  type NewRun,
+  type RangeLease,
+  type RangeRecord,
+  type RangeStatus,
+  type RunRecord,
+  type RunStatus,
+  type RunTotals,
+  totalsOf,
+  type WorkerIdentity,
+  type WorkerRecord,
+} from './run-state.js';
 
 /** Written into every checkpoint file so that a foreign or corrupt file is refused, never reused. */
 const FORMAT = 'zdm-checkpoint';
-const FORMAT_VERSION = '1';
+const FORMAT_VERSION = '2';
+/** Version 1 (before leases) is upgraded in place when opened: columns added, nothing lost. */
+const UPGRADABLE_VERSION = '1';
 
 /** Suffix of a checkpoint being built; never listed as a checkpoint. */
 const CREATING_SUFFIX = '.creating';
@@ -17,39 +36,7 @@ function removeCreating(building: string): void {
   for (const file of [building, `${building}-journal`]) rmSync(file, { force: true });
 }
 
-export type RunStatus = 'running' | 'interrupted' | 'completed' | 'failed';
-export type RangeStatus = 'pending' | 'running' | 'done' | 'failed';
-
-/** Per-range counters; each job names its own (rowsRead, rowsWritten, missing, ...). */
-export type Counts = Readonly<Record<string, number>>;
-
-export interface RunRecord {
-  readonly job: string;
-  readonly originTable: string;
-  readonly targetTable: string;
-  /** The options that decide what the run copies or compares (not speed settings), as JSON. */
-  readonly options: string;
-  readonly status: RunStatus;
-  readonly startedAt: number;
-  readonly endedAt: number | undefined;
-  /** Times the job was started on this run (1 + resumes). */
-  readonly sessions: number;
-  /** Microsecond timestamp fixed at the run's creation, for writes that have no writetime of their own. */
-  readonly runTimestamp: bigint;
-}
-
-export interface RangeRecord {
-  readonly id: number;
-  readonly start: bigint;
-  readonly end: bigint;
-  readonly status: RangeStatus;
-  readonly attempts: number;
-  readonly counts: Counts;
-  /** Opaque resume position saved after the last fully processed page. */
-  readonly resumeState: string | undefined;
-  readonly lastError: string | undefined;
-  readonly completedAt: number | undefined;
-}
+export type { Counts, RangeRecord, RangeStatus, RunRecord, RunStatus } from './run-state.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,6 +54,31 @@ CREATE TABLE IF NOT EXISTS ranges (
 CREATE INDEX IF NOT EXISTS ranges_status ON ranges (status);
 `;
 
+/** What version 2 adds: leases on ranges, the order in which they are claimed, and the run's workers. */
+const LEASES = `
+ALTER TABLE ranges ADD COLUMN owner TEXT;
+ALTER TABLE ranges ADD COLUMN lease_until INTEGER;
+ALTER TABLE ranges ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ranges ADD COLUMN claim_order INTEGER;
+CREATE INDEX ranges_claim ON ranges (status, claim_order);
+CREATE TABLE workers (
+  id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at INTEGER NOT NULL,
+  heartbeat INTEGER NOT NULL, ranges TEXT NOT NULL DEFAULT '[]'
+);
+`;
+
+/** Adds version 2's columns and tables to a version 1 checkpoint, in one transaction. */
+function upgradeToLeases(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(LEASES);
+    const startedAt = Number(db.prepare('SELECT started_at FROM run WHERE id = 1').pluck().get());
+    const count = Number(db.prepare('SELECT MAX(id) FROM ranges').pluck().get() ?? 0);
+    const setOrder = db.prepare('UPDATE ranges SET claim_order = ? WHERE id = ?');
+    for (const [id, position] of claimOrder(count, startedAt)) setOrder.run(position, id);
+    db.prepare(`UPDATE meta SET value = ? WHERE key = 'format_version'`).run(FORMAT_VERSION);
+  })();
+}
+
 function corrupt(path: string, why: string, cause?: unknown): OperatorError {
   return new OperatorError(
     'CHECKPOINT_INVALID',
@@ -74,12 +86,6 @@ function corrupt(path: string, why: string, cause?: unknown): OperatorError {
     'Move the file away to start over (or pass --fresh); it is left untouched.',
     cause === undefined ? undefined : { cause },
   );
-}
-
-function addCounts(a: Counts, b: Counts): Counts {
-  const out: Record<string, number> = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
-  return out;
 }
 
 function rangeRecord(row: Record<string, unknown>): RangeRecord {
@@ -93,8 +99,25 @@ function rangeRecord(row: Record<string, unknown>): RangeRecord {
     resumeState: row.resume_state === null ? undefined : String(row.resume_state),
     lastError: row.last_error === null ? undefined : String(row.last_error),
     completedAt: row.completed_at === null ? undefined : Number(row.completed_at),
+    owner: row.owner === null || row.owner === undefined ? undefined : String(row.owner),
+    leaseUntil:
+      row.lease_until === null || row.lease_until === undefined ? undefined : Number(row.lease_until),
+    fence: Number(row.fence ?? 0),
   };
 }
+
+function workerRecord(row: Record<string, unknown>): WorkerRecord {
+  return {
+    id: String(row.id),
+    host: String(row.host),
+    pid: Number(row.pid),
+    startedAt: Number(row.started_at),
+    heartbeat: Number(row.heartbeat),
+    ranges: JSON.parse(String(row.ranges)) as number[],
+  };
+}
+
+const lost = (id: number): LeaseLost => new LeaseLost(id, 'another worker owns it now');
 
 /**
  * One run's state in one SQLite file: the run and every token range with its status, counters and
@@ -119,11 +142,7 @@ export class CheckpointStore {
    * temporary name and renamed into place once complete, so a kill at any moment leaves either no
    * checkpoint or a whole one (the temporary file is not a checkpoint name and is removed later).
    */
-  static create(
-    path: string,
-    run: Omit<RunRecord, 'status' | 'endedAt' | 'sessions'>,
-    ranges: readonly TokenRange[],
-  ): CheckpointStore {
+  static create(path: string, run: NewRun, ranges: readonly TokenRange[]): CheckpointStore {
     if (path === IN_MEMORY) {
       // A run that keeps no state across processes (guardrail): nothing to make atomic.
       const db = new Database(IN_MEMORY);
@@ -163,12 +182,13 @@ export class CheckpointStore {
       const format = db.prepare(`SELECT value FROM meta WHERE key = 'format'`).pluck().get();
       const version = db.prepare(`SELECT value FROM meta WHERE key = 'format_version'`).pluck().get();
       if (format !== FORMAT) throw corrupt(path, 'it is not a zdm checkpoint');
-      if (version !== FORMAT_VERSION)
+      if (version !== FORMAT_VERSION && version !== UPGRADABLE_VERSION)
         throw corrupt(path, `its format version ${String(version)} is not ${FORMAT_VERSION}`);
       const check = db.prepare('PRAGMA quick_check').pluck().get();
       if (check !== 'ok') throw corrupt(path, `SQLite reports damage (${String(check)})`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      if (version === UPGRADABLE_VERSION) upgradeToLeases(db);
     } catch (error) {
       db.close();
       if (error instanceof OperatorError) throw error;
@@ -195,10 +215,21 @@ export class CheckpointStore {
     };
   }
 
-  /** Marks the start of a session: ranges left `running` by a killed process become pending again. */
-  beginSession(): void {
+  /**
+   * Marks the start of a session: ranges left `running` by a worker known dead (see `ownerDead`) are
+   * pending again; those of workers that may be alive keep their lease until it expires.
+   */
+  beginSession(
+    isDead: (owner: string | undefined, workers: ReadonlyMap<string, WorkerRecord>) => boolean,
+  ): void {
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE ranges SET status = 'pending' WHERE status = 'running'`).run();
+      const workers = new Map(this.workers().map((w) => [w.id, w]));
+      const release = this.db.prepare(
+        `UPDATE ranges SET status = 'pending', owner = NULL, lease_until = NULL WHERE id = ?`,
+      );
+      for (const r of this.ranges('running')) if (isDead(r.owner, workers)) release.run(r.id);
+      const forget = this.db.prepare('DELETE FROM workers WHERE id = ?');
+      for (const w of workers.values()) if (isDead(w.id, workers)) forget.run(w.id);
       this.db
         .prepare(`UPDATE run SET status = 'running', ended_at = NULL, sessions = sessions + 1 WHERE id = 1`)
         .run();
@@ -207,8 +238,11 @@ export class CheckpointStore {
 
   /** Failed ranges of an earlier session get a fresh set of attempts. */
   resetFailed(): number {
-    return this.db.prepare(`UPDATE ranges SET status = 'pending', attempts = 0 WHERE status = 'failed'`).run()
-      .changes;
+    return this.db
+      .prepare(
+        `UPDATE ranges SET status = 'pending', attempts = 0, owner = NULL, lease_until = NULL WHERE status = 'failed'`,
+      )
+      .run().changes;
   }
 
   ranges(status?: RangeStatus): RangeRecord[] {
@@ -228,33 +262,128 @@ export class CheckpointStore {
     return rangeRecord(row);
   }
 
-  startAttempt(id: number): void {
+  registerWorker(worker: WorkerIdentity, now: number): void {
     this.db
-      .prepare(`UPDATE ranges SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?`)
-      .run(Date.now(), id);
+      .prepare(
+        `INSERT OR REPLACE INTO workers (id, host, pid, started_at, heartbeat, ranges) VALUES (?, ?, ?, ?, ?, '[]')`,
+      )
+      .run(worker.id, worker.host, worker.pid, now, now);
+  }
+
+  unregisterWorker(workerId: string): void {
+    this.db.prepare('DELETE FROM workers WHERE id = ?').run(workerId);
+  }
+
+  workers(): WorkerRecord[] {
+    return (this.db.prepare('SELECT * FROM workers ORDER BY id').all() as Record<string, unknown>[]).map(
+      workerRecord,
+    );
+  }
+
+  /**
+   * Claims the first claimable range in claim order: pending, or running with no owner or with a
+   * lease that ended more than `graceMs` ago. `BEGIN IMMEDIATE` takes the file's write lock before
+   * reading, so two processes sharing the file never claim the same range.
+   */
+  claim(workerId: string, now: number, leaseMs: number, graceMs: number): ClaimedRange | undefined {
+    return this.db
+      .transaction((): ClaimedRange | undefined => {
+        const row = this.db
+          .prepare(
+            `SELECT * FROM ranges
+             WHERE status = 'pending' OR (status = 'running' AND (owner IS NULL OR lease_until IS NULL OR lease_until < ?))
+             ORDER BY claim_order, id LIMIT 1`,
+          )
+          .get(now - graceMs) as Record<string, unknown> | undefined;
+        if (row === undefined) return undefined;
+        const fence = Number(row.fence ?? 0) + 1;
+        this.db
+          .prepare(
+            `UPDATE ranges SET status = 'running', owner = ?, lease_until = ?, fence = ?,
+             attempts = attempts + 1, updated_at = ? WHERE id = ?`,
+          )
+          .run(workerId, now + leaseMs, fence, now, row.id);
+        const range = this.range(Number(row.id));
+        return { range, lease: { rangeId: range.id, owner: workerId, fence } };
+      })
+      .immediate();
+  }
+
+  /** Extends the leases still this worker's and records its heartbeat; returns the lost ones. */
+  renew(workerId: string, leases: readonly RangeLease[], now: number, leaseMs: number): RangeLease[] {
+    return this.db
+      .transaction(() => {
+        const extend = this.db.prepare(
+          'UPDATE ranges SET lease_until = ? WHERE id = ? AND owner = ? AND fence = ?',
+        );
+        const gone = leases.filter(
+          (l) => extend.run(now + leaseMs, l.rangeId, l.owner, l.fence).changes === 0,
+        );
+        const held = leases.filter((l) => !gone.includes(l)).map((l) => l.rangeId);
+        this.db
+          .prepare('UPDATE workers SET heartbeat = ?, ranges = ? WHERE id = ?')
+          .run(now, JSON.stringify(held), workerId);
+        return gone;
+      })
+      .immediate();
+  }
+
+  /** Throws LeaseLost unless the range is still held under `lease`; call inside a transaction. */
+  private checkLease(lease: RangeLease): void {
+    const row = this.db.prepare('SELECT owner, fence FROM ranges WHERE id = ?').get(lease.rangeId) as
+      | { owner: string | null; fence: number }
+      | undefined;
+    if (row === undefined || row.owner !== lease.owner || Number(row.fence) !== lease.fence)
+      throw lost(lease.rangeId);
+  }
+
+  startAttempt(lease: RangeLease): void {
+    const changes = this.db
+      .prepare(
+        'UPDATE ranges SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND owner = ? AND fence = ?',
+      )
+      .run(Date.now(), lease.rangeId, lease.owner, lease.fence).changes;
+    if (changes === 0) throw lost(lease.rangeId);
   }
 
   /** Records a processed page: its counters and where to resume, in one transaction. */
-  savePage(id: number, resumeState: string | undefined, delta: Counts): void {
+  savePage(lease: RangeLease, resumeState: string | undefined, delta: Counts): void {
     killPoint('page-begin');
-    this.db.transaction(() => {
-      const current = this.db.prepare('SELECT counts FROM ranges WHERE id = ?').pluck().get(id) as string;
-      const counts = addCounts(JSON.parse(current) as Counts, delta);
-      this.db
-        .prepare('UPDATE ranges SET counts = ?, resume_state = ?, updated_at = ? WHERE id = ?')
-        .run(JSON.stringify(counts), resumeState ?? null, Date.now(), id);
-      killPoint('page-uncommitted');
-    })();
+    this.db
+      .transaction(() => {
+        this.checkLease(lease);
+        const current = this.db
+          .prepare('SELECT counts FROM ranges WHERE id = ?')
+          .pluck()
+          .get(lease.rangeId) as string;
+        const counts = addCounts(JSON.parse(current) as Counts, delta);
+        this.db
+          .prepare('UPDATE ranges SET counts = ?, resume_state = ?, updated_at = ? WHERE id = ?')
+          .run(JSON.stringify(counts), resumeState ?? null, Date.now(), lease.rangeId);
+        killPoint('page-uncommitted');
+      })
+      .immediate();
     killPoint('page-committed');
   }
 
-  finishRange(id: number, status: 'done' | 'failed' | 'pending', error?: string): void {
-    this.db
+  finishRange(lease: RangeLease, status: 'done' | 'failed' | 'pending', error?: string): void {
+    const changes = this.db
       .prepare(
-        `UPDATE ranges SET status = ?, last_error = ?, completed_at = ?, updated_at = ?,
-         resume_state = CASE WHEN ? = 'done' THEN NULL ELSE resume_state END WHERE id = ?`,
+        `UPDATE ranges SET status = ?, last_error = ?, completed_at = ?, updated_at = ?, owner = NULL,
+         lease_until = NULL, resume_state = CASE WHEN ? = 'done' THEN NULL ELSE resume_state END
+         WHERE id = ? AND owner = ? AND fence = ?`,
       )
-      .run(status, error ?? null, status === 'done' ? Date.now() : null, Date.now(), status, id);
+      .run(
+        status,
+        error ?? null,
+        status === 'done' ? Date.now() : null,
+        Date.now(),
+        status,
+        lease.rangeId,
+        lease.owner,
+        lease.fence,
+      ).changes;
+    if (changes === 0) throw lost(lease.rangeId);
     if (status === 'done') killPoint('range-done');
   }
 
@@ -262,14 +391,8 @@ export class CheckpointStore {
     this.db.prepare('UPDATE run SET status = ?, ended_at = ? WHERE id = 1').run(status, Date.now());
   }
 
-  totals(): { counts: Counts; byStatus: Readonly<Record<RangeStatus, number>> } {
-    let counts: Counts = {};
-    const byStatus: Record<RangeStatus, number> = { pending: 0, running: 0, done: 0, failed: 0 };
-    for (const r of this.ranges()) {
-      counts = addCounts(counts, r.counts);
-      byStatus[r.status]++;
-    }
-    return { counts, byStatus };
+  totals(): RunTotals {
+    return totalsOf(this.ranges());
   }
 
   close(): void {
@@ -298,12 +421,9 @@ export function listCheckpointFiles(dir: string): string[] {
 export const IN_MEMORY = ':memory:';
 
 /** Writes a new run's schema, run row and pending ranges into an empty database, in one transaction. */
-function populate(
-  db: Database.Database,
-  run: Omit<RunRecord, 'status' | 'endedAt' | 'sessions'>,
-  ranges: readonly TokenRange[],
-): void {
+function populate(db: Database.Database, run: NewRun, ranges: readonly TokenRange[]): void {
   db.exec(SCHEMA);
+  db.exec(LEASES);
   db.transaction(() => {
     const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
     meta.run('format', FORMAT);
@@ -312,9 +432,12 @@ function populate(
       `INSERT INTO run (id, job, origin_table, target_table, options, status, started_at, sessions, run_timestamp)
        VALUES (1, ?, ?, ?, ?, 'running', ?, 0, ?)`,
     ).run(run.job, run.originTable, run.targetTable, run.options, run.startedAt, run.runTimestamp.toString());
-    const insert = db.prepare(`INSERT INTO ranges (id, start, "end", status) VALUES (?, ?, ?, 'pending')`);
+    const insert = db.prepare(
+      `INSERT INTO ranges (id, start, "end", status, claim_order) VALUES (?, ?, ?, 'pending', ?)`,
+    );
+    const order = claimOrder(ranges.length, run.startedAt);
     for (const [i, r] of ranges.entries()) {
-      insert.run(i + 1, r.start.toString(), r.end.toString());
+      insert.run(i + 1, r.start.toString(), r.end.toString(), order.get(i + 1));
       killPoint('create-range');
     }
   })();

@@ -1,4 +1,7 @@
 import { CheckpointStore, IN_MEMORY } from '../checkpoint/checkpoint-store.js';
+import { leaseTiming } from '../checkpoint/lease.js';
+import type { RunState } from '../checkpoint/run-state.js';
+import { SqliteRunState } from '../checkpoint/sqlite-run-state.js';
 import { clusterConfig } from '../config/cluster-settings.js';
 import { type CqlClient, connectCluster, consistencyCode } from '../connect/cluster-client.js';
 import { describeError, OperatorError } from '../errors.js';
@@ -75,8 +78,14 @@ class FindingsSink {
 }
 
 /** The scan's range state, in memory: a guardrail run keeps no checkpoint, a rerun reads the table again. */
-function memoryRun(table: string, limits: GuardrailLimits, ranges: readonly TokenRange[], now: Date) {
-  return CheckpointStore.create(
+function memoryRun(
+  table: string,
+  limits: GuardrailLimits,
+  ranges: readonly TokenRange[],
+  now: Date,
+  leaseSeconds: number,
+): RunState {
+  const store = CheckpointStore.create(
     IN_MEMORY,
     {
       job: 'guardrail',
@@ -88,6 +97,7 @@ function memoryRun(table: string, limits: GuardrailLimits, ranges: readonly Toke
     },
     ranges,
   );
+  return new SqliteRunState(store, leaseTiming(leaseSeconds));
 }
 
 /**
@@ -111,12 +121,12 @@ export async function runGuardrail(input: GuardrailInput): Promise<number> {
       schema,
       GuardrailReport.create(input.guardrail.report_dir, refText(ref), now),
     );
-    const store = memoryRun(refText(ref), limits, ranges, now);
+    const store = memoryRun(refText(ref), limits, ranges, now, jobSettings.lease_seconds);
     try {
       const result = await runJobSession({
         job: 'guardrail',
         store,
-        run: beginJobSession(store, logger),
+        run: await beginJobSession(store, logger),
         worker: scanRangeWorker({
           origin,
           schema,
@@ -132,7 +142,7 @@ export async function runGuardrail(input: GuardrailInput): Promise<number> {
         tty: input.tty,
         rowCounter: 'rowsRead',
       });
-      printOutcome(
+      await printOutcome(
         `Guardrail ${refText(ref)} (Origin): ${result.status}`,
         store,
         sink,
@@ -144,7 +154,7 @@ export async function runGuardrail(input: GuardrailInput): Promise<number> {
       return sink.worst.total > 0 ? GUARDRAIL_EXIT.findings : GUARDRAIL_EXIT.clean;
     } finally {
       sink.report.close();
-      store.close();
+      await store.close();
     }
   } finally {
     stopSignal.dispose();
@@ -153,13 +163,13 @@ export async function runGuardrail(input: GuardrailInput): Promise<number> {
 }
 
 /** The worst findings as a table (not with --json), the summary, and any failed ranges on stderr. */
-function printOutcome(
+async function printOutcome(
   title: string,
-  store: CheckpointStore,
+  store: RunState,
   sink: FindingsSink,
   result: JobSessionResult,
   json: boolean,
-): void {
+): Promise<void> {
   const { worst, report } = sink;
   if (!json && worst.total > 0) {
     process.stdout.write(`${findingsTable(worst.worst())}\n`);
@@ -167,7 +177,7 @@ function printOutcome(
       process.stdout.write(`… and ${worst.total - SHOWN_FINDINGS} more in ${report.path}\n`);
     process.stdout.write('\n');
   }
-  const { counts, byStatus } = store.totals();
+  const { counts, byStatus } = await store.totals();
   const n = (k: string) => counts[k] ?? 0;
   printSummary(
     title,
@@ -185,7 +195,7 @@ function printOutcome(
     },
     json,
   );
-  reportFailedRanges(store);
+  await reportFailedRanges(store);
 }
 
 const shutdown = (client: CqlClient) => client.shutdown().catch(() => undefined);

@@ -53,9 +53,9 @@ export function scanRangeWorker(setup: ScanSetup): RangeWorker {
     const after = decodeResume(range.resumeState) ?? range.start;
     const meter = new PartitionMeter(setup.limits, partitionKeyOf);
     let ended: MeasuredPartition[] = [];
-    const hand = (partitions: MeasuredPartition[], resume: string | undefined) => {
+    const hand = async (partitions: MeasuredPartition[], resume: string | undefined) => {
       setup.onPartitions(partitions);
-      commit(resume, partitionCounts(partitions));
+      await commit(resume, partitionCounts(partitions));
     };
     const pages = readPages({
       client: setup.origin,
@@ -76,11 +76,11 @@ export function scanRangeWorker(setup: ScanSetup): RangeWorker {
       // Partitions sharing the open one's token (a token collision) wait with it.
       const done = ended.filter((p) => p.token < open);
       ended = ended.filter((p) => p.token >= open);
-      if (done.length > 0) hand(done, encodeResume(open - 1n));
+      if (done.length > 0) await hand(done, encodeResume(open - 1n));
       if (stop.aborted) return 'stopped';
     }
     const last = meter.finish();
-    hand(last === undefined ? ended : [...ended, last], undefined);
+    await hand(last === undefined ? ended : [...ended, last], undefined);
     return 'done';
   };
 }

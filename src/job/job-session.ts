@@ -1,4 +1,5 @@
-import type { CheckpointStore, RunRecord, RunStatus } from '../checkpoint/checkpoint-store.js';
+import { leaseTiming } from '../checkpoint/lease.js';
+import type { RunRecord, RunState, RunStatus } from '../checkpoint/run-state.js';
 import { type ClusterConfig, clusterConfig } from '../config/cluster-settings.js';
 import { OperatorError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -78,11 +79,11 @@ export async function openRangeJob(input: {
 }
 
 /** Starts a session of a run: ranges a killed process left running, and failed ones, are pending again. */
-export function beginJobSession(store: CheckpointStore, logger: Logger): RunRecord {
-  store.beginSession();
-  const retried = store.resetFailed();
+export async function beginJobSession(store: RunState, logger: Logger): Promise<RunRecord> {
+  await store.beginSession();
+  const retried = await store.resetFailed();
   if (retried > 0) logger.info({ ranges: retried }, 'retrying ranges that failed in an earlier session');
-  return store.run();
+  return await store.run();
 }
 
 export interface JobSessionResult {
@@ -99,7 +100,7 @@ export interface JobSessionResult {
  */
 export async function runJobSession(options: {
   readonly job: 'migrate' | 'diff' | 'guardrail';
-  readonly store: CheckpointStore;
+  readonly store: RunState;
   readonly run: RunRecord;
   readonly worker: RangeWorker;
   readonly settings: RangeJobSettings;
@@ -110,7 +111,7 @@ export async function runJobSession(options: {
   readonly rowCounter: string;
 }): Promise<JobSessionResult> {
   const { store, settings, logger } = options;
-  const all = store.ranges();
+  const all = await store.ranges();
   const progress = new JobProgress({
     label: options.job,
     totalRanges: all.length,
@@ -135,7 +136,7 @@ export async function runJobSession(options: {
       retryDelayMs: settings.retry_delay_ms,
       stop: options.stop,
       logger,
-      seed: Number(options.run.startedAt % 2 ** 31),
+      timing: leaseTiming(settings.lease_seconds),
       onCommit: (delta) => {
         progress.onCommit(delta);
         metrics.onCommit(delta);
@@ -150,8 +151,10 @@ export async function runJobSession(options: {
     await metrics.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const status: RunStatus = outcome.stopped ? 'interrupted' : outcome.failed > 0 ? 'failed' : 'completed';
-  store.finishRun(status);
+  // From the run's state, not this process's count: other workers may have failed ranges too.
+  const failed = outcome.stopped ? 0 : (await store.totals()).byStatus.failed;
+  const status: RunStatus = outcome.stopped ? 'interrupted' : failed > 0 ? 'failed' : 'completed';
+  await store.finishRun(status);
   return { outcome, status, seconds, sessionRows: progress.sessionRows };
 }
 
@@ -165,8 +168,8 @@ export function sessionFields(result: JobSessionResult): Record<string, number> 
 }
 
 /** Lists failed ranges on stderr (at most 20) with their last error. */
-export function reportFailedRanges(store: CheckpointStore): number {
-  const failed = store.ranges('failed');
+export async function reportFailedRanges(store: RunState): Promise<number> {
+  const failed = await store.ranges('failed');
   for (const r of failed.slice(0, 20)) {
     process.stderr.write(
       `failed range ${r.id} (${r.start}, ${r.end}] after ${r.attempts} attempts: ${r.lastError}\n`,

@@ -16,7 +16,7 @@ export function copyCounterRangeWorker(setup: CopySetup, createMissing: boolean)
   const where = targetKeys.map((k) => `${quoteIdent(k)} = ?`).join(' AND ');
   const readTarget = `SELECT ${counters.map((c) => quoteIdent(c.targetName)).join(', ')} FROM ${setup.writeTarget.tableCql} WHERE ${where}`;
 
-  return async ({ range, stop, commit }) => {
+  return async ({ range, stop, commit, assertLease }) => {
     for await (const page of readOriginPages(setup, range)) {
       const counts = { rowsRead: 0, rowsWritten: 0, rowsSkipped: 0, rowsUnchanged: 0 };
       const work = page.rows.map((driverRow) =>
@@ -53,6 +53,8 @@ export function copyCounterRangeWorker(setup: CopySetup, createMissing: boolean)
             keyValues,
           )!;
           await setup.writeLimiter.acquire(1);
+          // Counter deltas are not idempotent: checked right before each row's update, not just per page.
+          assertLease();
           await setup.target.execute(update.query, update.params, {
             prepare: true,
             consistency: setup.writeConsistency,
@@ -63,7 +65,7 @@ export function copyCounterRangeWorker(setup: CopySetup, createMissing: boolean)
       const results = await Promise.allSettled(work);
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure !== undefined) throw failure.reason;
-      commit(page.nextState, counts as Counts);
+      await commit(page.nextState, counts as Counts);
       if (page.nextState !== undefined && stop.aborted) return 'stopped';
     }
     return 'done';

@@ -17,6 +17,7 @@ import {
   refText,
   targetTableCql,
 } from '../job/range-job.js';
+import { runCatalogFor } from '../job/run-store.js';
 import type { Logger } from '../log/logger.js';
 import { copyCounterRangeWorker } from './counter-copier.js';
 import type { MigrateSettings } from './migrate-settings.js';
@@ -71,7 +72,7 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
       );
       return MIGRATE_EXIT.ok;
     }
-    const { store, alreadyCompleted } = openOrCreateRun({
+    const { store, alreadyCompleted } = await openOrCreateRun({
       dir: settings.checkpoint_dir,
       identity: {
         job: 'migrate',
@@ -85,13 +86,18 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
       fresh: settings.fresh,
       planRanges: () => planned.ranges,
       logger,
+      catalog: await runCatalogFor(settings, logger, pair.target),
     });
     try {
       if (alreadyCompleted) {
-        printAlreadyCompleted(store, { rowCounter: 'rowsRead', rowsLabel: 'rows read', json: settings.json });
+        await printAlreadyCompleted(store, {
+          rowCounter: 'rowsRead',
+          rowsLabel: 'rows read',
+          json: settings.json,
+        });
         return MIGRATE_EXIT.ok;
       }
-      const run = beginJobSession(store, logger);
+      const run = await beginJobSession(store, logger);
       const setup: CopySetup = {
         origin: pair.origin,
         target: pair.target,
@@ -125,7 +131,7 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
         tty: input.tty,
         rowCounter: 'rowsRead',
       });
-      const { counts, byStatus } = store.totals();
+      const { counts, byStatus } = await store.totals();
       printSummary(
         `Migrate ${refText(originRef)} → ${refText(targetRef)}: ${result.status}`,
         {
@@ -142,17 +148,17 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
           'ranges pending': byStatus.pending,
           'this session rows read': result.sessionRows,
           ...sessionFields(result),
-          checkpoint: store.path,
+          checkpoint: store.location,
         },
         settings.json,
       );
-      const failed = reportFailedRanges(store);
+      const failed = await reportFailedRanges(store);
       if (failed > 0)
         process.stderr.write(`${failed} range(s) failed; run the same command again to retry only those.\n`);
       if (result.outcome.stopped) return MIGRATE_EXIT.interrupted;
       return result.outcome.failed > 0 ? MIGRATE_EXIT.rangesFailed : MIGRATE_EXIT.ok;
     } finally {
-      store.close();
+      await store.close();
     }
   } finally {
     await opened.close();

@@ -107,7 +107,7 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
 
   const writerSetup = migrateWriterSetup(setup);
 
-  return async ({ range, stop, commit }) => {
+  return async ({ range, stop, commit, assertLease }) => {
     let lastPartition: string | undefined;
     for await (const page of readOriginPages(setup, range)) {
       const counts: PageCounts = {
@@ -118,6 +118,8 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
         partitions: 0,
         listsUnsettled: 0,
       };
+      // The page is read; its writes start below (the writer sends full batches as rows come in).
+      assertLease();
       const writer = new TargetWriter(writerSetup, page.requestedAt);
       for (const driverRow of page.rows) {
         const row = driverRow as unknown as Record<string, unknown>;
@@ -153,7 +155,7 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
         writer.add({ writes: plan.writes, keyValues, rows: 1 });
       }
       counts.listsUnsettled += (await writer.done()).listsUnsettled;
-      commit(page.nextState, counts as unknown as Counts);
+      await commit(page.nextState, counts as unknown as Counts);
       if (page.nextState !== undefined && stop.aborted) return 'stopped';
     }
     return 'done';

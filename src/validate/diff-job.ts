@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { DEFAULT_LEASE_SECONDS, leaseTiming } from '../checkpoint/lease.js';
+import type { RunCatalog } from '../checkpoint/run-catalog.js';
+import type { RunState } from '../checkpoint/run-state.js';
+import { SqliteRunCatalog } from '../checkpoint/sqlite-run-catalog.js';
+import { SqliteRunState } from '../checkpoint/sqlite-run-state.js';
 import { consistencyCode } from '../connect/cluster-client.js';
 import { describeError, OperatorError } from '../errors.js';
 import { openOrCreateRun } from '../job/job-run.js';
@@ -15,6 +21,7 @@ import type { RangeJobSettings } from '../job/job-settings.js';
 import { semanticOptions } from '../job/job-settings.js';
 import { printSummary } from '../job/progress.js';
 import { planRanges, refText, targetTableCql } from '../job/range-job.js';
+import { runCatalogFor } from '../job/run-store.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimiter } from '../ranges/rate-limiter.js';
 import { seededRandom, shuffled, type TokenRange } from '../ranges/token-ring.js';
@@ -66,37 +73,56 @@ export function sampleRanges(ranges: readonly TokenRange[], percent: number, see
 }
 
 /**
- * `--rerun <checkpoint>`: the ranges of an earlier diff run that had a difference in its report or
- * did not complete (failed or pending), so a review-then-repair pass reads only those.
+ * `--rerun <checkpoint>` (SQLite state: the checkpoint file; Cassandra state: the run id): the ranges
+ * of an earlier diff run that had a difference in its report or did not complete (failed or
+ * pending), so a review-then-repair pass reads only those.
  */
-export function rangesToRerun(checkpoint: string, originTable: string): TokenRange[] {
-  if (!existsSync(checkpoint)) {
+export async function rangesToRerun(
+  rerun: string,
+  originTable: string,
+  catalog: RunCatalog,
+  checkpointDir: string,
+): Promise<TokenRange[]> {
+  const sqlite = catalog instanceof SqliteRunCatalog;
+  if (sqlite && !existsSync(rerun)) {
     throw new OperatorError(
       'RERUN_NOT_FOUND',
-      `No checkpoint ${checkpoint}.`,
+      `No checkpoint ${rerun}.`,
       'Pass the .sqlite file of an earlier diff run.',
     );
   }
-  const store = CheckpointStore.open(checkpoint);
+  const store = sqlite
+    ? new SqliteRunState(CheckpointStore.open(rerun), leaseTiming(DEFAULT_LEASE_SECONDS))
+    : await catalog.open(rerun);
   try {
-    const run = store.run();
+    const run = await store.run();
     if (run.job !== 'diff' || run.originTable !== originTable) {
       throw new OperatorError(
         'RERUN_OTHER_RUN',
-        `${checkpoint} is the checkpoint of a ${run.job} of ${run.originTable}, not of a diff of ${originTable}.`,
-        'Pass the .sqlite file printed as "checkpoint" in the summary of the diff to repeat.',
+        `${rerun} is the run of a ${run.job} of ${run.originTable}, not of a diff of ${originTable}.`,
+        'Pass the checkpoint (or run id) printed as "checkpoint" in the summary of the diff to repeat.',
       );
     }
-    const ranges = store.ranges();
-    const tokens = readReport(reportPathFor(checkpoint))
+    const ranges = await store.ranges();
+    const tokens = readReport(diffReportPath(store, checkpointDir))
       .filter((l) => l.repair !== 'corrected' && !isLimitation(l.kind))
       .map((l) => BigInt(l.key.token));
     return ranges
       .filter((r) => r.status !== 'done' || tokens.some((t) => t > r.start && t <= r.end))
       .map((r) => ({ start: r.start, end: r.end }));
   } finally {
-    store.close();
+    await store.close();
   }
+}
+
+/**
+ * The diff report of a run: beside its checkpoint file, or for a run kept in Cassandra, named after
+ * the run in the checkpoint directory (each worker writes the report of the pages it compared).
+ */
+export function diffReportPath(store: RunState, checkpointDir: string): string {
+  return store.kind === 'sqlite'
+    ? reportPathFor(store.location)
+    : join(checkpointDir, `${store.runId}.diff.jsonl`);
 }
 
 /** `zdm diff`: compares a table on Origin and Target range by range. Returns the exit code. */
@@ -125,9 +151,11 @@ export async function runDiff(input: DiffInput): Promise<number> {
     const journal =
       diff.from_journal === undefined ? undefined : selectFromJournal(diff.from_journal, pair.originSchema);
     if (journal !== undefined) logJournalSelection(journal, refText(originRef), logger);
+    const catalog = await runCatalogFor(settings, logger, pair.target);
     const plan = async (): Promise<TokenRange[]> => {
       if (journal !== undefined) return journal.ranges;
-      if (diff.rerun !== undefined) return rangesToRerun(diff.rerun, refText(originRef));
+      if (diff.rerun !== undefined)
+        return rangesToRerun(diff.rerun, refText(originRef), catalog, settings.checkpoint_dir);
       const { ranges } = await planRanges(pair, settings);
       return sampleRanges(ranges, diff.sample, Date.now() % 2 ** 31);
     };
@@ -148,28 +176,30 @@ export async function runDiff(input: DiffInput): Promise<number> {
       );
       return DIFF_EXIT.clean;
     }
-    let run = openOrCreateRun({
+    let run = await openOrCreateRun({
       dir: settings.checkpoint_dir,
       identity,
       fresh: settings.fresh,
       planRanges: () => planned,
       logger,
+      catalog,
     });
     // A validation is meant to be repeated: after a completed diff, the same command starts a new one.
     if (run.alreadyCompleted) {
-      run.store.close();
-      run = openOrCreateRun({
+      await run.store.close();
+      run = await openOrCreateRun({
         dir: settings.checkpoint_dir,
         identity,
         fresh: true,
         planRanges: () => planned,
         logger,
+        catalog,
       });
     }
     const { store } = run;
-    const report = new DiffReport(reportPathFor(store.path));
+    const report = new DiffReport(diffReportPath(store, settings.checkpoint_dir));
     try {
-      const runRecord = beginJobSession(store, logger);
+      const runRecord = await beginJobSession(store, logger);
       const writeTarget = {
         tableCql: targetTableCql(targetRef),
         partitionKey: layout.partitionKey.map((c) => c.target.name),
@@ -271,7 +301,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
         rowCounter: 'rowsCompared',
       });
       const { outcome, status } = result;
-      const { counts, byStatus } = store.totals();
+      const { counts, byStatus } = await store.totals();
       const n = (k: string) => counts[k] ?? 0;
       const remaining = differencesRemaining(counts);
       printSummary(
@@ -296,11 +326,11 @@ export async function runDiff(input: DiffInput): Promise<number> {
           ...(journal === undefined ? {} : journalFields(journal)),
           ...sessionFields(result),
           report: report.path,
-          checkpoint: store.path,
+          checkpoint: store.location,
         },
         settings.json,
       );
-      reportFailedRanges(store);
+      await reportFailedRanges(store);
       if (outcome.stopped) return DIFF_EXIT.interrupted;
       if (outcome.failed > 0) return DIFF_EXIT.failed;
       // Writes of the table whose partition the journal could not name may differ anywhere in it.
@@ -308,7 +338,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
       return remaining > 0 || unvalidated ? DIFF_EXIT.differences : DIFF_EXIT.clean;
     } finally {
       report.close();
-      store.close();
+      await store.close();
     }
   } finally {
     await opened.close();

@@ -312,7 +312,7 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
     }
   };
 
-  return async ({ range, stop, commit }) => {
+  return async ({ range, stop, commit, assertLease }) => {
     const after = decodeResume(range.resumeState);
     const span = { start: after ?? range.start, end: range.end };
     const origin = entriesOf(
@@ -351,12 +351,14 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
     const flush = async () => {
       if (readyCandidates.length > 0) {
         if (setup.recheckDelayMs > 0) await sleep(setup.recheckDelayMs);
+        // Settling may repair Target (counters by deltas): only while this worker holds the range.
+        assertLease();
         const counts = ready;
         await Promise.all(readyCandidates.map((c) => rechecks(() => settle(c, counts))));
       }
       // Also the last commit of a range names its last token: killed before the range is marked
       // done, a restart then finds nothing left to read instead of counting the range twice.
-      commit(
+      await commit(
         readyToken === undefined ? range.resumeState : encodeResume(readyToken),
         ready as unknown as Counts,
       );

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.js';
+import { CheckpointStore, listCheckpointFiles } from '../../src/checkpoint/checkpoint-store.js';
+import { leaseTiming } from '../../src/checkpoint/lease.js';
+import type { RangeLease, RunState } from '../../src/checkpoint/run-state.js';
+import type { SqliteRunState } from '../../src/checkpoint/sqlite-run-state.js';
 import { OperatorError } from '../../src/errors.js';
 import { openOrCreateRun } from '../../src/job/job-run.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { runRanges } from '../../src/ranges/range-runner.js';
 import { splitRange } from '../../src/ranges/token-ring.js';
+import { NEW_RUN } from '../helpers/new-run.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'zdm-ck-unit-'));
 const identity = {
@@ -19,11 +23,39 @@ const identity = {
   options: { where: undefined, skip: [] },
 };
 const logger = silentLogger();
+const timing = leaseTiming(30);
+const me = { id: 'host-a/1/aa', host: hostname(), pid: process.pid };
+
+/** A pid no process of this machine has (beyond the kernel's largest). */
+const deadPid = () => 2 ** 22 + 1;
+
+/** Claims ranges until range `id` comes (ranges claimed on the way are given back). */
+async function claimId(store: RunState, id: number): Promise<RangeLease> {
+  const passed: RangeLease[] = [];
+  try {
+    for (;;) {
+      const claimed = await store.claimRange(me.id);
+      assert.ok(claimed, `range ${id} is claimable`);
+      if (claimed.lease.rangeId === id) return claimed.lease;
+      passed.push(claimed.lease);
+    }
+  } finally {
+    for (const lease of passed) await store.finishRange(lease, 'pending');
+  }
+}
+
+/** Rewrites a range's owner directly in the file (a worker that died holding it). */
+function reownRange(d: string, id: number, from: string, to: string): void {
+  const db = new Database(listCheckpointFiles(d)[0]!);
+  db.prepare('UPDATE ranges SET owner = ? WHERE id = ? AND owner = ?').run(to, id, from);
+  db.prepare('UPDATE workers SET id = ? WHERE pid = ?').run(to, deadPid());
+  db.close();
+}
 
 describe('checkpoint store and run lifecycle', () => {
-  test('a new run, then a resume of the same run, then "already completed"', () => {
+  test('a new run, then a resume of the same run, then "already completed"', async () => {
     const d = dir();
-    const first = openOrCreateRun({
+    const first = await openOrCreateRun({
       dir: d,
       identity,
       fresh: false,
@@ -31,13 +63,18 @@ describe('checkpoint store and run lifecycle', () => {
       logger,
     });
     assert.equal(first.resumed, false);
-    first.store.beginSession();
-    first.store.startAttempt(1);
-    first.store.savePage(1, 'abcd', { rowsRead: 10 });
-    first.store.finishRange(2, 'done');
-    first.store.close(); // as if killed: range 1 was left running
+    await first.store.beginSession();
+    await first.store.registerWorker(me);
+    const one = await claimId(first.store, 1);
+    await first.store.savePage(one, 'abcd', { rowsRead: 10 });
+    await first.store.finishRange(await claimId(first.store, 2), 'done');
+    // As if killed: range 1 was left running, its owner (this process) registered as a worker. The
+    // next session sees a worker of this host whose pid is gone only for a dead pid, so fake one.
+    (first.store as SqliteRunState).store.registerWorker({ ...me, pid: deadPid() }, Date.now());
+    await first.store.close();
+    reownRange(d, 1, me.id, `${me.id}-dead`);
 
-    const second = openOrCreateRun({
+    const second = await openOrCreateRun({
       dir: d,
       identity,
       fresh: false,
@@ -45,22 +82,22 @@ describe('checkpoint store and run lifecycle', () => {
       logger,
     });
     assert.equal(second.resumed, true);
-    second.store.beginSession();
-    const ranges = second.store.ranges();
+    await second.store.beginSession();
+    const ranges = await second.store.ranges();
     assert.deepEqual(
       ranges.map((r) => r.status),
       ['pending', 'done', 'pending', 'pending'],
     );
     assert.equal(ranges[0]!.resumeState, 'abcd');
     assert.equal(ranges[0]!.counts.rowsRead, 10);
-    assert.equal(second.store.run().sessions, 2);
-    second.store.finishRun('completed');
-    second.store.close();
+    assert.equal((await second.store.run()).sessions, 2);
+    await second.store.finishRun('completed');
+    await second.store.close();
 
-    const third = openOrCreateRun({ dir: d, identity, fresh: false, planRanges: () => [], logger });
+    const third = await openOrCreateRun({ dir: d, identity, fresh: false, planRanges: () => [], logger });
     assert.equal(third.alreadyCompleted, true);
-    third.store.close();
-    const fresh = openOrCreateRun({
+    await third.store.close();
+    const fresh = await openOrCreateRun({
       dir: d,
       identity,
       fresh: true,
@@ -68,20 +105,22 @@ describe('checkpoint store and run lifecycle', () => {
       logger,
       now: new Date(Date.now() + 5000),
     });
-    assert.equal(fresh.store.ranges().length, 2);
-    fresh.store.close();
+    assert.equal((await fresh.store.ranges()).length, 2);
+    await fresh.store.close();
   });
 
-  test('an unfinished run with other options is refused, naming the change', () => {
+  test('an unfinished run with other options is refused, naming the change', async () => {
     const d = dir();
-    openOrCreateRun({
-      dir: d,
-      identity,
-      fresh: false,
-      planRanges: () => splitRange(2),
-      logger,
-    }).store.close();
-    assert.throws(
+    await (
+      await openOrCreateRun({
+        dir: d,
+        identity,
+        fresh: false,
+        planRanges: () => splitRange(2),
+        logger,
+      })
+    ).store.close();
+    await assert.rejects(
       () =>
         openOrCreateRun({
           dir: d,
@@ -97,11 +136,11 @@ describe('checkpoint store and run lifecycle', () => {
     );
   });
 
-  test('a corrupt or foreign file is refused and left untouched', () => {
+  test('a corrupt or foreign file is refused and left untouched', async () => {
     const d = dir();
     const garbage = join(d, 'migrate-ks.t-20260101-000000.sqlite');
     writeFileSync(garbage, 'this is not sqlite at all, just text '.repeat(200));
-    assert.throws(
+    await assert.rejects(
       () => openOrCreateRun({ dir: d, identity, fresh: false, planRanges: () => [], logger }),
       /CHECKPOINT_INVALID|cannot be used/,
     );
@@ -114,14 +153,7 @@ describe('checkpoint store and run lifecycle', () => {
 });
 
 describe('checkpoint creation', () => {
-  const run = {
-    job: 'migrate',
-    originTable: 'ks.t',
-    targetTable: 'ks.t',
-    options: '{}',
-    startedAt: 1,
-    runTimestamp: 1000n,
-  };
+  const run = NEW_RUN;
 
   test('is built under a temporary name: a failure midway leaves nothing behind', () => {
     const d = dir();
@@ -159,14 +191,14 @@ describe('checkpoint creation', () => {
 describe('runRanges', () => {
   test('retries a failing range, marks it failed after max attempts, finishes the others', async () => {
     const d = dir();
-    const { store } = openOrCreateRun({
+    const { store } = await openOrCreateRun({
       dir: d,
       identity,
       fresh: false,
       planRanges: () => splitRange(5),
       logger,
     });
-    store.beginSession();
+    await store.beginSession();
     const calls = new Map<number, number>();
     const outcome = await runRanges({
       store,
@@ -175,38 +207,38 @@ describe('runRanges', () => {
       retryDelayMs: 1,
       stop: new AbortController().signal,
       logger,
-      seed: 1,
+      timing,
       worker: async ({ range, commit }) => {
         calls.set(range.id, (calls.get(range.id) ?? 0) + 1);
         if (range.id === 3) throw new Error('target down');
-        commit(undefined, { rowsRead: 1 });
+        await commit(undefined, { rowsRead: 1 });
         return 'done';
       },
     });
     assert.deepEqual(outcome, { done: 4, failed: 1, stopped: false });
     assert.equal(calls.get(3), 3);
-    const failed = store.ranges('failed');
+    const failed = await store.ranges('failed');
     assert.equal(failed.length, 1);
     assert.equal(failed[0]!.lastError, 'target down');
-    assert.equal(store.totals().counts.rowsRead, 4);
+    assert.equal((await store.totals()).counts.rowsRead, 4);
     // The next session retries only the failed range.
-    assert.equal(store.resetFailed(), 1);
+    assert.equal(await store.resetFailed(), 1);
     assert.deepEqual(
-      store.ranges('pending').map((r) => r.id),
+      (await store.ranges('pending')).map((r) => r.id),
       [3],
     );
-    store.close();
+    await store.close();
   });
 
   test('a stop request leaves unfinished ranges pending with their saved position', async () => {
-    const { store } = openOrCreateRun({
+    const { store } = await openOrCreateRun({
       dir: dir(),
       identity,
       fresh: false,
       planRanges: () => splitRange(3),
       logger,
     });
-    store.beginSession();
+    await store.beginSession();
     const stop = new AbortController();
     const outcome = await runRanges({
       store,
@@ -215,17 +247,17 @@ describe('runRanges', () => {
       retryDelayMs: 1,
       stop: stop.signal,
       logger,
-      seed: 1,
+      timing,
       worker: async ({ range, commit, stop: signal }) => {
-        commit(`page-after-${range.id}`, { rowsRead: 1 });
+        await commit(`page-after-${range.id}`, { rowsRead: 1 });
         stop.abort();
         return signal.aborted ? 'stopped' : 'done';
       },
     });
     assert.equal(outcome.stopped, true);
-    const ranges = store.ranges();
+    const ranges = await store.ranges();
     assert.equal(ranges.filter((r) => r.status === 'pending').length, 3);
     assert.equal(ranges.filter((r) => r.resumeState !== undefined).length, 1);
-    store.close();
+    await store.close();
   });
 });

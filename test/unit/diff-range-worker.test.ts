@@ -140,7 +140,8 @@ describe('diffRangeWorker', () => {
     )({
       range: range(),
       stop: new AbortController().signal,
-      commit: (_state, delta) => sum(counts, delta),
+      commit: async (_state, delta) => sum(counts, delta),
+      assertLease: () => undefined,
     });
     assert.equal(outcome, 'done');
     const c = counts as unknown as DiffCounts;
@@ -165,7 +166,8 @@ describe('diffRangeWorker', () => {
     )({
       range: range(),
       stop: stop.signal,
-      commit: (s, delta) => {
+      assertLease: () => undefined,
+      commit: async (s, delta) => {
         state = s;
         sum(counts, delta);
         if (++commits === 3) stop.abort();
@@ -183,7 +185,8 @@ describe('diffRangeWorker', () => {
     )({
       range: range(state),
       stop: new AbortController().signal,
-      commit: (s, delta) => {
+      assertLease: () => undefined,
+      commit: async (s, delta) => {
         state = s;
         sum(counts, delta);
       },

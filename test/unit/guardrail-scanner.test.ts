@@ -88,7 +88,8 @@ describe('scanRangeWorker', () => {
     const context = (range: RangeRecord) => ({
       range,
       stop: new AbortController().signal,
-      commit(state: string | undefined, delta: Counts) {
+      assertLease: () => undefined,
+      async commit(state: string | undefined, delta: Counts) {
         resumeState = state;
         for (const [k, v] of Object.entries(delta)) totals[k] = (totals[k] ?? 0) + v;
       },

@@ -199,42 +199,42 @@ describe('runs under the lock', () => {
       logger: silentLogger(),
     });
 
-  test('a second open of the same run is refused until the first store closes', () => {
+  test('a second open of the same run is refused until the first store closes', async () => {
     const d = dir();
-    const first = open(d);
-    assert.throws(() => open(d), /Another process is running zdm migrate of ks.t/);
+    const first = await open(d);
+    await assert.rejects(() => open(d), /Another process is running zdm migrate of ks.t/);
     // The refused attempt created nothing.
     assert.equal(listCheckpointFiles(d).length, 1);
-    first.store.close();
-    const again = open(d);
+    await first.store.close();
+    const again = await open(d);
     assert.equal(again.resumed, true);
-    again.store.close();
+    await again.store.close();
   });
 
-  test('another table, or diff of the same table, is another lock', () => {
+  test('another table, or diff of the same table, is another lock', async () => {
     const d = dir();
     assert.notEqual(runLockPath(d, 'migrate', 'ks.t'), runLockPath(d, 'migrate', 'ks.u'));
     assert.notEqual(runLockPath(d, 'migrate', 'ks.t'), runLockPath(d, 'diff', 'ks.t'));
-    const a = open(d);
-    const b = openOrCreateRun({
+    const a = await open(d);
+    const b = await openOrCreateRun({
       dir: d,
       identity: { ...identity, job: 'diff' },
       fresh: false,
       planRanges: () => splitRange(2),
       logger: silentLogger(),
     });
-    a.store.close();
-    b.store.close();
+    await a.store.close();
+    await b.store.close();
   });
 
-  test('a half-created checkpoint is never listed and is removed by the next run', () => {
+  test('a half-created checkpoint is never listed and is removed by the next run', async () => {
     const d = dir();
     const half = join(d, 'migrate-ks.t-20260101-000000.sqlite.creating');
     writeFileSync(half, 'half a database');
     writeFileSync(`${half}-journal`, 'its journal');
     assert.deepEqual(listCheckpointFiles(d), []);
     const lines: string[] = [];
-    const run = openOrCreateRun({
+    const run = await openOrCreateRun({
       dir: d,
       identity,
       fresh: false,
@@ -242,8 +242,8 @@ describe('runs under the lock', () => {
       logger: capturingLogger(lines),
     });
     assert.equal(run.resumed, false);
-    assert.equal(run.store.ranges().length, 3);
-    run.store.close();
+    assert.equal((await run.store.ranges()).length, 3);
+    await run.store.close();
     assert.ok(lines.some((l) => l.includes('half-created')));
     assert.deepEqual(
       readdirSync(d).filter((f) => f.includes('.creating')),
