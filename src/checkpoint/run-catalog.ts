@@ -21,6 +21,8 @@ export interface RunCatalog {
   cleanUnfinished(identity: RunIdentity): Promise<string[]>;
   /** The latest run of the identity's job, Origin and Target table, opened. */
   latest(identity: RunIdentity): Promise<RunState | undefined>;
+  /** Opens a run by its `runId`, without any lock: how a second process joins a run. */
+  open(runId: string): Promise<RunState>;
   create(run: NewRun, ranges: readonly TokenRange[], now: Date): Promise<Created>;
   /** Ties a release (the lock of `exclude`) to the state's closing. */
   releaseOnClose(state: RunState, release: () => void): void;

@@ -76,6 +76,10 @@ export class SqliteRunCatalog implements RunCatalog {
     return undefined;
   }
 
+  async open(runId: string): Promise<RunState> {
+    return new SqliteRunState(CheckpointStore.open(join(this.dir, `${runId}.sqlite`)), this.timing);
+  }
+
   async create(run: NewRun, ranges: readonly TokenRange[], now: Date): Promise<Created> {
     let path = join(this.dir, checkpointFileName(run.job, run.originTable, now));
     // Two runs started within the same second get distinct files.
