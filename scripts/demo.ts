@@ -191,10 +191,11 @@ async function migrateAll(): Promise<{ rows: string }> {
   const quarter = tableSizes(readings).readings / 4;
   const isReadings = (table: string) => table.includes(`${KEYSPACE}.readings`);
   const first = await runZdm(args, {
-    killWhen: () => runStatusLines(checkpoints).some((l) => isReadings(l.table) && l.rows >= quarter),
+    killWhen: async () =>
+      (await runStatusLines(checkpoints)).some((l) => isReadings(l.table) && l.rows >= quarter),
   });
   if (first.code === null || first.code === 137) {
-    const status = runStatusLines(checkpoints).find((l) => isReadings(l.table));
+    const status = (await runStatusLines(checkpoints)).find((l) => isReadings(l.table));
     line(`zdm migrate ${KEYSPACE} killed with SIGKILL once ${Math.round(quarter)}+ readings were copied`);
     line(
       `zdm status: ${status?.status}, ranges ${status?.ranges}, rows ${status?.rows}; running it again resumes`,

@@ -9,7 +9,7 @@ export interface ZdmOutcome {
 
 export interface ZdmRun {
   /** Called every second while the command runs; true kills it with SIGKILL (as a crash would). */
-  readonly killWhen?: () => boolean;
+  readonly killWhen?: () => boolean | Promise<boolean>;
 }
 
 /**
@@ -32,8 +32,8 @@ export function runZdm(args: readonly string[], run: ZdmRun = {}): Promise<ZdmOu
     const poll =
       run.killWhen === undefined
         ? undefined
-        : setInterval(() => {
-            if (run.killWhen?.()) child.kill('SIGKILL');
+        : setInterval(async () => {
+            if (await run.killWhen?.()) child.kill('SIGKILL');
           }, 1000);
     child.once('error', reject);
     child.once('close', (code) => {

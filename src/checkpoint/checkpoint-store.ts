@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describeError, OperatorError } from '../errors.js';
-import { seededRandom, shuffled, type TokenRange } from '../ranges/token-ring.js';
+import type { TokenRange } from '../ranges/token-ring.js';
+import { claimOrder } from './claim-order.js';
 import { killPoint } from './kill-point.js';
 import {
   addCounts,
@@ -65,16 +66,6 @@ CREATE TABLE workers (
   heartbeat INTEGER NOT NULL, ranges TEXT NOT NULL DEFAULT '[]'
 );
 `;
-
-/**
- * The order ranges are claimed in: shuffled with a seed fixed by the run, so consecutive claims go to
- * different parts of the ring (different replicas) and a resumed run keeps its order.
- */
-export function claimOrder(rangeCount: number, startedAt: number): Map<number, number> {
-  const ids = Array.from({ length: rangeCount }, (_, i) => i + 1);
-  const order = shuffled(ids, seededRandom(Number(startedAt % 2 ** 31)));
-  return new Map(order.map((id, position) => [id, position]));
-}
 
 /** Adds version 2's columns and tables to a version 1 checkpoint, in one transaction. */
 function upgradeToLeases(db: Database.Database): void {

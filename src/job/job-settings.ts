@@ -4,6 +4,7 @@ import {
   integer,
   list,
   number,
+  oneOf,
   optionalBigint,
   optionalInteger,
   optionalText,
@@ -76,6 +77,18 @@ export const RANGE_JOB_SETTINGS = {
     doc: 'Delay before the second attempt of a range; doubles after.',
   }),
   checkpoint_dir: text({ default: 'checkpoints', doc: 'Directory of the SQLite run checkpoints.' }),
+  state_store: oneOf(['sqlite', 'cassandra'], {
+    default: 'sqlite',
+    doc: "Where the run's state lives: sqlite (a checkpoint file in checkpoint_dir, workers of this machine) or cassandra (a keyspace on Target, shared by workers on any machine).",
+  }),
+  state_keyspace: text({
+    default: 'zdm_state',
+    doc: 'Keyspace on Target of the run state when state_store is cassandra; created on first use.',
+  }),
+  state_replication: optionalText({
+    default: undefined,
+    doc: "Replication of the state keyspace when zdm creates it, as CQL, e.g. \"{'class': 'NetworkTopologyStrategy', 'dc1': 3}\". Default: NetworkTopologyStrategy in Target's local datacenter with min(3, its nodes) replicas.",
+  }),
   lease_seconds: number({
     default: 30,
     min: 0.3,

@@ -1,10 +1,35 @@
+import { CassandraRunCatalog } from '../checkpoint/cassandra-run-catalog.js';
+import { ensureStateSchema } from '../checkpoint/cassandra-state-schema.js';
 import { leaseTiming } from '../checkpoint/lease.js';
 import type { RunCatalog } from '../checkpoint/run-catalog.js';
 import { SqliteRunCatalog } from '../checkpoint/sqlite-run-catalog.js';
+import type { CqlClient } from '../connect/cluster-client.js';
 import type { Logger } from '../log/logger.js';
 import type { RangeJobSettings } from './job-settings.js';
 
-/** The catalog of runs the settings name: SQLite files in the checkpoint directory. */
-export async function runCatalogFor(settings: RangeJobSettings, logger: Logger): Promise<RunCatalog> {
-  return new SqliteRunCatalog(settings.checkpoint_dir, leaseTiming(settings.lease_seconds), logger);
+/** The settings that say where a run's state lives. */
+export type StateSettings = Pick<
+  RangeJobSettings,
+  'state_store' | 'state_keyspace' | 'state_replication' | 'checkpoint_dir' | 'lease_seconds'
+>;
+
+/**
+ * The catalog of runs the settings name: SQLite files in the checkpoint directory, or the state
+ * keyspace on Target (reached through `target`, the job's own Target client; created on first use).
+ */
+export async function runCatalogFor(
+  settings: StateSettings,
+  logger: Logger,
+  target: CqlClient | undefined,
+): Promise<RunCatalog> {
+  const timing = leaseTiming(settings.lease_seconds);
+  if (settings.state_store === 'sqlite') return new SqliteRunCatalog(settings.checkpoint_dir, timing, logger);
+  if (target === undefined) throw new Error('cassandra run state needs a Target client');
+  await ensureStateSchema({
+    client: target,
+    keyspace: settings.state_keyspace,
+    replication: settings.state_replication,
+    logger,
+  });
+  return new CassandraRunCatalog({ client: target, keyspace: settings.state_keyspace, timing, logger });
 }

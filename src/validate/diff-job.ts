@@ -167,7 +167,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
       );
       return DIFF_EXIT.clean;
     }
-    const catalog = await runCatalogFor(settings, logger);
+    const catalog = await runCatalogFor(settings, logger, pair.target);
     let run = await openOrJoinRun(role, {
       dir: settings.checkpoint_dir,
       identity,

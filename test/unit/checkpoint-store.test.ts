@@ -13,6 +13,7 @@ import { openOrCreateRun } from '../../src/job/job-run.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { runRanges } from '../../src/ranges/range-runner.js';
 import { splitRange } from '../../src/ranges/token-ring.js';
+import { NEW_RUN } from '../helpers/new-run.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'zdm-ck-unit-'));
 const identity = {
@@ -152,14 +153,7 @@ describe('checkpoint store and run lifecycle', () => {
 });
 
 describe('checkpoint creation', () => {
-  const run = {
-    job: 'migrate',
-    originTable: 'ks.t',
-    targetTable: 'ks.t',
-    options: '{}',
-    startedAt: 1,
-    runTimestamp: 1000n,
-  };
+  const run = NEW_RUN;
 
   test('is built under a temporary name: a failure midway leaves nothing behind', () => {
     const d = dir();
