@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
 import type { RunState } from '../../src/checkpoint/run-state.js';
 import { runCatalogFor } from '../../src/job/run-store.js';
@@ -140,8 +140,9 @@ async function migrateWithFaults(
     ),
   );
   await waitFor(
-    `${killAfterRows} rows of ${table} recorded in the run state`,
-    async () => (await rowsReadSoFar(target, table)) >= killAfterRows,
+    `three workers started and ${killAfterRows} rows of ${table} recorded in the run state`,
+    async () =>
+      workerPids(run.output().stderr).size === 3 && (await rowsReadSoFar(target, table)) >= killAfterRows,
     run.child,
   );
   const pids = workerPids(run.output().stderr);
@@ -187,6 +188,8 @@ describe('several worker processes on one run', () => {
     `CREATE TABLE ${KS}.s1 (id int PRIMARY KEY, v text)`,
     `CREATE TABLE ${KS}.s2 (id int PRIMARY KEY, v text)`,
   ]);
+  // Runs of an earlier execution of this file are not this one's.
+  before(() => pair.t.execute(`DROP KEYSPACE IF EXISTS ${STATE_KS}`));
 
   test('three workers with Cassandra state, one killed and one stopped mid-run: Target equals Origin, every range done once', async () => {
     await seedRows(
