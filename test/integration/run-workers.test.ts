@@ -40,8 +40,13 @@ async function latestRun(
 }
 
 /** Rows read so far by the latest run of `table` (0 before it exists). */
-async function rowsReadSoFar(target: cassandra.Client, table: string): Promise<number> {
-  const state = await latestRun(target, 'cassandra', 'migrate', table, 'unused');
+async function rowsReadSoFar(
+  target: cassandra.Client,
+  table: string,
+  store: 'cassandra' | 'sqlite' = 'cassandra',
+  checkpointDir = 'unused',
+): Promise<number> {
+  const state = await latestRun(target, store, 'migrate', table, checkpointDir).catch(() => undefined);
   if (state === undefined) return 0;
   try {
     return (await state.totals()).counts.rowsRead ?? 0;
@@ -49,6 +54,9 @@ async function rowsReadSoFar(target: cassandra.Client, table: string): Promise<n
     await state.close();
   }
 }
+
+/** Flags of every worker run here: its log lines (JSON, with worker pids) and its summary. */
+const OBSERVED = ['--concurrency', '2', '--log-level', 'info', '--log-format', 'json', '--json'];
 
 /** Worker pids the parent logged (`started worker N of M`, JSON lines), by worker index. */
 function workerPids(stderr: string): Map<number, number> {
@@ -127,15 +135,9 @@ async function migrateWithFaults(
       LEASE_SECONDS,
       '--splits',
       '48',
-      '--concurrency',
-      '2',
       '--fetch-size',
       '500',
-      '--log-level',
-      'info',
-      '--log-format',
-      'json',
-      '--json',
+      ...OBSERVED,
       ...extra,
     ),
   );
@@ -187,6 +189,7 @@ describe('several worker processes on one run', () => {
     `CREATE TABLE ${KS}.d (id int PRIMARY KEY, v text, n int)`,
     `CREATE TABLE ${KS}.s1 (id int PRIMARY KEY, v text)`,
     `CREATE TABLE ${KS}.s2 (id int PRIMARY KEY, v text)`,
+    `CREATE TABLE ${KS}.g (id int PRIMARY KEY, v text)`,
   ]);
   // Runs of an earlier execution of this file are not this one's.
   before(() => pair.t.execute(`DROP KEYSPACE IF EXISTS ${STATE_KS}`));
@@ -369,5 +372,61 @@ describe('several worker processes on one run', () => {
       const [o, t] = await Promise.all([snapshotTable(pair.o, KS, table), snapshotTable(pair.t, KS, table)]);
       assert.deepEqual(snapshotDifferences(o, t), []);
     }
+  });
+
+  test('SIGTERM on the parent stops every worker after its pages (SQLite state); the same command resumes and completes', async () => {
+    const rows = 40_000;
+    await seedRows(pair.o, rows, `INSERT INTO ${KS}.g (id, v) VALUES (?, ?)`, (i) => [i, `g-${i}`]);
+    const dir = scratchDir('zdm-stop-');
+    const args = (...extra: string[]) =>
+      migrateArgs(
+        `${KS}.g`,
+        pair.origin,
+        pair.target,
+        dir,
+        '--workers',
+        '2',
+        '--splits',
+        '32',
+        '--fetch-size',
+        '200',
+        ...OBSERVED,
+        ...extra,
+      );
+    const rowsRead = () => rowsReadSoFar(pair.t, `${KS}.g`, 'sqlite', dir);
+    // A run-wide limit keeps the first run going long enough to be stopped in the middle.
+    const first = startZdm(args('--origin-rate-limit', '4000'));
+    await waitFor(
+      'two workers started and 8000 rows recorded',
+      async () => workerPids(first.output().stderr).size === 2 && (await rowsRead()) >= 8_000,
+      first.child,
+    );
+    first.child.kill('SIGTERM');
+    const stopped = await first.done;
+    assert.equal(stopped.code, 130, `interrupted:\n${stopped.stdout}\n${stopped.stderr.slice(-3000)}`);
+    const pids = [...workerPids(stopped.stderr).values()];
+    assert.match(stopped.stderr, /worker 1 stopped after saving its pages/);
+    assert.match(stopped.stderr, /worker 2 stopped after saving its pages/);
+    await waitUntil('no worker process left', () => !pids.some(alive), { timeoutMs: 10_000 });
+    const partial = await rowsRead();
+    assert.ok(partial < rows, `stopped before the end (${partial} rows)`);
+
+    const second = await runZdm(args());
+    assert.equal(second.code, 0, `${second.stdout}\n${second.stderr.slice(-3000)}`);
+    const state = await latestRun(pair.t, 'sqlite', 'migrate', `${KS}.g`, dir);
+    try {
+      const ranges = await state!.ranges();
+      assert.equal(ranges.filter((r) => r.status !== 'done').length, 0, 'every range done');
+      assert.equal(
+        ranges.reduce((total, r) => total + (r.counts.rowsRead ?? 0), 0),
+        rows,
+        'no page counted twice across the stop',
+      );
+      assert.equal((await state!.run()).sessions, 2, 'one session per command, not per worker');
+    } finally {
+      await state!.close();
+    }
+    const [o, t] = await Promise.all([snapshotTable(pair.o, KS, 'g'), snapshotTable(pair.t, KS, 'g')]);
+    assert.deepEqual(snapshotDifferences(o, t), []);
   });
 });
