@@ -232,10 +232,18 @@ export class CassandraRunState implements RunState {
     const now = Date.now();
     await this.client.execute(
       `INSERT INTO ${this.table('workers')} (run_id, worker_id, host, pid, started_at, heartbeat, ranges)
-       VALUES (?, ?, ?, ?, ?, ?, '[]')`,
-      [this.runId, worker.id, worker.host, worker.pid, big(now), big(now)],
+       VALUES (?, ?, ?, ?, ?, ?, '[]') USING TTL ?`,
+      [this.runId, worker.id, worker.host, worker.pid, big(now), big(now), this.workerTtl()],
       READ,
     );
+  }
+
+  /**
+   * Seconds a worker's row outlives its last heartbeat: a worker that died without leaving stays
+   * listed (by `zdm status`, with its heartbeat's age) for 20 leases, then disappears by itself.
+   */
+  private workerTtl(): number {
+    return Math.max(60, Math.ceil((this.context.timing.leaseMs / 1000) * 20));
   }
 
   async unregisterWorker(workerId: string): Promise<void> {
@@ -404,8 +412,8 @@ export class CassandraRunState implements RunState {
     );
     const held = leases.filter((l) => !lost.includes(l)).map((l) => l.rangeId);
     await this.client.execute(
-      `UPDATE ${this.table('workers')} SET heartbeat = ?, ranges = ? WHERE run_id = ? AND worker_id = ?`,
-      [big(Date.now()), JSON.stringify(held), this.runId, workerId],
+      `UPDATE ${this.table('workers')} USING TTL ? SET heartbeat = ?, ranges = ? WHERE run_id = ? AND worker_id = ?`,
+      [this.workerTtl(), big(Date.now()), JSON.stringify(held), this.runId, workerId],
       READ,
     );
     return lost;

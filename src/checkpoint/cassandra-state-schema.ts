@@ -92,7 +92,7 @@ export async function ensureStateSchema(options: {
     throw new OperatorError(
       code === UNAUTHORIZED ? 'STATE_SCHEMA_UNAUTHORIZED' : 'STATE_SCHEMA_FAILED',
       `Cannot create the run state keyspace ${keyspace}: ${describeError(error)}`,
-      `Have an administrator run this CQL (or give this role CREATE permission), then run again:\n${script}`,
+      `Have an administrator run this CQL and grant SELECT and MODIFY on KEYSPACE ${quoteIdent(keyspace)} to the role zdm connects with (or give that role CREATE permission), then run again:\n${script}`,
       { cause: error },
     );
   }

@@ -95,8 +95,8 @@ export class LeaseLost extends Error {
  * still names that owner and fence, and throw `LeaseLost` otherwise. A worker keeps its leases by
  * calling `renewLeases` well within the lease length.
  *
- * A second process joins a run by opening the state by its `runId` (see run-state-open.ts),
- * registering itself with `registerWorker`, and claiming ranges like the first one.
+ * A second process joins a run by opening its state by `runId` (`RunCatalog.open`, no lock) and
+ * running `runRanges` on it, which registers it as a worker and claims ranges like the first one.
  */
 export interface RunState {
   /** Names the run among all runs of its store (the checkpoint file name, or the Cassandra run id). */

@@ -182,7 +182,10 @@ export async function runJobSession(options: {
     await metrics.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const status = sessionStatus(outcome);
+  // From the run's state, not this process's count: other workers may have failed ranges too (and
+  // a parent whose workers all died counts the ranges they left as failed).
+  const failed = outcome.stopped ? 0 : Math.max(outcome.failed, (await store.totals()).byStatus.failed);
+  const status: RunStatus = outcome.stopped ? 'interrupted' : failed > 0 ? 'failed' : 'completed';
   await store.finishRun(status);
   return { outcome, status, seconds, sessionRows: parentRows ?? progress.sessionRows };
 }

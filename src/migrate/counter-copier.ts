@@ -2,7 +2,7 @@ import type { Counts } from '../checkpoint/checkpoint-store.js';
 import type { RangeWorker } from '../ranges/range-runner.js';
 import { quoteIdent } from '../schema/identifier.js';
 import { counterDeltas, counterUpdate } from '../write/counter-writes.js';
-import { type CopySetup, readOriginPages, resumeAfter } from './range-copier.js';
+import { type CopySetup, readOriginPages } from './range-copier.js';
 
 /**
  * The migrate worker for counter tables: reads Target's current values for the page's rows, then
@@ -65,7 +65,7 @@ export function copyCounterRangeWorker(setup: CopySetup, createMissing: boolean)
       const results = await Promise.allSettled(work);
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure !== undefined) throw failure.reason;
-      await commit(resumeAfter(page), counts as Counts);
+      await commit(page.nextState, counts as Counts);
       if (page.nextState !== undefined && stop.aborted) return 'stopped';
     }
     return 'done';

@@ -13,22 +13,9 @@ import { TargetWriter, type TargetWriterSetup } from '../write/target-writer.js'
 import { writeSizesFor } from '../write/write-sizes.js';
 import type { WriteTarget } from '../write/write-statement.js';
 
-/**
- * The resume position committed with a range's last page: the range is read to its end. Without
- * it, a worker that died between its last page's commit and marking the range done would leave the
- * range with no position, as if unstarted, and the range's next owner (another worker, or a rerun)
- * would read and count it all again. Driver page states are hex, so this never collides with one.
- */
-export const READ_TO_END = 'read-to-end';
-
-/** What a copier commits after a page: where the next page starts, or READ_TO_END after the last. */
-export const resumeAfter = (page: { readonly nextState: string | undefined }): string =>
-  page.nextState ?? READ_TO_END;
-
-/** Origin's pages of one range, from where the checkpoint says to resume (none if it was read to its end). */
-export async function* readOriginPages(setup: CopySetup, range: RangeRecord) {
-  if (range.resumeState === READ_TO_END) return;
-  yield* readPages({
+/** Origin's pages of one range, from where the checkpoint says to resume. */
+export function readOriginPages(setup: CopySetup, range: RangeRecord) {
+  return readPages({
     client: setup.origin,
     query: setup.readQuery,
     range,
@@ -168,7 +155,7 @@ export function copyRangeWorker(setup: CopySetup): RangeWorker {
         writer.add({ writes: plan.writes, keyValues, rows: 1 });
       }
       counts.listsUnsettled += (await writer.done()).listsUnsettled;
-      await commit(resumeAfter(page), counts as unknown as Counts);
+      await commit(page.nextState, counts as unknown as Counts);
       if (page.nextState !== undefined && stop.aborted) return 'stopped';
     }
     return 'done';

@@ -71,6 +71,16 @@ export function newWorkerIdentity(): WorkerIdentity {
   return { id: `${host}/${process.pid}/${randomBytes(3).toString('hex')}`, host, pid: process.pid };
 }
 
+/**
+ * The resume position saved with a range's last page (a commit without a next position): the range
+ * is read to its end. Without it, a worker killed between that commit and marking the range done
+ * would leave no position, and the range would be read (and counted) again from its start.
+ */
+export const READ_TO_THE_END = '\u0000read to the end';
+
+/** Failures in a row of the state store, while claiming, before a slot gives up. */
+const STATE_ERRORS_TOLERATED = 5;
+
 /** A lease this worker holds, with its local deadline. */
 interface Held {
   readonly lease: RangeLease;
@@ -138,12 +148,19 @@ export async function runRanges(options: RunRangesOptions): Promise<RangesOutcom
         await store.startAttempt(lease);
         range = await store.range(lease.rangeId);
       }
+      if (range.resumeState === READ_TO_THE_END) {
+        // Its last page was saved, then its worker stopped before marking it done: nothing to read.
+        await store.finishRange(lease, 'done');
+        done++;
+        options.onRangeEnd?.(await store.range(lease.rangeId));
+        return;
+      }
       try {
         const outcome = await options.worker({
           range,
           stop: options.stop,
           commit: async (resumeState, delta) => {
-            await store.savePage(lease, resumeState, delta);
+            await store.savePage(lease, resumeState ?? READ_TO_THE_END, delta);
             options.onCommit?.(delta);
           },
           assertLease: () => {
@@ -188,12 +205,31 @@ export async function runRanges(options: RunRangesOptions): Promise<RangesOutcom
     return (await store.ranges('running')).some((r) => awaitsLease(r, mine, now, timing.graceMs));
   };
 
+  /** What a slot does next: work a claimed range, wait for other workers' leases, or end. */
+  const next = async (): Promise<ClaimedRange | 'wait' | 'end'> => {
+    const claimed = await store.claimRange(me.id);
+    if (claimed !== undefined) return claimed;
+    return (await othersStillWorking()) ? 'wait' : 'end';
+  };
+
   const slot = async (): Promise<void> => {
+    let stateErrors = 0;
     while (!options.stop.aborted) {
       const sentAt = Date.now();
-      const claimed = await store.claimRange(me.id);
-      if (claimed === undefined) {
-        if (!(await othersStillWorking())) return;
+      let claimed: Awaited<ReturnType<typeof next>>;
+      try {
+        claimed = await next();
+        stateErrors = 0;
+      } catch (error) {
+        // A state store that does not answer for a moment (a Cassandra node restarting): try again
+        // a few times, then fail the session rather than wait forever.
+        if (++stateErrors >= STATE_ERRORS_TOLERATED) throw error;
+        logger.warn({ error: describeError(error) }, 'could not claim a range; trying again');
+        await sleep(timing.pollMs * 2 ** stateErrors, options.stop);
+        continue;
+      }
+      if (claimed === 'end') return;
+      if (claimed === 'wait') {
         await sleep(timing.pollMs, options.stop);
         continue;
       }

@@ -2,7 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { DEFAULT_LEASE_SECONDS, leaseTiming } from '../checkpoint/lease.js';
+import type { RunCatalog } from '../checkpoint/run-catalog.js';
 import type { RunState } from '../checkpoint/run-state.js';
+import { SqliteRunCatalog } from '../checkpoint/sqlite-run-catalog.js';
+import { SqliteRunState } from '../checkpoint/sqlite-run-state.js';
 import { consistencyCode } from '../connect/cluster-client.js';
 import { describeError, OperatorError } from '../errors.js';
 import {
@@ -74,36 +78,45 @@ export function sampleRanges(ranges: readonly TokenRange[], percent: number, see
 }
 
 /**
- * `--rerun <checkpoint>`: the ranges of an earlier diff run that had a difference in its report or
- * did not complete (failed or pending), so a review-then-repair pass reads only those.
+ * `--rerun <checkpoint>` (SQLite state: the checkpoint file; Cassandra state: the run id): the ranges
+ * of an earlier diff run that had a difference in its report or did not complete (failed or
+ * pending), so a review-then-repair pass reads only those.
  */
-export function rangesToRerun(checkpoint: string, originTable: string): TokenRange[] {
-  if (!existsSync(checkpoint)) {
+export async function rangesToRerun(
+  rerun: string,
+  originTable: string,
+  catalog: RunCatalog,
+  checkpointDir: string,
+): Promise<TokenRange[]> {
+  const sqlite = catalog instanceof SqliteRunCatalog;
+  if (sqlite && !existsSync(rerun)) {
     throw new OperatorError(
       'RERUN_NOT_FOUND',
-      `No checkpoint ${checkpoint}.`,
+      `No checkpoint ${rerun}.`,
       'Pass the .sqlite file of an earlier diff run.',
     );
   }
-  const store = CheckpointStore.open(checkpoint);
+  const store = sqlite
+    ? new SqliteRunState(CheckpointStore.open(rerun), leaseTiming(DEFAULT_LEASE_SECONDS))
+    : await catalog.open(rerun);
   try {
-    const run = store.run();
+    const run = await store.run();
     if (run.job !== 'diff' || run.originTable !== originTable) {
       throw new OperatorError(
         'RERUN_OTHER_RUN',
-        `${checkpoint} is the checkpoint of a ${run.job} of ${run.originTable}, not of a diff of ${originTable}.`,
-        'Pass the .sqlite file printed as "checkpoint" in the summary of the diff to repeat.',
+        `${rerun} is the run of a ${run.job} of ${run.originTable}, not of a diff of ${originTable}.`,
+        'Pass the checkpoint (or run id) printed as "checkpoint" in the summary of the diff to repeat.',
       );
     }
-    const ranges = store.ranges();
-    const tokens = readReport(reportPathFor(checkpoint))
+    const ranges = await store.ranges();
+    const tokens = readReport(diffReportPath(store, checkpointDir))
       .filter((l) => l.repair !== 'corrected' && !isLimitation(l.kind))
       .map((l) => BigInt(l.key.token));
     return ranges
       .filter((r) => r.status !== 'done' || tokens.some((t) => t > r.start && t <= r.end))
       .map((r) => ({ start: r.start, end: r.end }));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -144,9 +157,11 @@ export async function runDiff(input: DiffInput): Promise<number> {
     const journal =
       diff.from_journal === undefined ? undefined : selectFromJournal(diff.from_journal, pair.originSchema);
     if (journal !== undefined) logJournalSelection(journal, refText(originRef), logger);
+    const catalog = await runCatalogFor(settings, logger, pair.target);
     const plan = async (): Promise<TokenRange[]> => {
       if (journal !== undefined) return journal.ranges;
-      if (diff.rerun !== undefined) return rangesToRerun(diff.rerun, refText(originRef));
+      if (diff.rerun !== undefined)
+        return rangesToRerun(diff.rerun, refText(originRef), catalog, settings.checkpoint_dir);
       const { ranges } = await planRanges(pair, settings);
       return sampleRanges(ranges, diff.sample, Date.now() % 2 ** 31);
     };
@@ -167,7 +182,6 @@ export async function runDiff(input: DiffInput): Promise<number> {
       );
       return DIFF_EXIT.clean;
     }
-    const catalog = await runCatalogFor(settings, logger, pair.target);
     let run = await openOrJoinRun(role, {
       dir: settings.checkpoint_dir,
       identity,

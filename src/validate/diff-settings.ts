@@ -33,7 +33,7 @@ export const DIFF_SETTINGS = {
   }),
   rerun: optionalText({
     default: undefined,
-    doc: 'Checkpoint (.sqlite) of an earlier diff: validate again only its ranges that had differences or failed.',
+    doc: 'Checkpoint (.sqlite) of an earlier diff, or its run id with state_store cassandra: validate again only its ranges that had differences or failed.',
   }),
   from_journal: optionalText({
     default: undefined,

@@ -7,7 +7,6 @@ import { countsAdded, describeWorkerExit, nothingLeft, workersOutcome } from '..
 import { parseWorkerLine } from '../../src/job/worker-processes.js';
 import { joinOrderText, workerRole } from '../../src/job/worker-role.js';
 import { liveWorkerCount, rateShare, WorkerShare } from '../../src/job/worker-share.js';
-import { READ_TO_END, resumeAfter } from '../../src/migrate/range-copier.js';
 import { RateLimiter } from '../../src/ranges/rate-limiter.js';
 
 describe('workerRole', () => {
@@ -162,9 +161,4 @@ describe('joining a run', () => {
       joinMismatch({ ...run, job: 'diff', targetTable: 'ks.u', options: '{}' }, identity).length,
       3,
     ));
-});
-
-it('a range read to its end is committed as such, never as "no position"', () => {
-  assert.equal(resumeAfter({ nextState: undefined }), READ_TO_END);
-  assert.equal(resumeAfter({ nextState: '00ff' }), '00ff');
 });

@@ -152,6 +152,34 @@ describe('leases on an SQLite run shared by two workers', () => {
   });
 });
 
+describe('a range whose last page was saved', () => {
+  test('is marked done without being read again when its worker stopped before marking it', async () => {
+    const { a } = twoWorkers(1);
+    let calls = 0;
+    const outcome = await runRanges({
+      store: a,
+      worker: async ({ commit }) => {
+        calls++;
+        await commit(undefined, { rowsRead: 9 }); // the last page: no position after it
+        throw new Error('killed before the range was marked done');
+      },
+      concurrency: 1,
+      maxAttempts: 2,
+      retryDelayMs: 1,
+      stop: new AbortController().signal,
+      logger: silentLogger(),
+      timing,
+    });
+    assert.deepEqual(outcome, { done: 1, failed: 0, stopped: false });
+    assert.equal(calls, 1, 'not read again');
+    const [range] = await a.ranges();
+    assert.equal(range!.status, 'done');
+    assert.equal(range!.counts.rowsRead, 9, 'counted once');
+    assert.equal(range!.resumeState, undefined);
+    await a.close();
+  });
+});
+
 describe('version 1 checkpoints', () => {
   test('are upgraded in place: leases added, progress kept', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'zdm-v1-')), 'migrate-ks.t-20260101-000000.sqlite');
