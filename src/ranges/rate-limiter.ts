@@ -16,6 +16,11 @@ export class RateLimiter {
     this.last = now();
   }
 
+  /** The current limit per second (0: unlimited). */
+  get rate(): number {
+    return this.perSecond;
+  }
+
   get unlimited(): boolean {
     return this.perSecond <= 0;
   }

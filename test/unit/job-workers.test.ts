@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RunTotals } from '../../src/checkpoint/run-state.js';
+import { leaseTiming } from '../../src/checkpoint/lease.js';
+import type { RunState, RunTotals } from '../../src/checkpoint/run-state.js';
 import { OperatorError } from '../../src/errors.js';
 import { joinMismatch } from '../../src/job/worker-join.js';
 import { countsAdded, describeWorkerExit, nothingLeft, workersOutcome } from '../../src/job/worker-parent.js';
 import { parseWorkerLine } from '../../src/job/worker-processes.js';
 import { joinOrderText, workerRole } from '../../src/job/worker-role.js';
 import { liveWorkerCount, rateShare, WorkerShare } from '../../src/job/worker-share.js';
+import { silentLogger } from '../../src/log/logger.js';
 import { RateLimiter } from '../../src/ranges/rate-limiter.js';
 
 describe('workerRole', () => {
@@ -72,6 +74,33 @@ describe('rate shares', () => {
     // The bucket held nothing after the first 100 units: 10 units at 10/s wait one second.
     assert.deepEqual(slept, [1000]);
     assert.equal(new WorkerShare(4).liveWorkers, 4);
+  });
+
+  it("follows the run's live workers: each limiter takes its share as workers come and go", async () => {
+    const share = new WorkerShare(2);
+    const reads = share.limiter(1000);
+    let live = 4;
+    const store = {
+      workers: async () =>
+        Array.from({ length: 6 }, (_, i) => ({ heartbeat: i < live ? Date.now() : Date.now() - 60_000 })),
+    } as unknown as RunState;
+    const stop = share.follow(store, leaseTiming(0.3), silentLogger());
+    try {
+      const until = async (workers: number) => {
+        for (let waited = 0; share.liveWorkers !== workers; waited += 10) {
+          assert.ok(waited < 10_000, `${workers} live workers counted`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      assert.equal(reads.rate, 500, 'the limit divided by the workers started, until counted');
+      await until(4);
+      assert.equal(reads.rate, 250);
+      live = 1;
+      await until(1);
+      assert.equal(reads.rate, 1000);
+    } finally {
+      stop();
+    }
   });
 });
 
