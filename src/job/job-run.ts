@@ -1,4 +1,4 @@
-import { leaseTiming } from '../checkpoint/lease.js';
+import { DEFAULT_LEASE_SECONDS, leaseTiming } from '../checkpoint/lease.js';
 import { decideResume, optionsJson, type RunIdentity } from '../checkpoint/resume-decision.js';
 import type { RunCatalog } from '../checkpoint/run-catalog.js';
 import type { RunState } from '../checkpoint/run-state.js';
@@ -33,7 +33,8 @@ export async function openOrCreateRun(options: {
   readonly catalog?: RunCatalog;
 }): Promise<OpenedRun> {
   const { identity, logger } = options;
-  const catalog = options.catalog ?? new SqliteRunCatalog(options.dir, leaseTiming(30), logger);
+  const catalog =
+    options.catalog ?? new SqliteRunCatalog(options.dir, leaseTiming(DEFAULT_LEASE_SECONDS), logger);
   const release = await catalog.exclude(identity);
   try {
     const opened = await findOrCreateRun(catalog, options);
