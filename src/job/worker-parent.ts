@@ -82,16 +82,16 @@ export async function superviseWorkers(
       logger,
     );
     processes.push(worker);
-    logger.info({ worker: index, pid: worker.pid }, `started worker ${index} of ${options.workers}`);
+    logger.info({ worker: index, workerPid: worker.pid }, `started worker ${index} of ${options.workers}`);
   }
   const ended = Promise.all(
     processes.map(async (w) => {
       const exit = await w.exited;
       const { normal, text } = describeWorkerExit(exit);
-      if (normal) logger.info({ worker: w.index, pid: w.pid }, `worker ${w.index} ${text}`);
+      if (normal) logger.info({ worker: w.index, workerPid: w.pid }, `worker ${w.index} ${text}`);
       else
         logger.warn(
-          { worker: w.index, pid: w.pid },
+          { worker: w.index, workerPid: w.pid },
           `worker ${w.index} ${text}; the other workers take its ranges when its leases expire`,
         );
     }),
@@ -124,7 +124,7 @@ export async function superviseWorkers(
       const record = records.find((r) => r.host === host && r.pid === w.pid);
       if (record !== undefined && record.heartbeat < now - 3 * timing.leaseMs) {
         logger.warn(
-          { worker: w.index, pid: w.pid, silentSeconds: Math.round((now - record.heartbeat) / 1000) },
+          { worker: w.index, workerPid: w.pid, silentSeconds: Math.round((now - record.heartbeat) / 1000) },
           `worker ${w.index} has not renewed its leases for three leases (hung); killing it`,
         );
         w.kill('SIGKILL');
@@ -138,7 +138,7 @@ export async function superviseWorkers(
     if (now - idleSince > Math.max(5000, timing.leaseMs)) {
       for (const w of processes.filter((p) => p.running())) {
         logger.warn(
-          { worker: w.index, pid: w.pid },
+          { worker: w.index, workerPid: w.pid },
           `worker ${w.index} is still running although no range is left; killing it`,
         );
         w.kill('SIGKILL');

@@ -64,8 +64,9 @@ function workerPids(stderr: string): Map<number, number> {
   for (const line of stderr.split('\n')) {
     if (!line.includes('started worker')) continue;
     try {
-      const entry = JSON.parse(line) as { worker?: number; pid?: number };
-      if (entry.worker !== undefined && entry.pid !== undefined) pids.set(entry.worker, entry.pid);
+      const entry = JSON.parse(line) as { worker?: number; workerPid?: number };
+      if (entry.worker !== undefined && entry.workerPid !== undefined)
+        pids.set(entry.worker, entry.workerPid);
     } catch {
       // not a log line
     }
