@@ -270,7 +270,7 @@ describe('several worker processes on one run', () => {
     assert.equal(t.size, COUNTER_ROWS);
   });
 
-  test('a diff split over two workers (SQLite state) reports exactly what a single-process diff reports', async () => {
+  test('a diff split over two workers (SQLite and Cassandra state) reports exactly what a single-process diff reports', async () => {
     await seedRows(
       pair.o,
       6_000,
@@ -313,20 +313,34 @@ describe('several worker processes on one run', () => {
       return { summary, lines };
     };
     const alone = await diffOf();
-    const split = await diffOf('--workers', '2', '--lease-seconds', LEASE_SECONDS);
-    for (const field of [
-      'rows compared',
-      'missing',
-      'extra',
-      'mismatched',
-      'differences remaining',
-      'ranges done',
-    ])
-      assert.equal(split.summary[field], alone.summary[field], field);
+    const splitRuns = {
+      sqlite: await diffOf('--workers', '2', '--lease-seconds', LEASE_SECONDS),
+      cassandra: await diffOf(
+        '--workers',
+        '2',
+        '--lease-seconds',
+        LEASE_SECONDS,
+        '--state-store',
+        'cassandra',
+        '--state-keyspace',
+        STATE_KS,
+      ),
+    };
+    for (const [store, split] of Object.entries(splitRuns)) {
+      for (const field of [
+        'rows compared',
+        'missing',
+        'extra',
+        'mismatched',
+        'differences remaining',
+        'ranges done',
+      ])
+        assert.equal(split.summary[field], alone.summary[field], `${store} state: ${field}`);
+      assert.deepEqual(split.lines, alone.lines, `${store} state: the same differences, each reported once`);
+    }
     assert.equal(alone.summary.missing, 25);
     assert.equal(alone.summary.extra, 20);
     assert.equal(alone.summary.mismatched, 30);
-    assert.deepEqual(split.lines, alone.lines, 'the same differences, each reported once');
     assert.equal(alone.lines.length, 75);
   });
 
