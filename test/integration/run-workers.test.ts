@@ -220,7 +220,10 @@ describe('several worker processes on one run', () => {
       snapshotTable(pair.t, KS, 't'),
     ]);
     assert.equal(origin.size, ROWS);
-    assert.deepEqual(snapshotDifferences(origin, target).slice(0, 20), []);
+    // A TTL starts when Target applies the write: under this test's load (three workers, kills, a
+    // busy 2-core machine) a batch can wait seconds in Target's queue. README ("What zdm migrate
+    // preserves") documents this; zdm diff tolerates 5 s (--ttl-tolerance), and so does this check.
+    assert.deepEqual(snapshotDifferences(origin, target, { ttlToleranceS: 5 }).slice(0, 20), []);
   });
 
   test('counters with three workers, one killed and one stopped mid-run: values exact, no difference added twice', async () => {
