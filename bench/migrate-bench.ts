@@ -1,18 +1,21 @@
 /**
  * Migrate benchmark: `npx tsx bench/migrate-bench.ts [--rows 100000,1000000] [--concurrency 128]
- * [--origin HOST --target HOST]`.
+ * [--workers 1,2] [--origin HOST --target HOST]`.
  *
  * For each size: fills Origin with that many rows of mixed types (about 200 bytes each), then
  * measures in the same run
  *   - baseline: the same rows written straight into a Target table with the Node driver, prepared
  *     INSERTs, `concurrency` in flight (the physical write limit of this machine), and
  *   - `zdm migrate` of the Origin table into another Target table with `--write-concurrency` equal,
- * and prints rows/s, the ratio migrate/baseline, and migrate's peak RSS (getrusage maxrss).
+ *     once per `--workers` count with SQLite state, and at 1 worker also with Cassandra state (the
+ *     run's state in a keyspace of Target), Target's table emptied before each run,
+ * and prints rows/s, the ratio migrate/baseline, migrate's peak RSS (getrusage maxrss of the
+ * process the user starts: with workers, theirs is not included) and the load average at the end.
  * Without --origin/--target it starts its own pair on 127.0.0.30/31 and stops it afterwards.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import { ensureCassandraLib } from '../src/cluster/cassandra-dist.js';
@@ -26,6 +29,12 @@ const arg = (name: string, fallback: string) => {
 };
 const sizes = arg('rows', '100000,1000000').split(',').map(Number);
 const concurrency = Number(arg('concurrency', '128'));
+const workerCounts = arg('workers', '1').split(',').map(Number);
+/** Each worker count with SQLite state, then 1 worker with Cassandra state (its cost against SQLite). */
+const variants: { readonly workers: number; readonly state: 'sqlite' | 'cassandra' }[] = [
+  ...workerCounts.map((workers) => ({ workers, state: 'sqlite' as const })),
+  { workers: 1, state: 'cassandra' },
+];
 const logger = createLogger({ level: 'warn', pretty: false });
 const KS = 'zdm_mbench';
 
@@ -89,7 +98,11 @@ async function writeRows(client: cassandra.Client, table: string, n: number, ext
   return n / ((performance.now() - started) / 1000);
 }
 
-function migrate(origin: string, target: string): Promise<Record<string, number>> {
+function migrate(
+  origin: string,
+  target: string,
+  variant: (typeof variants)[number],
+): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
     const args = [
       'migrate',
@@ -102,6 +115,13 @@ function migrate(origin: string, target: string): Promise<Record<string, number>
       target,
       '--write-concurrency',
       String(concurrency),
+      '--workers',
+      String(variant.workers),
+      '--state-store',
+      variant.state,
+      '--state-keyspace',
+      `${KS}_state`,
+      '--fresh',
       '--checkpoint-dir',
       mkdtempSync(join(tmpdir(), 'zdm-mbench-ck-')),
       '--json',
@@ -145,17 +165,22 @@ try {
     await writeRows(o, 'src', n, ' USING TTL 864000');
     process.stderr.write('# baseline: the same rows written straight into Target...\n');
     const baseline = await writeRows(t, 'base', n, ' USING TTL 864000');
-    process.stderr.write('# zdm migrate...\n');
-    const summary = await migrate(originHost, targetHost);
-    const rate = summary['this session rows/s']!;
-    results.push([
-      String(n),
-      String(Math.round(baseline)),
-      String(rate),
-      (rate / baseline).toFixed(2),
-      String(summary['peak RSS MB']),
-      String(summary['rows written']),
-    ]);
+    for (const variant of variants) {
+      const name = `${variant.workers} worker${variant.workers > 1 ? 's' : ''}, ${variant.state} state`;
+      process.stderr.write(`# zdm migrate, ${name}...\n`);
+      await t.execute(`TRUNCATE ${KS}.dst`);
+      const summary = await migrate(originHost, targetHost, variant);
+      const rate = summary['this session rows/s']!;
+      results.push([
+        String(n),
+        name,
+        String(Math.round(baseline)),
+        String(rate),
+        (rate / baseline).toFixed(2),
+        String(summary['peak RSS MB']),
+        String(summary['rows written']),
+      ]);
+    }
   }
   await o.shutdown();
   await t.shutdown();
@@ -165,6 +190,7 @@ try {
 
 const header = [
   'rows',
+  'migrate run',
   'baseline rows/s (driver INSERTs into Target)',
   'migrate rows/s',
   'ratio',
@@ -177,3 +203,8 @@ console.log(`\nzdm migrate vs direct writes, write concurrency ${concurrency}`);
 console.log(line(header));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const r of results) console.log(line(r));
+console.log(
+  `load average at the end (1, 5, 15 min): ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}`,
+);

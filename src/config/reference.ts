@@ -1,5 +1,6 @@
 import { GUARDRAIL_SETTINGS } from '../guardrail/guardrail-settings.js';
 import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
+import { WORKER_SETTINGS } from '../job/worker-settings.js';
 import { MIGRATE_SETTINGS } from '../migrate/migrate-settings.js';
 import { PROXY_SETTINGS } from '../proxy/proxy-settings.js';
 import { DIFF_SETTINGS } from '../validate/diff-settings.js';
@@ -29,6 +30,10 @@ export function configurationReference(): string {
     '## Range jobs (`zdm migrate`, `zdm diff`)',
     '',
     settingsReference(RANGE_JOB_SETTINGS),
+    '',
+    '### Workers (`zdm migrate`, `zdm diff`)',
+    '',
+    settingsReference(WORKER_SETTINGS),
     '',
     '## `zdm migrate`',
     '',

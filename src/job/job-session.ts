@@ -12,6 +12,10 @@ import { JobProgress } from './progress.js';
 import { columnMapping, refText, tableRef } from './range-job.js';
 import { installStopSignal } from './stop-signal.js';
 import { openTablePair, type TablePair, type TableRef } from './table-pair.js';
+import { superviseWorkers } from './worker-parent.js';
+import { stopWhenParentEnds } from './worker-processes.js';
+import type { WorkerRole } from './worker-role.js';
+import { WorkerShare } from './worker-share.js';
 
 /** What migrate and diff have in hand once both clusters are connected and the schemas agree. */
 export interface OpenedRangeJob {
@@ -36,6 +40,7 @@ export async function openRangeJob(input: {
   readonly clusters: Readonly<Record<string, unknown>>;
   readonly job: RangeJobSettings;
   readonly logger: Logger;
+  readonly role?: WorkerRole;
 }): Promise<OpenedRangeJob> {
   const settings = input.job;
   const originRef = tableRef(input.table, 'Table');
@@ -62,6 +67,7 @@ export async function openRangeJob(input: {
     );
   }
   const stopSignal = installStopSignal(input.logger);
+  if (input.role?.kind === 'child') stopWhenParentEnds();
   return {
     originRef,
     targetRef,
@@ -78,8 +84,16 @@ export async function openRangeJob(input: {
   };
 }
 
-/** Starts a session of a run: ranges a killed process left running, and failed ones, are pending again. */
-export async function beginJobSession(store: RunState, logger: Logger): Promise<RunRecord> {
+/**
+ * Starts a session of a run: ranges a killed process left running, and failed ones, are pending
+ * again. A worker started by a parent joins the parent's session as it is.
+ */
+export async function beginJobSession(
+  store: RunState,
+  logger: Logger,
+  role: WorkerRole = { kind: 'alone' },
+): Promise<RunRecord> {
+  if (role.kind === 'child') return await store.run();
   await store.beginSession();
   const retried = await store.resetFailed();
   if (retried > 0) logger.info({ ranges: retried }, 'retrying ranges that failed in an earlier session');
@@ -109,11 +123,18 @@ export async function runJobSession(options: {
   readonly tty: boolean;
   /** The counter that measures rows for progress and rates (rowsRead, rowsCompared). */
   readonly rowCounter: string;
+  /** Alone (the default), parent of workers, or a worker a parent started. */
+  readonly role?: WorkerRole;
+  /** The worker's share of the run's rate limits, kept to the number of live workers. */
+  readonly share?: WorkerShare;
 }): Promise<JobSessionResult> {
   const { store, settings, logger } = options;
+  const role = options.role ?? { kind: 'alone' };
+  const timing = leaseTiming(settings.lease_seconds);
+  if (role.kind === 'child') return await workerSession(options, timing);
   const all = await store.ranges();
   const progress = new JobProgress({
-    label: options.job,
+    label: role.kind === 'parent' ? `${options.job} (${role.workers} workers)` : options.job,
     totalRanges: all.length,
     doneRanges: all.filter((r) => r.status === 'done').length,
     rowCounter: options.rowCounter,
@@ -124,39 +145,103 @@ export async function runJobSession(options: {
   const metrics = new JobMetrics(options.job, options.run.originTable);
   metrics.setRanges(all.length, all.filter((r) => r.status === 'done').length);
   const started = performance.now();
+  const unfollow = (options.share ?? new WorkerShare()).follow(store, timing, logger);
   let outcome: RangesOutcome;
+  let parentRows: number | undefined;
   try {
     if (settings.metrics_port !== undefined)
       await metrics.serve(settings.metrics_address, settings.metrics_port, logger);
-    outcome = await runRanges({
-      store,
-      worker: options.worker,
-      concurrency: settings.concurrency,
-      maxAttempts: settings.max_attempts,
-      retryDelayMs: settings.retry_delay_ms,
-      stop: options.stop,
-      logger,
-      timing: leaseTiming(settings.lease_seconds),
-      onCommit: (delta) => {
-        progress.onCommit(delta);
-        metrics.onCommit(delta);
-      },
-      onRangeEnd: (range) => {
-        progress.onRangeEnd(range.status === 'done');
-        metrics.onRangeEnd(range.status === 'done');
-      },
-    });
+    if (role.kind === 'parent') {
+      const supervised = await superviseWorkers({
+        store,
+        table: options.run.originTable,
+        workers: role.workers,
+        timing,
+        stop: options.stop,
+        logger,
+        rowCounter: options.rowCounter,
+        progress,
+        metrics,
+      });
+      outcome = supervised;
+      parentRows = supervised.sessionRows;
+    } else
+      outcome = await workRanges(options, timing, {
+        onCommit: (delta) => {
+          progress.onCommit(delta);
+          metrics.onCommit(delta);
+        },
+        onRangeEnd: (range) => {
+          progress.onRangeEnd(range.status === 'done');
+          metrics.onRangeEnd(range.status === 'done');
+        },
+      });
   } finally {
+    unfollow();
     progress.stop();
     await metrics.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  // From the run's state, not this process's count: other workers may have failed ranges too.
-  const failed = outcome.stopped ? 0 : (await store.totals()).byStatus.failed;
+  // From the run's state, not this process's count: other workers may have failed ranges too (and
+  // a parent whose workers all died counts the ranges they left as failed).
+  const failed = outcome.stopped ? 0 : Math.max(outcome.failed, (await store.totals()).byStatus.failed);
   const status: RunStatus = outcome.stopped ? 'interrupted' : failed > 0 ? 'failed' : 'completed';
   await store.finishRun(status);
-  return { outcome, status, seconds, sessionRows: progress.sessionRows };
+  return { outcome, status, seconds, sessionRows: parentRows ?? progress.sessionRows };
 }
+
+/** This process works the run's ranges with the job's worker, reporting commits and range ends to `hooks`. */
+function workRanges(
+  options: Parameters<typeof runJobSession>[0],
+  timing: ReturnType<typeof leaseTiming>,
+  hooks: Pick<Parameters<typeof runRanges>[0], 'onCommit' | 'onRangeEnd'>,
+): Promise<RangesOutcome> {
+  const { settings } = options;
+  return runRanges({
+    store: options.store,
+    worker: options.worker,
+    concurrency: settings.concurrency,
+    maxAttempts: settings.max_attempts,
+    retryDelayMs: settings.retry_delay_ms,
+    stop: options.stop,
+    logger: options.logger,
+    timing,
+    ...hooks,
+  });
+}
+
+const sessionStatus = (outcome: RangesOutcome): RunStatus =>
+  outcome.stopped ? 'interrupted' : outcome.failed > 0 ? 'failed' : 'completed';
+
+/**
+ * The session of a worker a parent started: it works ranges like a process alone, without a bar,
+ * progress lines or metrics port (the parent shows the run's), and leaves the run's status to the parent.
+ */
+async function workerSession(
+  options: Parameters<typeof runJobSession>[0],
+  timing: ReturnType<typeof leaseTiming>,
+): Promise<JobSessionResult> {
+  const { store, logger } = options;
+  const started = performance.now();
+  let rows = 0;
+  const unfollow = (options.share ?? new WorkerShare()).follow(store, timing, logger);
+  let outcome: RangesOutcome;
+  try {
+    outcome = await workRanges(options, timing, {
+      onCommit: (delta) => {
+        rows += delta[options.rowCounter] ?? 0;
+      },
+    });
+  } finally {
+    unfollow();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { outcome, status: sessionStatus(outcome), seconds, sessionRows: rows };
+}
+
+/** The exit code of a worker a parent started: how it ended, for the parent's log. */
+export const workerExitCode = (result: JobSessionResult): number =>
+  result.outcome.stopped ? 130 : result.outcome.failed > 0 ? 1 : 0;
 
 /** Summary fields both jobs print about the session itself. */
 export function sessionFields(result: JobSessionResult): Record<string, number> {

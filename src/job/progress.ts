@@ -74,6 +74,21 @@ export class JobProgress {
     this.bar?.update(this.ranges, this.payload());
   }
 
+  /**
+   * Shows what the run's state holds, for a process whose workers do the work elsewhere (other
+   * processes): rows counted since this session began, ranges done and failed in the whole run.
+   */
+  observe(state: {
+    readonly sessionRows: number;
+    readonly doneRanges: number;
+    readonly failedRanges: number;
+  }): void {
+    this.rows = state.sessionRows;
+    this.ranges = state.doneRanges;
+    this.failed = state.failedRanges;
+    this.bar?.update(this.ranges, this.payload());
+  }
+
   private payload(): { rows: number; rate: number; remaining: string } {
     const seconds = (performance.now() - this.started) / 1000;
     const rangesThisSession = this.ranges - this.options.doneRanges;

@@ -2,7 +2,6 @@ import pLimit from 'p-limit';
 import type { ClusterConfig } from '../config/cluster-settings.js';
 import { consistencyCode } from '../connect/cluster-client.js';
 import { OperatorError } from '../errors.js';
-import { RateLimiter } from '../ranges/rate-limiter.js';
 import { defaultSplits, requestedSpan, splitRange, type TokenRange } from '../ranges/token-ring.js';
 import type { ColumnMapping } from '../schema/compare.js';
 import { parseTableName, quoteIdent } from '../schema/identifier.js';
@@ -11,6 +10,7 @@ import { allColumns, selectWithMetadataCql, tokenCql } from '../schema/table-sch
 import type { RangeJobSettings } from './job-settings.js';
 import { estimatePartitions } from './size-estimate.js';
 import type { TablePair, TableRef } from './table-pair.js';
+import { WorkerShare } from './worker-share.js';
 
 /** Parses `keyspace.table` arguments, with a clear error for a bad one. */
 export function tableRef(text: string, what: string): TableRef {
@@ -80,11 +80,19 @@ export async function planRanges(
   return { ranges: splitRange(splits, span.start, span.end), estimatedPartitions };
 }
 
-/** What every range job needs besides its own worker: limiters, consistency codes, write slots. */
-export function jobResources(settings: RangeJobSettings, origin: ClusterConfig, target: ClusterConfig) {
+/**
+ * What every range job needs besides its own worker: limiters, consistency codes, write slots. The
+ * rate limits are for the whole run: the limiters hold this worker's share of them (see WorkerShare).
+ */
+export function jobResources(
+  settings: RangeJobSettings,
+  origin: ClusterConfig,
+  target: ClusterConfig,
+  share: WorkerShare = new WorkerShare(),
+) {
   return {
-    readLimiter: new RateLimiter(settings.origin_rate_limit),
-    writeLimiter: new RateLimiter(settings.target_rate_limit),
+    readLimiter: share.limiter(settings.origin_rate_limit),
+    writeLimiter: share.limiter(settings.target_rate_limit),
     writeSlots: pLimit(settings.write_concurrency),
     readConsistency: consistencyCode(origin.readConsistency),
     writeConsistency: consistencyCode(target.writeConsistency),

@@ -5,11 +5,14 @@ import { CLUSTER_SETTINGS } from '../config/cluster-settings.js';
 import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
 import { TABLE_ARGUMENT_HELP } from '../job/table-list.js';
 import { runTables } from '../job/table-runs.js';
+import { WORKERS_HELP } from '../job/worker-help.js';
+import { JOIN_RUN_ENV, workerRole } from '../job/worker-role.js';
+import { WORKER_SETTINGS } from '../job/worker-settings.js';
 import { createLogger } from '../log/logger.js';
 import { MIGRATE_EXIT, runMigrate } from './migrate-job.js';
 import { MIGRATE_SETTINGS } from './migrate-settings.js';
 
-const SPEC = { ...CLUSTER_SETTINGS, ...RANGE_JOB_SETTINGS, ...MIGRATE_SETTINGS };
+const SPEC = { ...CLUSTER_SETTINGS, ...RANGE_JOB_SETTINGS, ...WORKER_SETTINGS, ...MIGRATE_SETTINGS };
 
 export const migrateCommand: CommandModule<object, { table: string }> = {
   command: 'migrate <table>',
@@ -22,7 +25,11 @@ export const migrateCommand: CommandModule<object, { table: string }> = {
     });
     return withSettingsOptions(
       withSettingsOptions(
-        withSettingsOptions(withTable, RANGE_JOB_SETTINGS, 'Run:'),
+        withSettingsOptions(
+          withSettingsOptions(withTable, RANGE_JOB_SETTINGS, 'Run:'),
+          WORKER_SETTINGS,
+          'Run:',
+        ),
         MIGRATE_SETTINGS,
         'Counters:',
       ),
@@ -38,15 +45,18 @@ export const migrateCommand: CommandModule<object, { table: string }> = {
           'use) and several processes may work on one run: each claims token ranges under a lease',
           '(--lease-seconds); the ranges of a killed or hung process are taken over when its lease expires.',
           '',
+          WORKERS_HELP,
+          '',
           `Exit codes: ${MIGRATE_EXIT.ok} all copied, ${MIGRATE_EXIT.rangesFailed} some ranges failed, ${MIGRATE_EXIT.operatorError} bad input or`,
           `unreachable cluster, ${MIGRATE_EXIT.schemaMismatch} Origin and Target tables incompatible, ${MIGRATE_EXIT.interrupted} interrupted (resumable).`,
         ].join('\n'),
       )
       .example('$0 migrate shop.orders --origin-contact-points 10.0.0.1 --target-contact-points 10.1.0.1', '')
       .example('$0 migrate shop --config zdm.yaml', 'every table of keyspace shop, one after another')
+      .example('$0 migrate shop.orders --config zdm.yaml --concurrency 16 --target-rate-limit 20000', '')
       .example(
-        '$0 migrate shop.orders --config zdm.yaml --concurrency 16 --target-rate-limit 20000',
-        '',
+        '$0 migrate shop.orders --config zdm.yaml --workers 4 --state-store cassandra',
+        'four worker processes here; the same command on another machine joins the run',
       ) as unknown as Argv<{
       table: string;
     }>;
@@ -58,21 +68,26 @@ export const migrateCommand: CommandModule<object, { table: string }> = {
       const logger = createLogger({ level: raw['log-level'] as string | undefined });
       if (unknownFileKeys.length > 0)
         logger.warn({ keys: unknownFileKeys }, 'config file keys that migrate does not use');
+      const role = workerRole(values.workers, process.env[JOIN_RUN_ENV]);
+      const runOne = (table: string) =>
+        runMigrate({
+          table,
+          clusters: values,
+          job: values,
+          migrate: values,
+          logger,
+          tty: process.stderr.isTTY === true && !values.json && role.kind !== 'child',
+          role,
+        });
+      // A worker started by `--workers N` joins the run of one table, whatever the selection named.
+      if (role.kind === 'child') return runOne(role.table);
       return runTables({
         selection: argv.table,
         clusters: values,
         singleTableOptions: { '--target-table': values.target_table },
         json: values.json,
         logger,
-        runOne: (table) =>
-          runMigrate({
-            table,
-            clusters: values,
-            job: values,
-            migrate: values,
-            logger,
-            tty: process.stderr.isTTY === true && !values.json,
-          }),
+        runOne,
       });
     }),
 };

@@ -1,10 +1,11 @@
-import { openOrCreateRun, printAlreadyCompleted } from '../job/job-run.js';
+import { printAlreadyCompleted } from '../job/job-run.js';
 import {
   beginJobSession,
   openRangeJob,
   reportFailedRanges,
   runJobSession,
   sessionFields,
+  workerExitCode,
 } from '../job/job-session.js';
 import type { RangeJobSettings } from '../job/job-settings.js';
 import { semanticOptions } from '../job/job-settings.js';
@@ -18,6 +19,9 @@ import {
   targetTableCql,
 } from '../job/range-job.js';
 import { runCatalogFor } from '../job/run-store.js';
+import { openOrJoinRun } from '../job/worker-join.js';
+import type { WorkerRole } from '../job/worker-role.js';
+import { WorkerShare } from '../job/worker-share.js';
 import type { Logger } from '../log/logger.js';
 import { copyCounterRangeWorker } from './counter-copier.js';
 import type { MigrateSettings } from './migrate-settings.js';
@@ -40,11 +44,14 @@ export interface MigrateInput {
   readonly migrate: MigrateSettings;
   readonly logger: Logger;
   readonly tty: boolean;
+  /** Alone (default), parent of `--workers N` processes, or one of them. */
+  readonly role?: WorkerRole;
 }
 
 /** `zdm migrate`: copies a table Origin → Target over token ranges, resumably. Returns the exit code. */
 export async function runMigrate(input: MigrateInput): Promise<number> {
   const { job: settings, logger } = input;
+  const role = input.role ?? { kind: 'alone' };
   const opened = await openRangeJob(input);
   const { originRef, targetRef, mapping, pair, counters } = opened;
   try {
@@ -72,7 +79,7 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
       );
       return MIGRATE_EXIT.ok;
     }
-    const { store, alreadyCompleted } = await openOrCreateRun({
+    const { store, alreadyCompleted } = await openOrJoinRun(role, {
       dir: settings.checkpoint_dir,
       identity: {
         job: 'migrate',
@@ -97,7 +104,8 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
         });
         return MIGRATE_EXIT.ok;
       }
-      const run = await beginJobSession(store, logger);
+      const run = await beginJobSession(store, logger, role);
+      const share = new WorkerShare(role.kind === 'child' ? role.workers : 1);
       const setup: CopySetup = {
         origin: pair.origin,
         target: pair.target,
@@ -110,7 +118,7 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
           clustering: pair.originSchema.clustering.map((c) => mapping.rename.get(c.name) ?? c.name),
         },
         fetchSize: settings.fetch_size,
-        ...jobResources(settings, opened.originConfig, opened.targetConfig),
+        ...jobResources(settings, opened.originConfig, opened.targetConfig, share),
         plan: {
           writetimeMin: settings.writetime_min,
           writetimeMax: settings.writetime_max,
@@ -130,7 +138,10 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
         logger,
         tty: input.tty,
         rowCounter: 'rowsRead',
+        role,
+        share,
       });
+      if (role.kind === 'child') return workerExitCode(result);
       const { counts, byStatus } = await store.totals();
       printSummary(
         `Migrate ${refText(originRef)} → ${refText(targetRef)}: ${result.status}`,

@@ -8,7 +8,7 @@ export class RateLimiter {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly perSecond: number,
+    private perSecond: number,
     private readonly now: () => number = () => performance.now(),
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
@@ -16,8 +16,24 @@ export class RateLimiter {
     this.last = now();
   }
 
+  /** The current limit per second (0: unlimited). */
+  get rate(): number {
+    return this.perSecond;
+  }
+
   get unlimited(): boolean {
     return this.perSecond <= 0;
+  }
+
+  /**
+   * Changes the limit from now on (a worker's share of a run-wide limit, as workers come and go).
+   * The bucket keeps what it holds, capped at the new second's worth.
+   */
+  setRate(perSecond: number): void {
+    if (perSecond === this.perSecond) return;
+    if (this.perSecond <= 0) this.last = this.now();
+    this.perSecond = perSecond;
+    this.available = Math.min(this.available, perSecond);
   }
 
   acquire(units: number): Promise<void> {

@@ -5,11 +5,14 @@ import { CLUSTER_SETTINGS } from '../config/cluster-settings.js';
 import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
 import { TABLE_ARGUMENT_HELP } from '../job/table-list.js';
 import { runTables } from '../job/table-runs.js';
+import { WORKERS_HELP } from '../job/worker-help.js';
+import { JOIN_RUN_ENV, workerRole } from '../job/worker-role.js';
+import { WORKER_SETTINGS } from '../job/worker-settings.js';
 import { createLogger } from '../log/logger.js';
 import { asRunFailure, DIFF_EXIT, runDiff } from './diff-job.js';
 import { DIFF_SETTINGS } from './diff-settings.js';
 
-const SPEC = { ...CLUSTER_SETTINGS, ...RANGE_JOB_SETTINGS, ...DIFF_SETTINGS };
+const SPEC = { ...CLUSTER_SETTINGS, ...RANGE_JOB_SETTINGS, ...WORKER_SETTINGS, ...DIFF_SETTINGS };
 
 export const diffCommand: CommandModule<object, { table: string }> = {
   command: 'diff <table>',
@@ -27,7 +30,15 @@ export const diffCommand: CommandModule<object, { table: string }> = {
       .option('writetime', { type: 'boolean', hidden: true })
       .option('ttl', { type: 'boolean', hidden: true });
     return withSettingsOptions(
-      withSettingsOptions(withSettingsOptions(negatable, DIFF_SETTINGS, 'Diff:'), RANGE_JOB_SETTINGS, 'Run:'),
+      withSettingsOptions(
+        withSettingsOptions(
+          withSettingsOptions(negatable, DIFF_SETTINGS, 'Diff:'),
+          RANGE_JOB_SETTINGS,
+          'Run:',
+        ),
+        WORKER_SETTINGS,
+        'Run:',
+      ),
       CLUSTER_SETTINGS,
       'Clusters:',
     )
@@ -36,6 +47,8 @@ export const diffCommand: CommandModule<object, { table: string }> = {
           'Both clusters are read over the same token ranges in token and clustering order and merged (no lookup per row). A difference is read again from both clusters after --recheck-delay-ms and reported only if it persists. --origin-rate-limit / --target-rate-limit bound the rows read per second from each cluster.',
           '',
           'Differences go to a JSON Lines report beside the checkpoint (<checkpoint>.diff.jsonl); the summary goes to stdout (--json: one JSON object). An interrupted run resumes when the same command runs again; after a completed run the same command starts a new one.',
+          '',
+          `${WORKERS_HELP} Every worker appends to the report of its machine.`,
           '',
           'Autocorrect writes with the writetimes of Origin\'s cells and deletes extra rows at the newest writetime seen on them: a newer Target write always wins and is reported as "superseded".',
           '',
@@ -66,6 +79,19 @@ export const diffCommand: CommandModule<object, { table: string }> = {
         const logger = createLogger({ level: raw['log-level'] as string | undefined });
         if (unknownFileKeys.length > 0)
           logger.warn({ keys: unknownFileKeys }, 'config file keys that diff does not use');
+        const role = workerRole(values.workers, process.env[JOIN_RUN_ENV]);
+        const runOne = (table: string) =>
+          runDiff({
+            table,
+            clusters: values,
+            job: values,
+            diff: values,
+            logger,
+            tty: process.stderr.isTTY === true && !values.json && role.kind !== 'child',
+            role,
+          });
+        // A worker started by `--workers N` joins the run of one table, whatever the selection named.
+        if (role.kind === 'child') return await runOne(role.table);
         return await runTables({
           selection: argv.table,
           clusters: values,
@@ -76,15 +102,7 @@ export const diffCommand: CommandModule<object, { table: string }> = {
           },
           json: values.json,
           logger,
-          runOne: (table) =>
-            runDiff({
-              table,
-              clusters: values,
-              job: values,
-              diff: values,
-              logger,
-              tty: process.stderr.isTTY === true && !values.json,
-            }),
+          runOne,
         });
       } catch (error) {
         throw asRunFailure(error);

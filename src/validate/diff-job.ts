@@ -9,19 +9,22 @@ import { SqliteRunCatalog } from '../checkpoint/sqlite-run-catalog.js';
 import { SqliteRunState } from '../checkpoint/sqlite-run-state.js';
 import { consistencyCode } from '../connect/cluster-client.js';
 import { describeError, OperatorError } from '../errors.js';
-import { openOrCreateRun } from '../job/job-run.js';
 import {
   beginJobSession,
   openRangeJob,
   reportFailedRanges,
   runJobSession,
   sessionFields,
+  workerExitCode,
 } from '../job/job-session.js';
 import type { RangeJobSettings } from '../job/job-settings.js';
 import { semanticOptions } from '../job/job-settings.js';
 import { printSummary } from '../job/progress.js';
 import { planRanges, refText, targetTableCql } from '../job/range-job.js';
 import { runCatalogFor } from '../job/run-store.js';
+import { openOrJoinRun } from '../job/worker-join.js';
+import type { WorkerRole } from '../job/worker-role.js';
+import { WorkerShare } from '../job/worker-share.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimiter } from '../ranges/rate-limiter.js';
 import { seededRandom, shuffled, type TokenRange } from '../ranges/token-ring.js';
@@ -62,6 +65,8 @@ export interface DiffInput {
   readonly diff: DiffSettings;
   readonly logger: Logger;
   readonly tty: boolean;
+  /** Alone (default), parent of `--workers N` processes, or one of them. */
+  readonly role?: WorkerRole;
 }
 
 /** `--sample PCT`: a random PCT of the ranges (at least one), kept in ring order. */
@@ -129,6 +134,7 @@ export function diffReportPath(store: RunState, checkpointDir: string): string {
 export async function runDiff(input: DiffInput): Promise<number> {
   const { job: settings, diff, logger } = input;
   const repair = repairedKinds(diff);
+  const role = input.role ?? { kind: 'alone' };
   const opened = await openRangeJob(input);
   const { originRef, targetRef, originConfig, targetConfig, mapping, pair, counters } = opened;
   try {
@@ -176,7 +182,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
       );
       return DIFF_EXIT.clean;
     }
-    let run = await openOrCreateRun({
+    let run = await openOrJoinRun(role, {
       dir: settings.checkpoint_dir,
       identity,
       fresh: settings.fresh,
@@ -187,7 +193,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
     // A validation is meant to be repeated: after a completed diff, the same command starts a new one.
     if (run.alreadyCompleted) {
       await run.store.close();
-      run = await openOrCreateRun({
+      run = await openOrJoinRun(role, {
         dir: settings.checkpoint_dir,
         identity,
         fresh: true,
@@ -197,9 +203,12 @@ export async function runDiff(input: DiffInput): Promise<number> {
       });
     }
     const { store } = run;
-    const report = new DiffReport(diffReportPath(store, settings.checkpoint_dir));
+    const report = new DiffReport(diffReportPath(store, settings.checkpoint_dir), {
+      repairCutLine: role.kind !== 'child',
+    });
     try {
-      const runRecord = await beginJobSession(store, logger);
+      const runRecord = await beginJobSession(store, logger, role);
+      const share = new WorkerShare(role.kind === 'child' ? role.workers : 1);
       const writeTarget = {
         tableCql: targetTableCql(targetRef),
         partitionKey: layout.partitionKey.map((c) => c.target.name),
@@ -227,7 +236,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
         target: pair.target,
         table: writeTarget,
         consistency: writeConsistency,
-        limiter: new RateLimiter(settings.target_rate_limit),
+        limiter: share.limiter(settings.target_rate_limit),
         slots: writeSlots,
         sizes: writeSizesFor(pair.originSchema, written),
         lists: listReconcilerFor({
@@ -277,7 +286,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
         fetchSize: settings.fetch_size,
         originConsistency,
         targetConsistency,
-        originLimiter: new RateLimiter(settings.origin_rate_limit),
+        originLimiter: share.limiter(settings.origin_rate_limit),
         targetLimiter: new RateLimiter(0),
         compare,
         recheckDelayMs: diff.recheck_delay_ms,
@@ -299,7 +308,10 @@ export async function runDiff(input: DiffInput): Promise<number> {
         logger,
         tty: input.tty,
         rowCounter: 'rowsCompared',
+        role,
+        share,
       });
+      if (role.kind === 'child') return workerExitCode(result);
       const { outcome, status } = result;
       const { counts, byStatus } = await store.totals();
       const n = (k: string) => counts[k] ?? 0;

@@ -1,4 +1,13 @@
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import type { DifferenceKind } from './diff-settings.js';
 
 /** What happened to a reported difference. */
@@ -59,44 +68,63 @@ const dedupeKey = (line: Pick<ReportLine, 'kind' | 'key' | 'column'>): string =>
  * Appends report lines, once each. A resumed range re-reads from its last committed token and may
  * find the same differences again; lines already in the file (same kind, key and column) are not
  * written twice. A line cut short by kill -9 is dropped when the file is opened again.
+ *
+ * Several worker processes of one run may append to one report: the file is appended to with
+ * O_APPEND (each line one write, so lines of different processes never overwrite each other), and
+ * lines the others appended are read before each check, so a range taken over from a dead worker
+ * does not report again what that worker reported. Only the process that started the workers
+ * (`repairCutLine`) drops a cut line, before the workers open the file.
  */
 export class DiffReport {
   private readonly seen = new Set<string>();
   private readonly fd: number;
+  /** Bytes of the file already read into `seen` (up to the end of a complete line). */
+  private readUpTo = 0;
 
-  constructor(readonly path: string) {
-    if (existsSync(path)) {
-      const text = readFileSync(path, 'utf8');
-      const complete = text.lastIndexOf('\n') + 1;
-      for (const raw of text.slice(0, complete).split('\n')) {
-        if (raw.trim() === '') continue;
-        try {
-          this.seen.add(dedupeKey(JSON.parse(raw) as ReportLine));
-        } catch {
-          // A corrupt line is kept as is; it is never a duplicate of a new one.
-        }
-      }
-      this.fd = openSync(path, 'r+');
-      if (complete < Buffer.byteLength(text))
-        ftruncateSync(this.fd, Buffer.byteLength(text.slice(0, complete)));
-    } else {
-      this.fd = openSync(path, 'w');
+  constructor(
+    readonly path: string,
+    options: { readonly repairCutLine?: boolean } = {},
+  ) {
+    if (existsSync(path) && (options.repairCutLine ?? true)) {
+      const bytes = readFileSync(path);
+      const complete = completeLength(bytes);
+      if (complete < bytes.length) truncateSync(path, complete);
     }
+    this.fd = openSync(path, 'a+');
+    this.catchUp();
   }
 
-  /** Whether this difference is already in the report (from an earlier session). */
+  /** Reads the lines appended since the last look (by this process or another) into `seen`. */
+  private catchUp(): void {
+    const size = fstatSync(this.fd).size;
+    if (size <= this.readUpTo) return;
+    const fresh = Buffer.alloc(size - this.readUpTo);
+    readSync(this.fd, fresh, 0, fresh.length, this.readUpTo);
+    const complete = completeLength(fresh);
+    for (const raw of fresh.subarray(0, complete).toString('utf8').split('\n')) {
+      if (raw.trim() === '') continue;
+      try {
+        this.seen.add(dedupeKey(JSON.parse(raw) as ReportLine));
+      } catch {
+        // A corrupt line is kept as is; it is never a duplicate of a new one.
+      }
+    }
+    this.readUpTo += complete;
+  }
+
+  /** Whether this difference is already in the report (from an earlier session or another worker). */
   has(line: Pick<ReportLine, 'kind' | 'key' | 'column'>): boolean {
+    this.catchUp();
     return this.seen.has(dedupeKey(line));
   }
 
   /** Appends a line unless it is already there; returns whether it was written. */
   append(line: ReportLine): boolean {
+    this.catchUp();
     const key = dedupeKey(line);
     if (this.seen.has(key)) return false;
     this.seen.add(key);
-    const text = `${JSON.stringify(line)}\n`;
-    // Written at the file's end (opened without O_APPEND so that a cut line can be truncated).
-    writeSync(this.fd, text, endOf(this.fd));
+    writeSync(this.fd, `${JSON.stringify(line)}\n`);
     return true;
   }
 
@@ -105,8 +133,8 @@ export class DiffReport {
   }
 }
 
-/** The file's end; looked up per line, which costs nothing: lines are rare (differences only). */
-const endOf = (fd: number): number => fstatSync(fd).size;
+/** Bytes up to and including the last newline (the complete lines). */
+const completeLength = (bytes: Buffer): number => bytes.lastIndexOf(0x0a) + 1;
 
 /** Reads a report back (for --rerun and tests). */
 export function readReport(path: string): ReportLine[] {

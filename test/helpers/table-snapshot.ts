@@ -101,7 +101,7 @@ export function ttlClose(a: unknown, b: unknown, tolerance = 2): boolean {
 export function snapshotDifferences(
   origin: Map<string, Record<string, CellSnapshot>>,
   target: Map<string, Record<string, CellSnapshot>>,
-  options: { ignoreWritetime?: readonly string[] } = {},
+  options: { ignoreWritetime?: readonly string[]; ttlToleranceS?: number } = {},
 ): string[] {
   const out: string[] = [];
   for (const [key, cells] of origin) {
@@ -116,7 +116,7 @@ export function snapshotDifferences(
       else if (t.value !== cell.value) out.push(`${key} ${column}: value ${cell.shown} vs ${t.shown}`);
       else if (!options.ignoreWritetime?.includes(column) && t.writetime !== cell.writetime)
         out.push(`${key} ${column}: writetime ${cell.writetime} vs ${t.writetime}`);
-      else if (!ttlClose(cell.ttl, t.ttl))
+      else if (!ttlClose(cell.ttl, t.ttl, options.ttlToleranceS))
         out.push(`${key} ${column}: ttl ${String(cell.ttl)} vs ${String(t.ttl)}`);
     }
   }

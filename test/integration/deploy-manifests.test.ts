@@ -262,8 +262,48 @@ describe('Helm chart', { timeout: INSTALL_TIMEOUT_MS }, () => {
     assert.equal(claim.metadata.annotations['helm.sh/resource-policy'], 'keep');
   });
 
+  it('runs migrate as an Indexed Job of N pods sharing one run in Cassandra state', async () => {
+    const shared = [
+      ...VALUES,
+      '--set',
+      'job.stateStore=cassandra',
+      '--set',
+      'job.parallelism=4',
+      '--set',
+      'job.workersPerPod=2',
+    ];
+    const out = await succeed(helm, ['template', 'shop', CHART, ...shared]);
+    assert.match(await succeed(helm, ['lint', '--strict', CHART, ...shared]), /0 chart\(s\) failed/);
+    const valid = (await succeed(manifestCheck, [], out)).trim().split('\n');
+    assert.ok(valid.includes('Job/shop-zdm-migrate'), valid.join(', '));
+    assert.ok(
+      !valid.some((v) => v.startsWith('PersistentVolumeClaim/')),
+      'no claim: the state is in Cassandra',
+    );
+    const job = parseAllDocuments(out)
+      .map((d) => d.toJS() as Manifest | null)
+      .find((m) => m?.kind === 'Job') as Manifest;
+    assert.equal(job.spec.completionMode, 'Indexed');
+    assert.equal(job.spec.completions, 4);
+    assert.equal(job.spec.parallelism, 4);
+    const container = job.spec.template.spec.containers[0];
+    assert.deepEqual(
+      [...container.command, ...container.args],
+      ['zdm', 'migrate', 'shop.orders'],
+      'every pod runs the same command: the first creates the run, the others join it',
+    );
+    const env = new Map<string, unknown>(container.env.map((e: Manifest) => [e.name, e.value]));
+    assert.equal(env.get('ZDM_STATE_STORE'), 'cassandra');
+    assert.equal(env.get('ZDM_STATE_KEYSPACE'), 'zdm_state');
+    assert.equal(env.get('ZDM_WORKERS'), '2');
+    const volume = job.spec.template.spec.volumes.find((v: Manifest) => v.name === 'checkpoints');
+    assert.deepEqual(volume.emptyDir, {});
+  });
+
   it('refuses values that cannot work, saying what to set', async () => {
     const cases: [string[], RegExp][] = [
+      [[...VALUES, '--set', 'job.parallelism=3'], /job.parallelism above 1 needs job.stateStore=cassandra/],
+      [[...VALUES, '--set', 'job.stateStore=etcd'], /job.stateStore is "etcd"; use sqlite or cassandra/],
       [KUBE_VERSION, /set origin.contactPoints and target.contactPoints/],
       [[...VALUES, '--set', 'job.command=repair'], /job.command is "repair"; use migrate or diff/],
       [[...VALUES, '--set', 'job.tables=null'], /job.tables is empty/],

@@ -164,6 +164,25 @@ describe('DiffReport', () => {
       ['missing:1', 'extra:1', 'missing:2'],
     );
   });
+
+  test('two writers of one report (two worker processes): each sees what the other appended, no line is lost or written twice', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zdm-report-'));
+    const path = join(dir, 'run.diff.jsonl');
+    const parent = new DiffReport(path);
+    const a = new DiffReport(path, { repairCutLine: false });
+    const b = new DiffReport(path, { repairCutLine: false });
+    assert.equal(a.append(line(1)), true);
+    assert.equal(b.has(line(1)), true, 'b reads the line a appended');
+    assert.equal(b.append(line(1)), false);
+    assert.equal(b.append(line(2)), true);
+    assert.equal(a.append(line(3)), true);
+    assert.equal(a.append(line(2)), false);
+    for (const r of [parent, a, b]) r.close();
+    assert.deepEqual(
+      readReport(path).map((l) => l.key.partition.k),
+      [1, 2, 3],
+    );
+  });
 });
 
 test('resume state round trip', () => {
