@@ -206,6 +206,8 @@ describe('Helm chart', { timeout: INSTALL_TIMEOUT_MS }, () => {
     assert.equal(env.get('HEADLESS_SERVICE')?.value, headless.metadata.name);
     assert.equal(env.get('STATEFULSET_NAME')?.value, statefulSet.metadata.name);
     assert.equal(env.get('PROXY_REPLICAS')?.value, String(statefulSet.spec.replicas));
+    // Not auto: in a container Node counts the node's CPUs, not the pod's limit.
+    assert.equal(env.get('ZDM_PROXY_WORKERS')?.value, '1');
     assert.deepEqual(container.command, ['/bin/sh', '/opt/zdm-topology/proxy-topology.sh']);
     assert.deepEqual(container.args, ['zdm-proxy', 'start']);
     const script = byKind('ConfigMap').find((c) => c.data['proxy-topology.sh']);
