@@ -44,8 +44,9 @@ interface Line {
 const readJournal = (): Line[] =>
   journalFiles(journalPath()).flatMap((file) =>
     readFileSync(file, 'utf8')
-      .trim()
       .split('\n')
+      // A worker that journaled nothing has an empty file.
+      .filter((l) => l.length > 0)
       .map((l) => JSON.parse(l) as Line),
   );
 
