@@ -16,9 +16,22 @@ export type ConsistencyName = (typeof CONSISTENCY_LEVELS)[number];
 
 export type ClusterRole = 'origin' | 'target';
 
+/** A cluster the tools connect to: Origin, Target, or the cluster that keeps the jobs' run state. */
+export type ConnectionRole = ClusterRole | 'state';
+
+/** How messages name each cluster. */
+export const CLUSTER_TITLE: Readonly<Record<ConnectionRole, string>> = {
+  origin: 'Origin',
+  target: 'Target',
+  state: 'State cluster',
+};
+
+/** Origin's or Target's configuration (the proxy has no other). */
+export type DataClusterConfig = ClusterConfig & { readonly role: ClusterRole };
+
 /** How to reach one cluster; the same shape serves the proxy, migrate and diff. */
 export interface ClusterConfig {
-  readonly role: ClusterRole;
+  readonly role: ConnectionRole;
   readonly contactPoints: readonly string[];
   readonly port: number;
   /** Undefined: asked from the first node reached (system.local.data_center). */
@@ -40,15 +53,15 @@ export interface ClusterConfig {
 }
 
 /**
- * The connection settings of one cluster, under the original proxy's names (`ZDM_ORIGIN_*`,
- * `ZDM_TARGET_*`) plus ours for consistency levels and hostname verification.
+ * How to reach one cluster, under the original proxy's names (`ZDM_ORIGIN_*`, `ZDM_TARGET_*`) plus
+ * ours for hostname verification.
  */
-function clusterSpec<const R extends ClusterRole>(role: R) {
-  const Name = role === 'origin' ? 'Origin' : 'Target';
+function connectionSpec<const R extends ConnectionRole>(role: R) {
+  const Name = CLUSTER_TITLE[role];
   return {
     [`${role}_contact_points`]: list({
       default: [],
-      doc: `${Name} nodes to contact (comma-separated hosts).`,
+      doc: `${Name} nodes to contact (comma-separated hosts)${role === 'state' ? ' when it is not Target: the cluster that keeps run state of state_store cassandra; unset: Target keeps it' : ''}.`,
     }),
     [`${role}_port`]: integer({ default: 9042, min: 1, max: 65535, doc: `${Name} CQL port.` }),
     [`${role}_local_datacenter`]: optionalText({
@@ -84,6 +97,14 @@ function clusterSpec<const R extends ClusterRole>(role: R) {
       default: true,
       doc: `Check that ${Name}'s certificate names the host connected to.`,
     }),
+  } as const;
+}
+
+/** One of Origin and Target: how to reach it, and the consistency levels of the jobs' reads and writes. */
+function clusterSpec<const R extends ClusterRole>(role: R) {
+  const Name = CLUSTER_TITLE[role];
+  return {
+    ...connectionSpec(role),
     [`${role}_read_consistency`]: oneOf(CONSISTENCY_LEVELS, {
       default: 'LOCAL_QUORUM',
       doc: `Consistency level of the jobs' reads from ${Name}.`,
@@ -96,10 +117,20 @@ function clusterSpec<const R extends ClusterRole>(role: R) {
 }
 
 export const CLUSTER_SETTINGS = { ...clusterSpec('origin'), ...clusterSpec('target') };
+
+/**
+ * The cluster that keeps the run state of `state_store: cassandra`, when it is not Target (its
+ * contact points unset: Target). Its reads and writes use QUORUM and SERIAL, so it has no
+ * consistency settings.
+ */
+export const STATE_CLUSTER_SETTINGS = connectionSpec('state');
 export type ClusterSettingsValues = SettingsValues<typeof CLUSTER_SETTINGS>;
 
 /** Picks one cluster's typed, frozen configuration out of the flat resolved settings. */
-export function clusterConfig(values: Readonly<Record<string, unknown>>, role: ClusterRole): ClusterConfig {
+export function clusterConfig<R extends ConnectionRole>(
+  values: Readonly<Record<string, unknown>>,
+  role: R,
+): ClusterConfig & { readonly role: R } {
   const get = <T>(suffix: string): T => values[`${role}_${suffix}`] as T;
   const caPath = get<string | undefined>('tls_server_ca_path');
   const certPath = get<string | undefined>('tls_client_cert_path');
@@ -117,8 +148,9 @@ export function clusterConfig(values: Readonly<Record<string, unknown>>, role: C
       : undefined,
     connectionTimeoutMs: get<number>('connection_timeout_ms'),
     requestTimeoutMs: get<number>('request_timeout_ms'),
-    readConsistency: get<ConsistencyName>('read_consistency'),
-    writeConsistency: get<ConsistencyName>('write_consistency'),
+    // The state cluster has no consistency settings (its store picks its own levels).
+    readConsistency: get<ConsistencyName | undefined>('read_consistency') ?? 'LOCAL_QUORUM',
+    writeConsistency: get<ConsistencyName | undefined>('write_consistency') ?? 'LOCAL_QUORUM',
   });
 }
 

@@ -4,7 +4,7 @@ import { WORKER_SETTINGS } from '../job/worker-settings.js';
 import { MIGRATE_SETTINGS } from '../migrate/migrate-settings.js';
 import { PROXY_SETTINGS } from '../proxy/proxy-settings.js';
 import { DIFF_SETTINGS } from '../validate/diff-settings.js';
-import { CLUSTER_SETTINGS } from './cluster-settings.js';
+import { CLUSTER_SETTINGS, STATE_CLUSTER_SETTINGS } from './cluster-settings.js';
 import { settingsReference } from './resolve.js';
 
 /** The configuration reference of every command, as Markdown, generated from the schemas. */
@@ -34,6 +34,12 @@ export function configurationReference(): string {
     '### Workers (`zdm migrate`, `zdm diff`)',
     '',
     settingsReference(WORKER_SETTINGS),
+    '',
+    '### State cluster (`zdm migrate`, `zdm diff`, `zdm status`; `state_store: cassandra`)',
+    '',
+    'The run state is kept on Target unless `state_contact_points` names another cluster.',
+    '',
+    settingsReference(STATE_CLUSTER_SETTINGS),
     '',
     '## `zdm migrate`',
     '',

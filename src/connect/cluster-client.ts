@@ -1,5 +1,5 @@
 import cassandra from 'cassandra-driver';
-import type { ClusterConfig, ConsistencyName } from '../config/cluster-settings.js';
+import { CLUSTER_TITLE, type ClusterConfig, type ConsistencyName } from '../config/cluster-settings.js';
 import { describeError, OperatorError } from '../errors.js';
 import './driver-patches.js';
 import type { Logger } from '../log/logger.js';
@@ -51,7 +51,7 @@ function baseOptions(config: ClusterConfig): cassandra.ClientOptions {
 
 function connectError(config: ClusterConfig, error: unknown): OperatorError {
   const where = config.contactPoints.map((h) => (h.includes(':') ? h : `${h}:${config.port}`)).join(', ');
-  const name = config.role === 'origin' ? 'Origin' : 'Target';
+  const name = CLUSTER_TITLE[config.role];
   const authProblem = /auth|credential|password|username/i.test(describeError(error));
   return new OperatorError(
     `${config.role.toUpperCase()}_UNREACHABLE`,

@@ -1,6 +1,7 @@
 import { leaseTiming } from '../checkpoint/lease.js';
 import type { RunRecord, RunState, RunStatus } from '../checkpoint/run-state.js';
-import { type ClusterConfig, clusterConfig } from '../config/cluster-settings.js';
+import { type ClusterConfig, clusterConfig, clusterConfigProblems } from '../config/cluster-settings.js';
+import { type CqlClient, connectCluster } from '../connect/cluster-client.js';
 import { OperatorError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { JobMetrics } from '../metrics/job-metrics.js';
@@ -26,6 +27,8 @@ export interface OpenedRangeJob {
   readonly mapping: ColumnMapping;
   readonly pair: TablePair;
   readonly counters: boolean;
+  /** Where run state in Cassandra lives: the state cluster when one is configured, else Target. */
+  readonly stateClient: CqlClient;
   /** Aborted on Ctrl-C / SIGTERM. */
   readonly stop: AbortSignal;
   close(): Promise<void>;
@@ -66,6 +69,13 @@ export async function openRangeJob(input: {
       `${refText(originRef)} is a counter table: counters have no writetime, so --writetime-min/--writetime-max cannot apply.`,
     );
   }
+  let stateClient: CqlClient;
+  try {
+    stateClient = (await connectStateCluster(input.clusters, settings, input.logger)) ?? pair.target;
+  } catch (error) {
+    await pair.close();
+    throw error;
+  }
   const stopSignal = installStopSignal(input.logger);
   if (input.role?.kind === 'child') stopWhenParentEnds();
   return {
@@ -76,12 +86,36 @@ export async function openRangeJob(input: {
     mapping,
     pair,
     counters,
+    stateClient,
     stop: stopSignal.signal,
     async close() {
       stopSignal.dispose();
+      if (stateClient !== pair.target) await stateClient.shutdown();
       await pair.close();
     },
   };
+}
+
+/**
+ * A client of the cluster that keeps run state in Cassandra, when it is not Target (its contact
+ * points given); undefined when Target keeps it, or when the state is in SQLite.
+ */
+async function connectStateCluster(
+  clusters: Readonly<Record<string, unknown>>,
+  settings: RangeJobSettings,
+  logger: Logger,
+): Promise<CqlClient | undefined> {
+  const contactPoints = clusters.state_contact_points as readonly string[] | undefined;
+  if (settings.state_store !== 'cassandra' || contactPoints === undefined || contactPoints.length === 0)
+    return undefined;
+  const config = clusterConfig(clusters, 'state');
+  const problems = clusterConfigProblems(config);
+  if (problems.length > 0)
+    throw new OperatorError(
+      'BAD_SETTINGS',
+      `The state cluster's settings are unusable: ${problems.join('; ')}.`,
+    );
+  return connectCluster(config, logger, { connectionsPerHost: 1 });
 }
 
 /**

@@ -79,15 +79,15 @@ export const RANGE_JOB_SETTINGS = {
   checkpoint_dir: text({ default: 'checkpoints', doc: 'Directory of the SQLite run checkpoints.' }),
   state_store: oneOf(['sqlite', 'cassandra'], {
     default: 'sqlite',
-    doc: "Where the run's state lives: sqlite (a checkpoint file in checkpoint_dir, workers of this machine) or cassandra (a keyspace on Target, shared by workers on any machine).",
+    doc: "Where the run's state lives: sqlite (a checkpoint file in checkpoint_dir, workers of this machine) or cassandra (a keyspace on Target, or on the cluster of state_contact_points, shared by workers on any machine).",
   }),
   state_keyspace: text({
     default: 'zdm_state',
-    doc: 'Keyspace on Target of the run state when state_store is cassandra; created on first use.',
+    doc: 'Keyspace of the run state when state_store is cassandra (on Target, or the state cluster); created on first use.',
   }),
   state_replication: optionalText({
     default: undefined,
-    doc: "Replication of the state keyspace when zdm creates it, as CQL, e.g. \"{'class': 'NetworkTopologyStrategy', 'dc1': 3}\". Default: NetworkTopologyStrategy in Target's local datacenter with min(3, its nodes) replicas.",
+    doc: "Replication of the state keyspace when zdm creates it, as CQL, e.g. \"{'class': 'NetworkTopologyStrategy', 'dc1': 3}\". Default: NetworkTopologyStrategy in the state cluster's (Target's) local datacenter with min(3, its nodes) replicas.",
   }),
   lease_seconds: number({
     default: 30,

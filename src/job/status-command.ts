@@ -10,7 +10,12 @@ import { type RunRecord, type RunState, totalsOf } from '../checkpoint/run-state
 import { SqliteRunState } from '../checkpoint/sqlite-run-state.js';
 import { runCommand } from '../cli/run-command.js';
 import { resolveFromArgv, withCommonOptions, withSettingsOptions } from '../cli/settings-options.js';
-import { CLUSTER_SETTINGS, clusterConfig, clusterConfigProblems } from '../config/cluster-settings.js';
+import {
+  CLUSTER_SETTINGS,
+  clusterConfig,
+  clusterConfigProblems,
+  STATE_CLUSTER_SETTINGS,
+} from '../config/cluster-settings.js';
 import { connectCluster } from '../connect/cluster-client.js';
 import { describeError, OperatorError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
@@ -185,20 +190,21 @@ const TARGET_SETTINGS = Object.fromEntries(
   Object.entries(CLUSTER_SETTINGS).filter(([key]) => key.startsWith('target_')),
 ) as typeof CLUSTER_SETTINGS;
 
-const SPEC = { ...STATUS_SETTINGS, ...TARGET_SETTINGS };
+const SPEC = { ...STATUS_SETTINGS, ...TARGET_SETTINGS, ...STATE_CLUSTER_SETTINGS };
 
 /** The status lines of the store the settings name. */
 async function statusLines(values: Readonly<Record<string, unknown>>): Promise<RunStatusLine[]> {
   if (values.state_store !== 'cassandra') return runStatusLines(String(values.checkpoint_dir));
   const logger = createLogger({ level: 'warn' });
-  const target = clusterConfig(values, 'target');
-  const problems = clusterConfigProblems(target);
+  const onStateCluster = (values.state_contact_points as readonly string[]).length > 0;
+  const config = onStateCluster ? clusterConfig(values, 'state') : clusterConfig(values, 'target');
+  const problems = clusterConfigProblems(config);
   if (problems.length > 0)
     throw new OperatorError(
       'BAD_SETTINGS',
-      `Run state in Cassandra is read from Target: ${problems.join('; ')}.`,
+      `Run state in Cassandra is read from ${onStateCluster ? 'the state cluster' : 'Target'}: ${problems.join('; ')}.`,
     );
-  const client = await connectCluster(target, logger, { connectionsPerHost: 1 });
+  const client = await connectCluster(config, logger, { connectionsPerHost: 1 });
   try {
     const keyspace = String(values.state_keyspace);
     const exists = await client.execute(
@@ -221,9 +227,13 @@ export const statusCommand: CommandModule<object, object> = {
   describe: 'List the migrate and diff runs (checkpoint directory, or state keyspace) and how far each got',
   builder: (yargs) =>
     withSettingsOptions(
-      withSettingsOptions(withCommonOptions(yargs as Argv<object>), STATUS_SETTINGS, 'Runs:'),
-      TARGET_SETTINGS,
-      'Target (state_store cassandra):',
+      withSettingsOptions(
+        withSettingsOptions(withCommonOptions(yargs as Argv<object>), STATUS_SETTINGS, 'Runs:'),
+        TARGET_SETTINGS,
+        'Target (state_store cassandra):',
+      ),
+      STATE_CLUSTER_SETTINGS,
+      'State cluster (state_store cassandra, when not Target):',
     ),
   handler: (argv) =>
     runCommand(async () => {

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runCommand } from '../cli/run-command.js';
 import { resolveFromArgv, withCommonOptions, withSettingsOptions } from '../cli/settings-options.js';
-import { CLUSTER_SETTINGS } from '../config/cluster-settings.js';
+import { CLUSTER_SETTINGS, STATE_CLUSTER_SETTINGS } from '../config/cluster-settings.js';
 import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
 import { TABLE_ARGUMENT_HELP } from '../job/table-list.js';
 import { runTables } from '../job/table-runs.js';
@@ -12,7 +12,13 @@ import { createLogger } from '../log/logger.js';
 import { MIGRATE_EXIT, runMigrate } from './migrate-job.js';
 import { MIGRATE_SETTINGS } from './migrate-settings.js';
 
-const SPEC = { ...CLUSTER_SETTINGS, ...RANGE_JOB_SETTINGS, ...WORKER_SETTINGS, ...MIGRATE_SETTINGS };
+const SPEC = {
+  ...CLUSTER_SETTINGS,
+  ...STATE_CLUSTER_SETTINGS,
+  ...RANGE_JOB_SETTINGS,
+  ...WORKER_SETTINGS,
+  ...MIGRATE_SETTINGS,
+};
 
 export const migrateCommand: CommandModule<object, { table: string }> = {
   command: 'migrate <table>',
@@ -26,22 +32,26 @@ export const migrateCommand: CommandModule<object, { table: string }> = {
     return withSettingsOptions(
       withSettingsOptions(
         withSettingsOptions(
-          withSettingsOptions(withTable, RANGE_JOB_SETTINGS, 'Run:'),
-          WORKER_SETTINGS,
-          'Run:',
+          withSettingsOptions(
+            withSettingsOptions(withTable, RANGE_JOB_SETTINGS, 'Run:'),
+            WORKER_SETTINGS,
+            'Run:',
+          ),
+          MIGRATE_SETTINGS,
+          'Counters:',
         ),
-        MIGRATE_SETTINGS,
-        'Counters:',
+        CLUSTER_SETTINGS,
+        'Clusters:',
       ),
-      CLUSTER_SETTINGS,
-      'Clusters:',
+      STATE_CLUSTER_SETTINGS,
+      'State cluster (state_store cassandra; default Target):',
     )
       .epilogue(
         [
           'State is kept in an SQLite checkpoint under --checkpoint-dir: run the same command again after any',
           'interruption (Ctrl-C, kill, crash, outage) and it resumes, skipping finished ranges and continuing',
           'unfinished ones from their last saved page. Ranges that failed are retried on the next run.',
-          'With --state-store cassandra the state lives in a keyspace on Target (--state-keyspace, created on first',
+          'With --state-store cassandra the state lives in a keyspace on Target or --state-contact-points (--state-keyspace, created on first',
           'use) and several processes may work on one run: each claims token ranges under a lease',
           '(--lease-seconds); the ranges of a killed or hung process are taken over when its lease expires.',
           '',

@@ -93,7 +93,7 @@ export async function runMigrate(input: MigrateInput): Promise<number> {
       fresh: settings.fresh,
       planRanges: () => planned.ranges,
       logger,
-      catalog: await runCatalogFor(settings, logger, pair.target),
+      catalog: await runCatalogFor(settings, logger, opened.stateClient),
     });
     try {
       if (alreadyCompleted) {

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { ClusterConfig } from '../config/cluster-settings.js';
+import type { DataClusterConfig } from '../config/cluster-settings.js';
 import { type CqlClient, connectCluster } from '../connect/cluster-client.js';
 import { clusterTlsOptions } from '../connect/tls-options.js';
 import { describeError } from '../errors.js';
@@ -27,7 +27,7 @@ export class ClusterControl {
   #next = 0;
 
   private constructor(
-    readonly config: ClusterConfig,
+    readonly config: DataClusterConfig,
     /** null: the cluster refuses the driver's protocol versions; its contact points are its nodes. */
     readonly client: CqlClient | null,
     readonly tls: ConnectionOptions | undefined,
@@ -35,7 +35,7 @@ export class ClusterControl {
   ) {}
 
   /** Connects, retrying until the cluster answers or its connection timeout has passed. */
-  static async connect(config: ClusterConfig, logger: Logger): Promise<ClusterControl> {
+  static async connect(config: DataClusterConfig, logger: Logger): Promise<ClusterControl> {
     const tls = clusterTlsOptions(config);
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {

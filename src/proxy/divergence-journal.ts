@@ -60,7 +60,6 @@ export interface JournalOptions {
   readonly syncIntervalMs: number;
 }
 
-/** Statement text kept in a line: enough to recognise it, bounded so one line stays small. */
 /**
  * The journal of one worker process of a pool: its own file (`divergence-journal.jsonl` becomes
  * `divergence-journal.worker2.jsonl`), since appends and rotations of several processes to one file
@@ -68,15 +67,19 @@ export interface JournalOptions {
  */
 export function journalOfWorker(options: JournalOptions, worker: number | undefined): JournalOptions {
   if (worker === undefined) return options;
-  const dot = options.path.lastIndexOf('.');
-  const slash = options.path.lastIndexOf('/');
-  const path =
-    dot > slash + 1
-      ? `${options.path.slice(0, dot)}.worker${worker}${options.path.slice(dot)}`
-      : `${options.path}.worker${worker}`;
-  return { ...options, path };
+  return { ...options, path: workerJournalPath(options.path, worker) };
 }
 
+/** The file of worker `worker` for a configured journal path. */
+export function workerJournalPath(path: string, worker: number): string {
+  const dot = path.lastIndexOf('.');
+  const slash = path.lastIndexOf('/');
+  return dot > slash + 1
+    ? `${path.slice(0, dot)}.worker${worker}${path.slice(dot)}`
+    : `${path}.worker${worker}`;
+}
+
+/** Statement text kept in a line: enough to recognise it, bounded so one line stays small. */
 export const MAX_STATEMENT_CHARS = 2000;
 
 /** One entry as its JSON line (newline included), the statement cut to MAX_STATEMENT_CHARS. */

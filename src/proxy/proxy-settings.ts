@@ -2,10 +2,10 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
-  type ClusterConfig,
   CONSISTENCY_LEVELS,
   clusterConfig,
   clusterConfigProblems,
+  type DataClusterConfig,
 } from '../config/cluster-settings.js';
 import type { SettingsValues } from '../config/setting.js';
 import { boolean, integer, list, oneOf, optionalOneOf, optionalText, text } from '../config/setting.js';
@@ -202,8 +202,8 @@ export type ReadMode = (typeof READ_MODES)[number];
 
 /** Everything `startProxy` needs, validated and frozen. */
 export interface ProxyConfig {
-  readonly origin: ClusterConfig;
-  readonly target: ClusterConfig;
+  readonly origin: DataClusterConfig;
+  readonly target: DataClusterConfig;
   readonly primary: 'origin' | 'target';
   readonly readMode: ReadMode;
   readonly listenAddress: string;

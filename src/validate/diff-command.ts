@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runCommand } from '../cli/run-command.js';
 import { resolveFromArgv, withCommonOptions, withSettingsOptions } from '../cli/settings-options.js';
-import { CLUSTER_SETTINGS } from '../config/cluster-settings.js';
+import { CLUSTER_SETTINGS, STATE_CLUSTER_SETTINGS } from '../config/cluster-settings.js';
 import { RANGE_JOB_SETTINGS } from '../job/job-settings.js';
 import { TABLE_ARGUMENT_HELP } from '../job/table-list.js';
 import { runTables } from '../job/table-runs.js';
@@ -12,7 +12,13 @@ import { createLogger } from '../log/logger.js';
 import { asRunFailure, DIFF_EXIT, runDiff } from './diff-job.js';
 import { DIFF_SETTINGS } from './diff-settings.js';
 
-const SPEC = { ...CLUSTER_SETTINGS, ...RANGE_JOB_SETTINGS, ...WORKER_SETTINGS, ...DIFF_SETTINGS };
+const SPEC = {
+  ...CLUSTER_SETTINGS,
+  ...STATE_CLUSTER_SETTINGS,
+  ...RANGE_JOB_SETTINGS,
+  ...WORKER_SETTINGS,
+  ...DIFF_SETTINGS,
+};
 
 export const diffCommand: CommandModule<object, { table: string }> = {
   command: 'diff <table>',
@@ -32,15 +38,19 @@ export const diffCommand: CommandModule<object, { table: string }> = {
     return withSettingsOptions(
       withSettingsOptions(
         withSettingsOptions(
-          withSettingsOptions(negatable, DIFF_SETTINGS, 'Diff:'),
-          RANGE_JOB_SETTINGS,
+          withSettingsOptions(
+            withSettingsOptions(negatable, DIFF_SETTINGS, 'Diff:'),
+            RANGE_JOB_SETTINGS,
+            'Run:',
+          ),
+          WORKER_SETTINGS,
           'Run:',
         ),
-        WORKER_SETTINGS,
-        'Run:',
+        CLUSTER_SETTINGS,
+        'Clusters:',
       ),
-      CLUSTER_SETTINGS,
-      'Clusters:',
+      STATE_CLUSTER_SETTINGS,
+      'State cluster (state_store cassandra; default Target):',
     )
       .epilogue(
         [

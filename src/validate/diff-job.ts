@@ -157,7 +157,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
     const journal =
       diff.from_journal === undefined ? undefined : selectFromJournal(diff.from_journal, pair.originSchema);
     if (journal !== undefined) logJournalSelection(journal, refText(originRef), logger);
-    const catalog = await runCatalogFor(settings, logger, pair.target);
+    const catalog = await runCatalogFor(settings, logger, opened.stateClient);
     const plan = async (): Promise<TokenRange[]> => {
       if (journal !== undefined) return journal.ranges;
       if (diff.rerun !== undefined)

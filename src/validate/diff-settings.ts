@@ -37,7 +37,7 @@ export const DIFF_SETTINGS = {
   }),
   from_journal: optionalText({
     default: undefined,
-    doc: "The proxy's divergence journal (and the files rotated from it): validate, and with --autocorrect repair, exactly the partitions it lists for the table.",
+    doc: "The proxy's divergence journal (and the files rotated from it, and its worker processes' files beside it): validate, and with --autocorrect repair, exactly the partitions it lists for the table.",
   }),
 } as const;
 

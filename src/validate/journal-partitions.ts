@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { OperatorError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { workerJournalPath } from '../proxy/divergence-journal.js';
+import { MAX_WORKERS } from '../proxy/workers/worker-count.js';
 import type { TokenRange } from '../ranges/token-ring.js';
 import type { CqlType } from '../schema/cql-type.js';
 import { serializerOf } from '../schema/cql-value/serialize.js';
@@ -196,18 +198,26 @@ export function murmur3Token(components: readonly Buffer[]): bigint {
   return BigInt(murmur3.hash(routingKey).toString());
 }
 
-/** The journal file and the files rotated from it (`PATH.1`, `PATH.2`, ...), oldest first. */
+/**
+ * The journal files of a configured journal path: the file itself (a proxy of one process) and the
+ * file of each worker process (`divergence-journal.worker2.jsonl`), each with the files rotated from
+ * it (`PATH.1`, `PATH.2`, ...), oldest first.
+ */
 export function journalFiles(path: string): string[] {
-  if (!existsSync(path)) {
+  const bases = [path, ...Array.from({ length: MAX_WORKERS }, (_, i) => workerJournalPath(path, i + 1))];
+  const files = bases.filter(existsSync).flatMap((base) => {
+    const rotated: string[] = [];
+    for (let i = 1; existsSync(`${base}.${i}`); i++) rotated.push(`${base}.${i}`);
+    return [...rotated.reverse(), base];
+  });
+  if (files.length === 0) {
     throw new OperatorError(
       'JOURNAL_NOT_FOUND',
-      `No divergence journal ${path}.`,
-      "Pass the proxy's journal file (divergence_journal_path, by default divergence-journal.jsonl in proxy_state_dir).",
+      `No divergence journal ${path} (nor a worker's ${workerJournalPath(path, 1)}, ...).`,
+      "Pass the proxy's journal file (divergence_journal_path, by default divergence-journal.jsonl in proxy_state_dir): the files of its worker processes are found beside it.",
     );
   }
-  const rotated: string[] = [];
-  for (let i = 1; existsSync(`${path}.${i}`); i++) rotated.push(`${path}.${i}`);
-  return [...rotated.reverse(), path];
+  return files;
 }
 
 /** What `--from-journal` found for the table: the ranges to diff, and what to tell the operator. */

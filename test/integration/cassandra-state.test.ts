@@ -21,6 +21,7 @@ const JOB_STATE = 'zdm_state_job_it';
 const ROWS = 4_000;
 const COUNTER_ROWS = 600;
 const TWO_STATE = 'zdm_state_two_it';
+const ELSEWHERE_STATE = 'zdm_state_elsewhere_it';
 
 /** Two seconds: short enough for expiry within a test, long enough for LWTs on a loaded machine. */
 const timing = leaseTiming(2);
@@ -42,6 +43,7 @@ describe('run state in Cassandra', () => {
 
   before(async () => {
     for (const ks of [STATE, JOB_STATE, TWO_STATE]) await pair.t.execute(`DROP KEYSPACE IF EXISTS ${ks}`);
+    await pair.o.execute(`DROP KEYSPACE IF EXISTS ${ELSEWHERE_STATE}`);
     await ensureStateSchema({ client: pair.t, keyspace: STATE, replication: undefined, logger });
     catalog = new CassandraRunCatalog({ client: pair.t, keyspace: STATE, timing, logger });
     await seedRows(
@@ -247,6 +249,57 @@ describe('run state in Cassandra', () => {
     const [o, t] = await Promise.all([snapshotTable(pair.o, KS, 't'), snapshotTable(pair.t, KS, 't')]);
     assert.equal(o.size, ROWS);
     assert.deepEqual(snapshotDifferences(o, t), []);
+  });
+
+  test('--state-contact-points keeps the run state on another cluster (here Origin), never on Target; zdm status reads it there', async () => {
+    const stateFlags = [
+      '--state-store',
+      'cassandra',
+      '--state-keyspace',
+      ELSEWHERE_STATE,
+      '--state-contact-points',
+      pair.origin.contactPoints.join(','),
+      '--state-port',
+      String(pair.origin.port),
+    ];
+    const migrated = await runZdm([
+      ...migrateArgs(
+        `${KS}.t`,
+        pair.origin,
+        pair.target,
+        scratchDir('zdm-state-elsewhere-'),
+        '--splits',
+        '4',
+      ),
+      ...stateFlags,
+      '--json',
+    ]);
+    assert.equal(migrated.code, 0, migrated.stderr);
+    const keyspaceOn = async (client: typeof pair.o) =>
+      (
+        await client.execute('SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?', [
+          ELSEWHERE_STATE,
+        ])
+      ).rowLength;
+    assert.equal(await keyspaceOn(pair.o), 1, 'the state keyspace is on the state cluster');
+    assert.equal(await keyspaceOn(pair.t), 0, 'and not on Target');
+    const status = await runZdm(['status', ...stateFlags, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const line = JSON.parse(status.stdout.trim()) as { status: string; ranges: string; rows: number };
+    assert.equal(line.status, 'completed');
+    assert.equal(line.ranges, '4/4');
+    assert.equal(line.rows, ROWS);
+    const unreachable = await runZdm([
+      'status',
+      '--state-store',
+      'cassandra',
+      '--state-contact-points',
+      '127.0.0.254',
+      '--state-connection-timeout-ms',
+      '2000',
+    ]);
+    assert.equal(unreachable.code, 2, unreachable.stderr);
+    assert.match(unreachable.stderr, /Cannot connect to State cluster at 127\.0\.0\.254/);
   });
 
   test('two zdm migrate processes on one counter run: one hung (SIGSTOP) past its lease, the other takes its ranges over; every counter exact', async () => {

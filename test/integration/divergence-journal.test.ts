@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { restartClusterAt, stopClusterAt } from '../../src/cluster/local-cluster.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { murmur3Token } from '../../src/validate/journal-partitions.js';
+import { journalFiles, murmur3Token } from '../../src/validate/journal-partitions.js';
 import { diffArgs, type ProxyProcess, runZdm, startZdmProxy } from '../helpers/cli.js';
 import { cqlClient, sharedClusterDir } from '../helpers/clusters.js';
 import { clusterPairFixture } from '../helpers/keyspace.js';
@@ -40,11 +40,15 @@ interface Line {
   key?: Record<string, string>;
   literals?: Record<string, string>;
 }
+/** Every line of the journal: the proxy runs its default worker processes, each with its own file. */
 const readJournal = (): Line[] =>
-  readFileSync(journalPath(), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Line);
+  journalFiles(journalPath()).flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      // A worker that journaled nothing has an empty file.
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as Line),
+  );
 
 /** What a line names: table and key, decoded for comparison. */
 function partitionOf(line: Line): string {

@@ -163,6 +163,19 @@ describe('selecting from journal files', () => {
     assert.equal(selection.ranges.length, 2);
   });
 
+  test('the files of the worker processes of a proxy are found from the configured path', () => {
+    const path = join(dir, 'w.jsonl');
+    const worker1 = join(dir, 'w.worker1.jsonl');
+    const worker3 = join(dir, 'w.worker3.jsonl');
+    writeFileSync(worker1, '{"table":"ks.t","key":{"id":"00000001"}}\n');
+    writeFileSync(`${worker1}.1`, '{"table":"ks.t","key":{"id":"00000002"}}\n');
+    // Worker 2 never journaled anything: no file, and the search goes on past it.
+    writeFileSync(worker3, '{"table":"ks.t","key":{"id":"00000003"}}\n');
+    const selection = selectFromJournal(path, table);
+    assert.deepEqual(selection.files, [`${worker1}.1`, worker1, worker3]);
+    assert.equal(selection.ranges.length, 3);
+  });
+
   test('a missing file, corrupt lines and a table the journal does not list are operator errors', () => {
     assert.equal(code(() => selectFromJournal(join(dir, 'none.jsonl'), table)).code, 'JOURNAL_NOT_FOUND');
     const corrupt = join(dir, 'c.jsonl');
