@@ -1,7 +1,7 @@
 import { leaseTiming } from '../checkpoint/lease.js';
 import type { RunRecord, RunState, RunStatus } from '../checkpoint/run-state.js';
-import { type ClusterConfig, clusterConfig, clusterConfigProblems } from '../config/cluster-settings.js';
-import { type CqlClient, connectCluster } from '../connect/cluster-client.js';
+import { type ClusterConfig, clusterConfig } from '../config/cluster-settings.js';
+import type { CqlClient } from '../connect/cluster-client.js';
 import { OperatorError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { JobMetrics } from '../metrics/job-metrics.js';
@@ -11,6 +11,7 @@ import { isCounterTable } from '../schema/table-schema.js';
 import type { RangeJobSettings } from './job-settings.js';
 import { JobProgress } from './progress.js';
 import { columnMapping, refText, tableRef } from './range-job.js';
+import { connectStateCluster, stateClusterConfig } from './run-store.js';
 import { installStopSignal } from './stop-signal.js';
 import { openTablePair, type TablePair, type TableRef } from './table-pair.js';
 import { superviseWorkers } from './worker-parent.js';
@@ -71,7 +72,12 @@ export async function openRangeJob(input: {
   }
   let stateClient: CqlClient;
   try {
-    stateClient = (await connectStateCluster(input.clusters, settings, input.logger)) ?? pair.target;
+    // Target keeps the state unless a state cluster of its own is configured.
+    const config = stateClusterConfig(input.clusters);
+    stateClient =
+      settings.state_store === 'cassandra' && config.role === 'state'
+        ? await connectStateCluster(config, input.logger)
+        : pair.target;
   } catch (error) {
     await pair.close();
     throw error;
@@ -94,28 +100,6 @@ export async function openRangeJob(input: {
       await pair.close();
     },
   };
-}
-
-/**
- * A client of the cluster that keeps run state in Cassandra, when it is not Target (its contact
- * points given); undefined when Target keeps it, or when the state is in SQLite.
- */
-async function connectStateCluster(
-  clusters: Readonly<Record<string, unknown>>,
-  settings: RangeJobSettings,
-  logger: Logger,
-): Promise<CqlClient | undefined> {
-  const contactPoints = clusters.state_contact_points as readonly string[] | undefined;
-  if (settings.state_store !== 'cassandra' || contactPoints === undefined || contactPoints.length === 0)
-    return undefined;
-  const config = clusterConfig(clusters, 'state');
-  const problems = clusterConfigProblems(config);
-  if (problems.length > 0)
-    throw new OperatorError(
-      'BAD_SETTINGS',
-      `The state cluster's settings are unusable: ${problems.join('; ')}.`,
-    );
-  return connectCluster(config, logger, { connectionsPerHost: 1 });
 }
 
 /**

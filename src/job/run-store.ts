@@ -3,7 +3,14 @@ import { ensureStateSchema } from '../checkpoint/cassandra-state-schema.js';
 import { leaseTiming } from '../checkpoint/lease.js';
 import type { RunCatalog } from '../checkpoint/run-catalog.js';
 import { SqliteRunCatalog } from '../checkpoint/sqlite-run-catalog.js';
-import type { CqlClient } from '../connect/cluster-client.js';
+import {
+  CLUSTER_TITLE,
+  type ClusterConfig,
+  clusterConfig,
+  clusterConfigProblems,
+} from '../config/cluster-settings.js';
+import { type CqlClient, connectCluster } from '../connect/cluster-client.js';
+import { OperatorError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { RangeJobSettings } from './job-settings.js';
 
@@ -32,4 +39,21 @@ export async function runCatalogFor(
     logger,
   });
   return new CassandraRunCatalog({ client: target, keyspace: settings.state_keyspace, timing, logger });
+}
+
+/** The cluster that keeps run state in Cassandra: the state cluster when its contact points are given, else Target. */
+export function stateClusterConfig(values: Readonly<Record<string, unknown>>): ClusterConfig {
+  const own = (values.state_contact_points as readonly string[] | undefined) ?? [];
+  return own.length > 0 ? clusterConfig(values, 'state') : clusterConfig(values, 'target');
+}
+
+/** Connects to the cluster `config` names for run state, refusing settings it cannot use. */
+export function connectStateCluster(config: ClusterConfig, logger: Logger): Promise<CqlClient> {
+  const problems = clusterConfigProblems(config);
+  if (problems.length > 0)
+    throw new OperatorError(
+      'BAD_SETTINGS',
+      `Run state in Cassandra is kept on ${CLUSTER_TITLE[config.role]}: ${problems.join('; ')}.`,
+    );
+  return connectCluster(config, logger, { connectionsPerHost: 1 });
 }

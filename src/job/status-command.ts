@@ -10,18 +10,13 @@ import { type RunRecord, type RunState, totalsOf } from '../checkpoint/run-state
 import { SqliteRunState } from '../checkpoint/sqlite-run-state.js';
 import { runCommand } from '../cli/run-command.js';
 import { resolveFromArgv, withCommonOptions, withSettingsOptions } from '../cli/settings-options.js';
-import {
-  CLUSTER_SETTINGS,
-  clusterConfig,
-  clusterConfigProblems,
-  STATE_CLUSTER_SETTINGS,
-} from '../config/cluster-settings.js';
-import { connectCluster } from '../connect/cluster-client.js';
-import { describeError, OperatorError } from '../errors.js';
+import { CLUSTER_SETTINGS, STATE_CLUSTER_SETTINGS } from '../config/cluster-settings.js';
+import { describeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { differencesRemaining } from '../validate/differences-remaining.js';
 import { runFilesFor, runLockPath } from './job-run.js';
 import { RANGE_JOB_SETTINGS } from './job-settings.js';
+import { connectStateCluster, stateClusterConfig } from './run-store.js';
 
 /** One line of `zdm status`: a run and how far it got. */
 export interface RunStatusLine {
@@ -196,15 +191,7 @@ const SPEC = { ...STATUS_SETTINGS, ...TARGET_SETTINGS, ...STATE_CLUSTER_SETTINGS
 async function statusLines(values: Readonly<Record<string, unknown>>): Promise<RunStatusLine[]> {
   if (values.state_store !== 'cassandra') return runStatusLines(String(values.checkpoint_dir));
   const logger = createLogger({ level: 'warn' });
-  const onStateCluster = (values.state_contact_points as readonly string[]).length > 0;
-  const config = onStateCluster ? clusterConfig(values, 'state') : clusterConfig(values, 'target');
-  const problems = clusterConfigProblems(config);
-  if (problems.length > 0)
-    throw new OperatorError(
-      'BAD_SETTINGS',
-      `Run state in Cassandra is read from ${onStateCluster ? 'the state cluster' : 'Target'}: ${problems.join('; ')}.`,
-    );
-  const client = await connectCluster(config, logger, { connectionsPerHost: 1 });
+  const client = await connectStateCluster(stateClusterConfig(values), logger);
   try {
     const keyspace = String(values.state_keyspace);
     const exists = await client.execute(
