@@ -1,6 +1,6 @@
 import { after, before } from 'node:test';
 import type cassandra from 'cassandra-driver';
-import { type ClusterEndpoint, sharedClusters } from './clusters.js';
+import { type ClusterEndpoint, cqlClient, type SharedClusters, sharedClusters } from './clusters.js';
 
 /** Drops and creates a keyspace with replication factor 1 (the test clusters are small). */
 export async function freshKeyspace(
@@ -164,4 +164,22 @@ export function clusterPairFixture(
       return ready().t;
     },
   };
+}
+
+/**
+ * The shared clusters with a plain client (the driver's own value types) on each, and `keyspace`
+ * created fresh on both holding `schema`. The caller shuts the clients down.
+ */
+export async function plainClusterPair(
+  keyspace: string,
+  schema: readonly string[],
+): Promise<{ clusters: SharedClusters; origin: cassandra.Client; target: cassandra.Client }> {
+  const clusters = await sharedClusters();
+  const origin = await cqlClient(clusters.origin);
+  const target = await cqlClient(clusters.target);
+  for (const direct of [origin, target]) {
+    await freshKeyspace(direct, keyspace);
+    await runAll(direct, schema);
+  }
+  return { clusters, origin, target };
 }

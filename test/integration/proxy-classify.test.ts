@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type cassandra from 'cassandra-driver';
 import type { RunningProxy } from '../../src/proxy/start-proxy.js';
-import { cqlClient, type SharedClusters, sharedClusters } from '../helpers/clusters.js';
-import { freshKeyspace, runAll } from '../helpers/keyspace.js';
+import type { SharedClusters } from '../helpers/clusters.js';
+import { freshKeyspace, plainClusterPair, runAll } from '../helpers/keyspace.js';
 import { cellWithWritetime, proxyClient, testProxy } from './proxy-support.js';
 
 /**
@@ -22,17 +22,11 @@ let target: cassandra.Client;
 let client: cassandra.Client;
 
 before(async () => {
-  clusters = await sharedClusters();
-  origin = await cqlClient(clusters.origin);
-  target = await cqlClient(clusters.target);
-  for (const direct of [origin, target]) {
-    await freshKeyspace(direct, KS);
-    await runAll(direct, [
-      `CREATE TABLE ${KS}.coll (k int PRIMARY KEY, s set<int>, l list<int>, m map<text, int>)`,
-      `CREATE TABLE ${KS}.cnt (k int PRIMARY KEY, ${COUNTERS.map((c) => `${c} counter`).join(', ')})`,
-      `CREATE TABLE ${KS}.lwt (k int PRIMARY KEY, v int, l list<int>)`,
-    ]);
-  }
+  ({ clusters, origin, target } = await plainClusterPair(KS, [
+    `CREATE TABLE ${KS}.coll (k int PRIMARY KEY, s set<int>, l list<int>, m map<text, int>)`,
+    `CREATE TABLE ${KS}.cnt (k int PRIMARY KEY, ${COUNTERS.map((c) => `${c} counter`).join(', ')})`,
+    `CREATE TABLE ${KS}.lwt (k int PRIMARY KEY, v int, l list<int>)`,
+  ]));
   proxy = await testProxy(clusters);
   client = await proxyClient(proxy, { clientTimestamps: false });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import cassandra from 'cassandra-driver';
 import type { RunningProxy } from '../../src/proxy/start-proxy.js';
-import { cqlClient, type SharedClusters, sharedClusters } from '../helpers/clusters.js';
-import { freshKeyspace } from '../helpers/keyspace.js';
+import type { SharedClusters } from '../helpers/clusters.js';
+import { plainClusterPair } from '../helpers/keyspace.js';
 import { proxyClient, testProxy } from './proxy-support.js';
 
 /**
@@ -19,15 +19,9 @@ const proxies: RunningProxy[] = [];
 const clients: cassandra.Client[] = [];
 
 before(async () => {
-  clusters = await sharedClusters();
-  origin = await cqlClient(clusters.origin);
-  target = await cqlClient(clusters.target);
-  for (const direct of [origin, target]) {
-    await freshKeyspace(direct, KS);
-    await direct.execute(
-      `CREATE TABLE ${TABLE} (k int PRIMARY KEY, id timeuuid, other timeuuid, at timestamp, note text)`,
-    );
-  }
+  ({ clusters, origin, target } = await plainClusterPair(KS, [
+    `CREATE TABLE ${TABLE} (k int PRIMARY KEY, id timeuuid, other timeuuid, at timestamp, note text)`,
+  ]));
 });
 
 after(async () => {

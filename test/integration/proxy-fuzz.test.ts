@@ -23,8 +23,8 @@ import {
 } from '../../src/proxy/codec/index.js';
 import type { RunningProxy } from '../../src/proxy/start-proxy.js';
 import { seededRandom } from '../../src/ranges/token-ring.js';
-import { cqlClient, type SharedClusters, sharedClusters } from '../helpers/clusters.js';
-import { freshKeyspace, runAll } from '../helpers/keyspace.js';
+import type { SharedClusters } from '../helpers/clusters.js';
+import { plainClusterPair } from '../helpers/keyspace.js';
 import { processTreeMemory, proxyClient, testProxy } from './proxy-support.js';
 
 /**
@@ -49,17 +49,11 @@ let target: cassandra.Client;
 let proxy: ProxyProcess;
 
 before(async () => {
-  clusters = await sharedClusters();
-  origin = await cqlClient(clusters.origin);
-  target = await cqlClient(clusters.target);
-  for (const direct of [origin, target]) {
-    await freshKeyspace(direct, KS);
-    await runAll(direct, [
-      `CREATE TABLE ${KS}.kv (k int PRIMARY KEY, v text)`,
-      // What the fuzzer's own (mutated) writes may land in, apart from the driver session's rows.
-      `CREATE TABLE ${KS}.junk (k int PRIMARY KEY, v text)`,
-    ]);
-  }
+  ({ clusters, origin, target } = await plainClusterPair(KS, [
+    `CREATE TABLE ${KS}.kv (k int PRIMARY KEY, v text)`,
+    // What the fuzzer's own (mutated) writes may land in, apart from the driver session's rows.
+    `CREATE TABLE ${KS}.junk (k int PRIMARY KEY, v text)`,
+  ]));
   proxy = await startProxyProcess(clusters);
 });
 
