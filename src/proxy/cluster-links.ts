@@ -1,7 +1,9 @@
 import type { Logger } from '../log/logger.js';
+import { frameForV4, frameForV5, V4ToV5Link, V5ToV4Link } from './bridge-links.js';
 import type { ClusterLink, Connector } from './cluster-link.js';
 import {
   Consistency,
+  type ErrorBody,
   encodeAuthToken,
   encodeQuery,
   FrameFlag,
@@ -10,13 +12,14 @@ import {
   plainSaslToken,
   queryParameters,
   type RawFrame,
+  v5OnlyFields,
 } from './codec/index.js';
 import { decodeErrorFrame } from './frame-reading.js';
 import type { NodeRequestType } from './node-metrics.js';
 import { clusterLabel } from './proxy-errors.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 import type { ClusterName } from './route-request.js';
-import { frameForV4, V4ToV5Link } from './version-bridge.js';
+import { v4Refusal } from './version-bridge.js';
 
 export interface Credentials {
   readonly username: string;
@@ -94,11 +97,38 @@ export class ClusterLinks {
    * session keeps speaking the client's version to it, translated (version-bridge.ts).
    */
   async reopenAt(cluster: ClusterName, version: ProtocolVersion): Promise<ClusterLink> {
-    if (version !== this.version && (this.version !== 4 || version !== 5))
+    const bridgeable = version + this.version === 9; // v4 ↔ v5, the pairs bridge-links.ts translates
+    if (version !== this.version && !bridgeable)
       throw new Error(`a v${this.version} client cannot be bridged to a v${version} cluster`);
     this.drop(cluster);
     this.#bridged[cluster] = version === this.version ? null : version;
     return this.open(cluster);
+  }
+
+  /** An event from a bridged cluster, in the client's version. */
+  #inClientVersion(frame: RawFrame): RawFrame {
+    return this.version === 4 ? frameForV4(frame).frame : frameForV5(frame);
+  }
+
+  /**
+   * Why a v5 client's request cannot go to a cluster bridged to v4 (version-bridge.ts), or null.
+   * Asked before the request goes anywhere, so a refused write reaches neither cluster.
+   */
+  bridgeRefusal(opcode: number, flags: number, body: Buffer): ErrorBody | null {
+    const bridged = CLUSTERS.filter((c) => this.versionOf(c) === 4 && this.version === 5);
+    if (bridged.length === 0) return null;
+    let fields: ReturnType<typeof v5OnlyFields>;
+    try {
+      fields = v5OnlyFields(opcode, body, flags);
+    } catch {
+      return null; // A malformed body fails on its normal path, with the error that names it.
+    }
+    const kind = opcode === Opcode.EXECUTE ? 'execute' : 'other';
+    for (const cluster of bridged) {
+      const refusal = v4Refusal(kind, fields, this.keyspace, cluster);
+      if (refusal !== null) return refusal;
+    }
+    return null;
   }
 
   get(cluster: ClusterName): ClusterLink | null {
@@ -148,12 +178,16 @@ export class ClusterLinks {
     const bridged = version !== this.version;
     try {
       const inner = await this.options.connect(cluster, version, {
-        onEvent: (frame) => this.options.onEvent(cluster, bridged ? frameForV4(frame).frame : frame),
+        onEvent: (frame) => this.options.onEvent(cluster, bridged ? this.#inClientVersion(frame) : frame),
         onClose: () => this.#lost(cluster, link),
         onDrain: this.options.onDrain,
       });
       const holdsColumns = cluster === (this.options.primary ?? 'origin');
-      const link = bridged ? new V4ToV5Link(inner, holdsColumns) : inner;
+      const link = !bridged
+        ? inner
+        : this.version === 4
+          ? new V4ToV5Link(inner, holdsColumns)
+          : new V5ToV4Link(inner);
       if (this.#closed) {
         link.close();
         throw new Error('client went away');

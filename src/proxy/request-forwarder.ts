@@ -153,6 +153,11 @@ export class RequestForwarder {
   /** Routes one request of a ready session and sends it on its way; the answer goes out through the host. */
   dispatch(frame: RawFrame): void {
     const { opcode, streamId } = frame.header;
+    const refusal = this.links.bridgeRefusal(opcode, frame.header.flags, frame.body);
+    if (refusal !== null) {
+      this.#reply(streamId, refusal);
+      return;
+    }
     switch (opcode) {
       case Opcode.QUERY: {
         const statement = statementOf(statementText(frame, this.host.version));

@@ -62,8 +62,9 @@ export async function startupStep(
   try {
     answers = await Promise.all(CLUSTERS.map((c) => startup(links.get(c), c)));
     // A cluster that refuses the client's version may still speak another the proxy can bridge.
+    const accepted = answers.map((a) => a.header.opcode !== Opcode.ERROR);
     for (const [i, cluster] of CLUSTERS.entries()) {
-      const bridgeTo = bridgeVersionAfter(links.version, answers[i]!);
+      const bridgeTo = bridgeVersionAfter(links.version, answers[i]!, accepted[1 - i]!);
       if (bridgeTo !== null) answers[i] = await startup(await links.reopenAt(cluster, bridgeTo), cluster);
     }
   } catch (error) {
@@ -99,9 +100,13 @@ export async function startupStep(
 }
 
 /** The version to bridge a cluster to after its answer to STARTUP, or null (version-bridge.ts). */
-function bridgeVersionAfter(clientVersion: ProtocolVersion, answer: RawFrame): ProtocolVersion | null {
+function bridgeVersionAfter(
+  clientVersion: ProtocolVersion,
+  answer: RawFrame,
+  otherAccepted: boolean,
+): ProtocolVersion | null {
   if (answer.header.opcode !== Opcode.ERROR) return null;
-  return bridgeVersionAfterRefusal(clientVersion, decodeErrorFrame(answer, clientVersion));
+  return bridgeVersionAfterRefusal(clientVersion, decodeErrorFrame(answer, clientVersion), otherAccepted);
 }
 
 /** The client's AUTH_RESPONSE (spec v4 §4.1.2), relayed to the cluster it authenticates with. */

@@ -1,135 +1,79 @@
-import type { ClusterLink } from './cluster-link.js';
-import {
-  decodeHeader,
-  type ErrorBody,
-  ErrorCode,
-  encodeFrame,
-  HEADER_LENGTH,
-  type ProtocolVersion,
-  type RawFrame,
-  requestV4ToV5,
-  responseV5ToV4,
-} from './codec/index.js';
-import type { Waiter } from './stream-ids.js';
+import { type ErrorBody, ErrorCode, type ProtocolVersion, type V5OnlyFields } from './codec/index.js';
+import { writtenPartitionOf } from './partition-key-of.js';
+import { clusterLabel } from './proxy-errors.js';
+import type { ClusterName } from './route-request.js';
+import { classifyStatement } from './statement.js';
 
 /**
- * A v4 client in front of a cluster that speaks only v5 (Cassandra 5.0 with
- * `native_transport_allow_older_protocols: false` refuses older versions): the proxy speaks v5 to
- * that cluster and translates each request and answer (codec/rewrite/v4-v5-bodies.ts). The other
- * direction (a v5 client, a cluster without v5) is not bridged: the cluster's refusal reaches the
- * client, whose driver then steps down to v4, which both clusters speak.
+ * Bridging protocol versions: when one cluster refuses the client's version at STARTUP but
+ * speaks a neighbour, the proxy speaks that version to it and translates (bridge-links.ts):
+ * - a v4 client, a cluster that speaks only v5 (Cassandra 5.0 with
+ *   `native_transport_allow_older_protocols: false`);
+ * - a v5 client, a cluster that speaks v4 at most (Cassandra 3.x), while the other cluster speaks
+ *   v5. When neither speaks v5, the refusal reaches the client, whose driver steps down to v4 and
+ *   then needs no translation at all.
+ * Pure decisions; the handshake and the forwarder apply them.
  */
+
+/** A PROTOCOL_ERROR refusing a version: "Invalid or unsupported protocol version (5)...",
+ * "Rejecting Protocol Version v4 < v5.", or Cassandra 3.x's "Beta version of the protocol used (5/v5-beta)...". */
+const VERSION_REFUSAL = /protocol version|version of the protocol/i;
 
 /**
  * The version to open a cluster connection with after the cluster refused the client's version
- * at STARTUP (a PROTOCOL_ERROR naming the protocol version), or null: the refusal goes to the client.
+ * at STARTUP, or null: the refusal goes to the client. `otherAccepted`: the other cluster took
+ * the client's version.
  */
 export function bridgeVersionAfterRefusal(
   clientVersion: ProtocolVersion,
   error: ErrorBody,
+  otherAccepted: boolean,
 ): ProtocolVersion | null {
-  if (clientVersion !== 4 || error.code !== ErrorCode.PROTOCOL_ERROR) return null;
-  return /protocol version/i.test(error.message) ? 5 : null;
-}
-
-/** Result metadata ids a bridged connection remembers (PREPARED answers it saw); more are forgotten. */
-const REMEMBERED_IDS = 4096;
-/** Sent when the statement's id is unknown: the cluster then answers with full metadata (spec v5 §4.1.6). */
-const UNKNOWN_ID = Buffer.alloc(0);
-
-/** A frame from a v5 cluster as its v4 client gets it, and the PREPARED ids it carried. */
-export function frameForV4(frame: RawFrame): {
-  readonly frame: RawFrame;
-  readonly prepared: { readonly id: Buffer; readonly resultMetadataId: Buffer } | null;
-} {
-  const { opcode, streamId, flags } = frame.header;
-  const out = responseV5ToV4(opcode, frame.body, flags);
-  const raw = encodeFrame({ version: 4, isResponse: true, flags: out.flags, streamId, opcode }, out.body);
-  return {
-    frame: { header: decodeHeader(raw), body: raw.subarray(HEADER_LENGTH), raw },
-    prepared: out.prepared,
-  };
+  if (error.code !== ErrorCode.PROTOCOL_ERROR || !VERSION_REFUSAL.test(error.message)) return null;
+  if (clientVersion === 4) return 5;
+  if (clientVersion === 5 && otherAccepted) return 4;
+  return null;
 }
 
 /**
- * A ClusterLink over a v5 connection that its users (the session, the forwarder) speak v4 to.
- * An EXECUTE gets the cluster's result metadata id only when the client decodes rows by this
- * cluster's columns (`clientHoldsItsColumns`: the primary, see result-metadata.ts); otherwise an
- * empty id, so the cluster always sends the metadata of its rows along, which the v4 client then
- * decodes by.
+ * Whether a statement text names the keyspace of its table (`ks.t`), so a per-request keyspace
+ * adds nothing to it. Only SELECT, INSERT, UPDATE and DELETE are read; anything else is taken as
+ * depending on the keyspace.
  */
-export class V4ToV5Link implements ClusterLink {
-  readonly #ids = new Map<string, Buffer>();
-  readonly #resultMetadataIdOf = (preparedId: Buffer): Buffer =>
-    this.clientHoldsItsColumns ? (this.#ids.get(preparedId.toString('hex')) ?? UNKNOWN_ID) : UNKNOWN_ID;
+export function namesItsKeyspace(text: string): boolean {
+  const statement = classifyStatement(text);
+  if (statement.kind === 'select') return statement.keyspace !== null;
+  return statement.kind === 'write' && writtenPartitionOf(text)?.keyspace != null;
+}
 
-  constructor(
-    private readonly inner: ClusterLink,
-    private readonly clientHoldsItsColumns: boolean,
-  ) {}
-
-  get cluster() {
-    return this.inner.cluster;
-  }
-  get address() {
-    return this.inner.address;
-  }
-  get closed() {
-    return this.inner.closed;
-  }
-  get inFlight() {
-    return this.inner.inFlight;
-  }
-  get backedUp() {
-    return this.inner.backedUp;
-  }
-
-  request(opcode: number, flags: number, body: Buffer, onResult: Waiter): void {
-    let v5: Buffer;
-    try {
-      v5 = requestV4ToV5(opcode, body, flags, this.#resultMetadataIdOf);
-    } catch (error) {
-      onResult(error as Error);
-      return;
-    }
-    this.inner.request(opcode, flags, v5, (result) => onResult(this.#answer(result)));
-  }
-
-  requestSecondary(opcode: number, flags: number, body: Buffer): boolean {
-    return this.inner.requestSecondary(
-      opcode,
-      flags,
-      requestV4ToV5(opcode, body, flags, this.#resultMetadataIdOf),
+/**
+ * Why a v5 request cannot go to a cluster that speaks v4 (`cluster`), or null when it can. v4 has
+ * no field for a per-request keyspace or for now_in_seconds (spec v5 §4.1.4). A keyspace that
+ * changes nothing is dropped: the session's own (after USE), or one every statement text already
+ * names, or an EXECUTE's (its statement was bound to its keyspace when prepared). Any other would
+ * change which table a statement means, and now_in_seconds changes what TTLs and deletions see:
+ * refused before any cluster gets the request, so nothing is written on one side only.
+ */
+export function v4Refusal(
+  opcode: 'execute' | 'other',
+  fields: V5OnlyFields,
+  sessionKeyspace: string | null,
+  cluster: ClusterName,
+): ErrorBody | null {
+  const { keyspace } = fields;
+  const label = clusterLabel(cluster);
+  if (fields.nowInSeconds) {
+    return invalid(
+      `zdm-proxy: ${label} speaks protocol v4, which cannot carry now_in_seconds; send the request without it, or connect with protocol v4`,
     );
   }
+  if (keyspace === null || opcode === 'execute' || keyspace === sessionKeyspace) return null;
+  if (fields.texts.every(namesItsKeyspace)) return null;
+  return invalid(
+    `zdm-proxy: ${label} speaks protocol v4, which cannot carry the request's keyspace "${keyspace}"; qualify the table names (${keyspace}.table), USE "${keyspace}" first, or connect with protocol v4`,
+  );
+}
 
-  send(opcode: number, flags: number, body: Buffer): Promise<RawFrame> {
-    return new Promise((resolve, reject) =>
-      this.request(opcode, flags, body, (result) =>
-        result instanceof Error ? reject(result) : resolve(result),
-      ),
-    );
-  }
-
-  close(): void {
-    this.inner.close();
-  }
-
-  #answer(result: RawFrame | Error): RawFrame | Error {
-    if (result instanceof Error) return result;
-    try {
-      const { frame, prepared } = frameForV4(result);
-      if (prepared !== null) this.#remember(prepared.id, prepared.resultMetadataId);
-      return frame;
-    } catch (error) {
-      return error as Error;
-    }
-  }
-
-  #remember(id: Buffer, resultMetadataId: Buffer): void {
-    const key = id.toString('hex');
-    this.#ids.delete(key);
-    this.#ids.set(key, resultMetadataId);
-    if (this.#ids.size > REMEMBERED_IDS) this.#ids.delete(this.#ids.keys().next().value as string);
-  }
+function invalid(message: string): ErrorBody {
+  return { kind: 'simple', code: ErrorCode.INVALID, message };
 }

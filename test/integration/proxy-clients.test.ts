@@ -30,6 +30,7 @@ import {
   installPython,
 } from '../helpers/client-install.js';
 import { cqlClient, sharedClusters } from '../helpers/clusters.js';
+import { startV4OnlyGate } from '../helpers/v4-only-gate.js';
 
 /**
  * Real clients through the real `zdm-proxy start` CLI in front of the Origin and Target test clusters:
@@ -296,4 +297,58 @@ describe('ZDM_BLOCKED_PROTOCOL_VERSIONS', () => {
       await stopProxyProcess(blocked);
     }
   });
+});
+
+describe('a Target that speaks protocol v4 at most (Cassandra 3.x), clients on v5', () => {
+  // The Python driver pinned to v5 (it cannot step down) with LZ4 segments, and the Java driver
+  // negotiating: both keep v5 with the proxy, which speaks v4 to Target and translates.
+  const sessions = [
+    {
+      name: 'python_v5_on_v4_target',
+      install: installs.python,
+      args: ['lz4', '5'],
+      profile: { maxVersion: 5, compression: 'lz4' },
+    },
+    {
+      name: 'java_on_v4_target',
+      install: installs.java,
+      args: [],
+      profile: { maxVersion: 5, compression: 'none' },
+    },
+  ] as const;
+  for (const session of sessions) {
+    test(`${session.name}: every statement reaches both clusters, Target in v4`, async () => {
+      const clusters = await sharedClusters();
+      const node = { host: clusters.target.contactPoints[0]!, port: clusters.target.port };
+      const gate = await startV4OnlyGate(node);
+      const port = PORT + 300 + sessions.indexOf(session) * 2;
+      let log = '';
+      const bridged = await startProxyProcess(
+        port,
+        { ZDM_TARGET_CONTACT_POINTS: gate.host, ZDM_TARGET_PORT: String(gate.port) },
+        (text) => {
+          log += text;
+        },
+      );
+      try {
+        const offer = await readProxyOffer(HOST, port);
+        const keyspace = `clients_${session.name}`;
+        const stdout = await runProgram(await session.install, [
+          HOST,
+          String(port),
+          keyspace,
+          ...session.args,
+        ]);
+        const report = parseReport(stdout);
+        checkReport(session.name, report, session.profile, { ...context, proxyPort: port, offer });
+        assert.equal(report.protocolVersion, 5, 'the client kept v5');
+        assert.ok(gate.refusedV5() > 0, 'Target refused v5 (the proxy then bridged it)');
+        assert.match(log, /"protocolVersion":5,.*client session ready/);
+        await checkClusters(session.name, keyspace, context);
+      } finally {
+        await stopProxyProcess(bridged);
+        await gate.close();
+      }
+    });
+  }
 });

@@ -119,6 +119,14 @@ export {
   withPreparedId,
 } from './rewrite/rewrite.js';
 export { type ResponseV5ToV4, requestV4ToV5, responseV5ToV4 } from './rewrite/v4-v5-bodies.js';
+export {
+  type ExecuteAsked,
+  requestV5ToV4,
+  responseV4ToV5,
+  resultMetadataIdOf,
+  type V5OnlyFields,
+  v5OnlyFields,
+} from './rewrite/v5-v4-bodies.js';
 export { withConsistency } from './rewrite/with-consistency.js';
 export { withQueryText } from './rewrite/with-query-text.js';
 export { type BuildRowsOptions, buildRowsResult } from './rows/build-rows-result.js';
