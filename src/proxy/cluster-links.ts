@@ -115,8 +115,9 @@ export class ClusterLinks {
    * Asked before the request goes anywhere, so a refused write reaches neither cluster.
    */
   bridgeRefusal(opcode: number, flags: number, body: Buffer): ErrorBody | null {
-    const bridged = CLUSTERS.filter((c) => this.versionOf(c) === 4 && this.version === 5);
-    if (bridged.length === 0) return null;
+    // On every request's path: nothing to look at unless a cluster is bridged down to v4.
+    if (this.version !== 5 || (this.#bridged.origin !== 4 && this.#bridged.target !== 4)) return null;
+    const bridged = CLUSTERS.filter((c) => this.#bridged[c] === 4);
     let fields: ReturnType<typeof v5OnlyFields>;
     try {
       fields = v5OnlyFields(opcode, body, flags);

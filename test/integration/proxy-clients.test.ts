@@ -300,32 +300,48 @@ describe('ZDM_BLOCKED_PROTOCOL_VERSIONS', () => {
 });
 
 describe('a Target that speaks protocol v4 at most (Cassandra 3.x), clients on v5', () => {
-  // The Python driver pinned to v5 (it cannot step down) with LZ4 segments, and the Java driver
-  // negotiating: both keep v5 with the proxy, which speaks v4 to Target and translates.
-  const sessions = [
+  // The Python driver pinned to v5 (it cannot step down) with LZ4 segments, also with Target as
+  // the primary cluster (its reads, result columns and ids then come through the translation),
+  // the Java driver and gocql negotiating: all keep v5 with the proxy, which speaks v4 to Target.
+  const sessions: readonly (ProgramSession & { readonly env?: Readonly<Record<string, string>> })[] = [
     {
+      title: 'the Python driver pinned to v5',
       name: 'python_v5_on_v4_target',
       install: installs.python,
       args: ['lz4', '5'],
       profile: { maxVersion: 5, compression: 'lz4' },
     },
     {
+      title: 'the Python driver pinned to v5, Target primary',
+      name: 'python_v5_on_v4_target_primary',
+      install: installs.python,
+      args: ['lz4', '5'],
+      profile: { maxVersion: 5, compression: 'lz4' },
+      env: { ZDM_PRIMARY_CLUSTER: 'TARGET' },
+    },
+    {
+      title: 'the Java driver 4.x',
       name: 'java_on_v4_target',
       install: installs.java,
-      args: [],
       profile: { maxVersion: 5, compression: 'none' },
     },
-  ] as const;
-  for (const session of sessions) {
-    test(`${session.name}: every statement reaches both clusters, Target in v4`, async () => {
+    {
+      title: 'gocql v2',
+      name: 'gocql_on_v4_target',
+      install: installs.gocql,
+      profile: { maxVersion: 5, compression: 'none' },
+    },
+  ];
+  for (const [index, session] of sessions.entries()) {
+    test(`${session.title}: every statement reaches both clusters, Target in v4`, async () => {
       const clusters = await sharedClusters();
       const node = { host: clusters.target.contactPoints[0]!, port: clusters.target.port };
       const gate = await startV4OnlyGate(node);
-      const port = PORT + 300 + sessions.indexOf(session) * 2;
+      const port = PORT + 300 + index * 2;
       let log = '';
       const bridged = await startProxyProcess(
         port,
-        { ZDM_TARGET_CONTACT_POINTS: gate.host, ZDM_TARGET_PORT: String(gate.port) },
+        { ZDM_TARGET_CONTACT_POINTS: gate.host, ZDM_TARGET_PORT: String(gate.port), ...session.env },
         (text) => {
           log += text;
         },
@@ -337,7 +353,7 @@ describe('a Target that speaks protocol v4 at most (Cassandra 3.x), clients on v
           HOST,
           String(port),
           keyspace,
-          ...session.args,
+          ...(session.args ?? []),
         ]);
         const report = parseReport(stdout);
         checkReport(session.name, report, session.profile, { ...context, proxyPort: port, offer });
