@@ -15,6 +15,7 @@ import { runProgram } from '../clients/client-session.js';
 import { installPythonProgram } from '../helpers/client-install.js';
 import { cqlClient, type SharedClusters, sharedClusters } from '../helpers/clusters.js';
 import { freshKeyspace } from '../helpers/keyspace.js';
+import { startV4OnlyGate, type V4OnlyGate } from '../helpers/v4-only-gate.js';
 import { RawCqlConnection, testProxy } from './proxy-support.js';
 
 /**
@@ -106,6 +107,74 @@ async function stored(client: cassandra.Client, keyspace: string): Promise<Map<n
 const FIRST_KEY = 1;
 const KEYS = Array.from({ length: 20 }, (_, i) => FIRST_KEY + i);
 
+/**
+ * Runs result_metadata.py through the proxy on `port` in `keyspace` and checks what the client
+ * decoded (the primary's columns, before and after Target gains a column) and what both clusters hold.
+ */
+async function checkSession(
+  port: number,
+  primary: 'ORIGIN' | 'TARGET',
+  version: 4 | 5,
+  keyspace: string,
+): Promise<void> {
+  await tables(keyspace);
+  const stdout = await runProgram(await program, [
+    '127.0.0.1',
+    String(port),
+    keyspace,
+    String(version),
+    String(FIRST_KEY),
+    clusters.target.contactPoints[0]!,
+    String(clusters.target.port),
+  ]);
+  const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as Report;
+  assert.equal(report.protocolVersion, version);
+
+  const onTarget = primary === 'TARGET';
+  const row = (k: number, extra: Record<string, unknown>) => ({ k, ...extra, v: `row-${k}` });
+  const expected = KEYS.map((k) => row(k, onTarget ? { a: null } : {}));
+  // Column order matters: the client decodes each cell by the column at its position.
+  const withOrder = (rows: readonly Record<string, unknown>[]) => rows.map((r) => Object.entries(r));
+  assert.deepEqual(withOrder(report.prepared), withOrder(expected), 'prepared SELECT *');
+  assert.deepEqual(withOrder(report.simple), withOrder(expected), 'simple SELECT *');
+  assert.deepEqual(
+    report.named,
+    KEYS.map((k) => ({ v: `row-${k}` })),
+    'prepared SELECT v',
+  );
+  assert.deepEqual(report.pagedKeys, KEYS, 'prepared SELECT * over several pages');
+  const afterAlter = KEYS.map((k) => row(k, onTarget ? { a: null, b: null } : {}));
+  assert.deepEqual(
+    withOrder(report.afterAlter),
+    withOrder(afterAlter),
+    'prepared SELECT * after Target gained a column',
+  );
+
+  if (version === 4) {
+    // A Target-only column `b` now exists too (added by the program above).
+    const expectedRow = onTarget
+      ? [
+          ['k', 3],
+          ['a', null],
+          ['b', null],
+          ['v', 'row-3'],
+        ]
+      : [
+          ['k', 3],
+          ['v', 'row-3'],
+        ];
+    assert.deepEqual(await skipMetadataRead(port, keyspace, 3), expectedRow, 'Skip_metadata read');
+  }
+
+  const onOrigin = await stored(origin, keyspace);
+  assert.deepEqual(
+    [...onOrigin.keys()].sort((x, y) => x - y),
+    KEYS,
+    'rows on Origin',
+  );
+  assert.deepEqual(await stored(target, keyspace), onOrigin, 'Target holds the same values and writetimes');
+}
+
 for (const primary of ['ORIGIN', 'TARGET'] as const) {
   describe(`primary ${primary}, DUAL_ASYNC_ON_SECONDARY`, () => {
     let proxy: RunningProxy;
@@ -121,72 +190,34 @@ for (const primary of ['ORIGIN', 'TARGET'] as const) {
 
     for (const version of [4, 5] as const) {
       test(`the Python driver on protocol v${version} decodes the ${primary.toLowerCase()}'s columns`, async () => {
-        const keyspace = `rmeta_${primary.toLowerCase()}_v${version}`;
-        await tables(keyspace);
-        const stdout = await runProgram(await program, [
-          '127.0.0.1',
-          String(proxy.port),
-          keyspace,
-          String(version),
-          String(FIRST_KEY),
-          clusters.target.contactPoints[0]!,
-          String(clusters.target.port),
-        ]);
-        const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as Report;
-        assert.equal(report.protocolVersion, version);
-
-        const onTarget = primary === 'TARGET';
-        const row = (k: number, extra: Record<string, unknown>) => ({ k, ...extra, v: `row-${k}` });
-        const expected = KEYS.map((k) => row(k, onTarget ? { a: null } : {}));
-        // Column order matters: the client decodes each cell by the column at its position.
-        const withOrder = (rows: readonly Record<string, unknown>[]) => rows.map((r) => Object.entries(r));
-        assert.deepEqual(withOrder(report.prepared), withOrder(expected), 'prepared SELECT *');
-        assert.deepEqual(withOrder(report.simple), withOrder(expected), 'simple SELECT *');
-        assert.deepEqual(
-          report.named,
-          KEYS.map((k) => ({ v: `row-${k}` })),
-          'prepared SELECT v',
-        );
-        assert.deepEqual(report.pagedKeys, KEYS, 'prepared SELECT * over several pages');
-        const afterAlter = KEYS.map((k) => row(k, onTarget ? { a: null, b: null } : {}));
-        assert.deepEqual(
-          withOrder(report.afterAlter),
-          withOrder(afterAlter),
-          'prepared SELECT * after Target gained a column',
-        );
-
-        if (version === 4) {
-          // A Target-only column `b` now exists too (added by the program above).
-          const expectedRow = onTarget
-            ? [
-                ['k', 3],
-                ['a', null],
-                ['b', null],
-                ['v', 'row-3'],
-              ]
-            : [
-                ['k', 3],
-                ['v', 'row-3'],
-              ];
-          assert.deepEqual(
-            await skipMetadataRead(proxy.port, keyspace, 3),
-            expectedRow,
-            'Skip_metadata read',
-          );
-        }
-
-        const onOrigin = await stored(origin, keyspace);
-        assert.deepEqual(
-          [...onOrigin.keys()].sort((x, y) => x - y),
-          KEYS,
-          'rows on Origin',
-        );
-        assert.deepEqual(
-          await stored(target, keyspace),
-          onOrigin,
-          'Target holds the same values and writetimes',
-        );
+        await checkSession(proxy.port, primary, version, `rmeta_${primary.toLowerCase()}_v${version}`);
       });
     }
   });
 }
+
+describe('primary TARGET, a Target that speaks v4 at most (Cassandra 3.x), a v5 client', () => {
+  // The proxy speaks v4 to Target and gives its columns result metadata ids of its own: the v5
+  // client must still get Target's columns, and Metadata_changed once Target gains one.
+  let gate: V4OnlyGate;
+  let proxy: RunningProxy;
+  before(async () => {
+    gate = await startV4OnlyGate({ host: clusters.target.contactPoints[0]!, port: clusters.target.port });
+    proxy = await testProxy(
+      {
+        origin: clusters.origin,
+        target: { ...clusters.target, contactPoints: [gate.host], port: gate.port },
+      },
+      { ZDM_PRIMARY_CLUSTER: 'TARGET', ZDM_READ_MODE: 'DUAL_ASYNC_ON_SECONDARY' },
+    );
+  });
+  after(async () => {
+    await proxy?.close();
+    await gate?.close();
+  });
+
+  test("the Python driver on protocol v5 decodes the target's columns through the bridge", async () => {
+    await checkSession(proxy.port, 'TARGET', 5, 'rmeta_target_v5_bridged');
+    assert.ok(gate.refusedV5() > 0, 'Target refused v5, so the proxy spoke v4 to it');
+  });
+});
