@@ -299,49 +299,70 @@ describe('ZDM_BLOCKED_PROTOCOL_VERSIONS', () => {
   });
 });
 
-describe('a Target that speaks protocol v4 at most (Cassandra 3.x), clients on v5', () => {
-  // The Python driver pinned to v5 (it cannot step down) with LZ4 segments, also with Target as
-  // the primary cluster (its reads, result columns and ids then come through the translation),
-  // the Java driver and gocql negotiating: all keep v5 with the proxy, which speaks v4 to Target.
-  const sessions: readonly (ProgramSession & { readonly env?: Readonly<Record<string, string>> })[] = [
+describe('a cluster that speaks protocol v4 at most (Cassandra 3.x), clients on v5', () => {
+  // The Python driver pinned to v5 (it cannot step down) with LZ4 segments, with Origin (the usual
+  // case: an old Origin, a new Target) or Target on v4, and with Target primary (its reads, result
+  // columns and ids then come through the translation); the Java driver and gocql negotiating. All
+  // keep v5 with the proxy, which speaks v4 to that cluster and translates.
+  type BridgedSession = ProgramSession & {
+    readonly gated: 'origin' | 'target';
+    readonly env?: Readonly<Record<string, string>>;
+  };
+  const python = {
+    install: installs.python,
+    args: ['lz4', '5'],
+    profile: { maxVersion: 5, compression: 'lz4' },
+  } as const;
+  const sessions: readonly BridgedSession[] = [
     {
-      title: 'the Python driver pinned to v5',
+      ...python,
+      title: 'the Python driver pinned to v5, Target on v4',
       name: 'python_v5_on_v4_target',
-      install: installs.python,
-      args: ['lz4', '5'],
-      profile: { maxVersion: 5, compression: 'lz4' },
+      gated: 'target',
     },
     {
-      title: 'the Python driver pinned to v5, Target primary',
+      ...python,
+      title: 'the Python driver pinned to v5, Target on v4 and primary',
       name: 'python_v5_on_v4_target_primary',
-      install: installs.python,
-      args: ['lz4', '5'],
-      profile: { maxVersion: 5, compression: 'lz4' },
+      gated: 'target',
       env: { ZDM_PRIMARY_CLUSTER: 'TARGET' },
     },
     {
-      title: 'the Java driver 4.x',
+      ...python,
+      title: 'the Python driver pinned to v5, Origin on v4',
+      name: 'python_v5_on_v4_origin',
+      gated: 'origin',
+    },
+    {
+      title: 'the Java driver 4.x, Target on v4',
       name: 'java_on_v4_target',
       install: installs.java,
       profile: { maxVersion: 5, compression: 'none' },
+      gated: 'target',
     },
     {
-      title: 'gocql v2',
-      name: 'gocql_on_v4_target',
+      title: 'gocql v2, Origin on v4',
+      name: 'gocql_on_v4_origin',
       install: installs.gocql,
       profile: { maxVersion: 5, compression: 'none' },
+      gated: 'origin',
     },
   ];
   for (const [index, session] of sessions.entries()) {
-    test(`${session.title}: every statement reaches both clusters, Target in v4`, async () => {
+    test(`${session.title}: every statement reaches both clusters`, async () => {
       const clusters = await sharedClusters();
-      const node = { host: clusters.target.contactPoints[0]!, port: clusters.target.port };
-      const gate = await startV4OnlyGate(node);
+      const gatedCluster = clusters[session.gated];
+      const gate = await startV4OnlyGate({ host: gatedCluster.contactPoints[0]!, port: gatedCluster.port });
+      const role = session.gated.toUpperCase();
       const port = PORT + 300 + index * 2;
       let log = '';
       const bridged = await startProxyProcess(
         port,
-        { ZDM_TARGET_CONTACT_POINTS: gate.host, ZDM_TARGET_PORT: String(gate.port), ...session.env },
+        {
+          [`ZDM_${role}_CONTACT_POINTS`]: gate.host,
+          [`ZDM_${role}_PORT`]: String(gate.port),
+          ...session.env,
+        },
         (text) => {
           log += text;
         },
@@ -358,7 +379,7 @@ describe('a Target that speaks protocol v4 at most (Cassandra 3.x), clients on v
         const report = parseReport(stdout);
         checkReport(session.name, report, session.profile, { ...context, proxyPort: port, offer });
         assert.equal(report.protocolVersion, 5, 'the client kept v5');
-        assert.ok(gate.refusedV5() > 0, 'Target refused v5 (the proxy then bridged it)');
+        assert.ok(gate.refusedV5() > 0, `${session.gated} refused v5 (the proxy then bridged it)`);
         assert.match(log, /"protocolVersion":5,.*client session ready/);
         await checkClusters(session.name, keyspace, context);
       } finally {
