@@ -19,6 +19,7 @@ import {
   type RunState,
   type RunStatus,
   type RunTotals,
+  type SharedReportLines,
   totalsOf,
   type WorkerIdentity,
   type WorkerRecord,
@@ -41,6 +42,18 @@ const CONDITIONAL = { prepare: true, consistency: QUORUM, serialConsistency: SER
 const READ_CHUNK = 100;
 /** Times a conditional update is tried when its outcome stays unknown (timeouts). */
 const UNKNOWN_OUTCOME_TRIES = 5;
+
+/** Partitions of a run's report lines (report_lines.bucket). */
+const REPORT_BUCKETS = 16;
+/** Report lines read per page. */
+const REPORT_PAGE = 500;
+
+/** The bucket of a report line: FNV-1a of its key, so the lines spread evenly and a key always lands in one. */
+export function reportBucket(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % REPORT_BUCKETS;
+}
 
 /** Where a run's state lives in Cassandra and how its leases are timed. */
 export interface CassandraStateContext {
@@ -117,6 +130,29 @@ export class CassandraRunState implements RunState {
 
   private table(name: string): string {
     return `${quoteIdent(this.context.keyspace)}.${name}`;
+  }
+
+  readonly reportLines: SharedReportLines = {
+    save: async (key, line) => {
+      await this.client.execute(
+        `INSERT INTO ${this.table('report_lines')} (run_id, bucket, line_key, line) VALUES (?, ?, ?, ?)`,
+        [this.runId, reportBucket(key), key, line],
+        READ,
+      );
+    },
+    all: () => this.allReportLines(),
+  };
+
+  private async *allReportLines(): AsyncIterable<string> {
+    for (let bucket = 0; bucket < REPORT_BUCKETS; bucket++) {
+      // The driver's typings say EventEmitter; it is a Readable stream of rows, paged as read.
+      const rows = this.client.stream(
+        `SELECT line FROM ${this.table('report_lines')} WHERE run_id = ? AND bucket = ?`,
+        [this.runId, bucket],
+        { ...READ, fetchSize: REPORT_PAGE },
+      ) as unknown as AsyncIterable<Row>;
+      for await (const row of rows) yield String(row.get('line'));
+    }
   }
 
   private get client(): CqlClient {

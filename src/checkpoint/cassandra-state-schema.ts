@@ -26,10 +26,15 @@ export function stateTablesCql(keyspace: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${ks}.workers (
   run_id text, worker_id text, host text, pid int, started_at bigint, heartbeat bigint, ranges text,
   PRIMARY KEY (run_id, worker_id))`,
+    // A diff's report lines, so every machine of a run can write the whole report; spread over a
+    // few partitions per run (bucket: a hash of the line's key) so no partition grows too large.
+    `CREATE TABLE IF NOT EXISTS ${ks}.report_lines (
+  run_id text, bucket int, line_key text, line text,
+  PRIMARY KEY ((run_id, bucket), line_key))`,
   ];
 }
 
-const TABLES = ['runs', 'latest_runs', 'ranges', 'workers'];
+const TABLES = ['runs', 'latest_runs', 'ranges', 'workers', 'report_lines'];
 
 /**
  * Default replication of a new state keyspace: NetworkTopologyStrategy in the connected cluster's

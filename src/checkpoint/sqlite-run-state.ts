@@ -24,6 +24,8 @@ import type {
  */
 export class SqliteRunState implements RunState {
   readonly kind = 'sqlite' as const;
+  /** The machine's report file holds every line: a SQLite run lives on one machine. */
+  readonly reportLines = null;
   readonly runId: string;
   readonly location: string;
 

@@ -58,7 +58,7 @@ export const diffCommand: CommandModule<object, { table: string }> = {
           '',
           'Differences go to a JSON Lines report beside the checkpoint (<checkpoint>.diff.jsonl); the summary goes to stdout (--json: one JSON object). An interrupted run resumes when the same command runs again; after a completed run the same command starts a new one.',
           '',
-          `${WORKERS_HELP} Every worker appends to the report of its machine.`,
+          `${WORKERS_HELP} Every worker appends to the report of its machine; with --state-store cassandra each machine adds the lines the others found when it ends, so the last to end holds the whole report.`,
           '',
           'Autocorrect writes with the writetimes of Origin\'s cells and deletes extra rows at the newest writetime seen on them: a newer Target write always wins and is reported as "superseded".',
           '',

@@ -205,6 +205,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
     const { store } = run;
     const report = new DiffReport(diffReportPath(store, settings.checkpoint_dir), {
       repairCutLine: role.kind !== 'child',
+      shared: store.reportLines,
     });
     try {
       const runRecord = await beginJobSession(store, logger, role);
@@ -312,6 +313,7 @@ export async function runDiff(input: DiffInput): Promise<number> {
         share,
       });
       if (role.kind === 'child') return workerExitCode(result);
+      await mergeOtherMachinesLines(report, logger);
       const { outcome, status } = result;
       const { counts, byStatus } = await store.totals();
       const n = (k: string) => counts[k] ?? 0;
@@ -354,6 +356,23 @@ export async function runDiff(input: DiffInput): Promise<number> {
     }
   } finally {
     await opened.close();
+  }
+}
+
+/**
+ * Completes this machine's report with the lines other machines of the run found (run state in
+ * Cassandra). Not fatal: the lines stay in the run state, and the summary counts are the whole run's.
+ */
+async function mergeOtherMachinesLines(report: DiffReport, logger: Logger): Promise<void> {
+  try {
+    const added = await report.mergeShared();
+    if (added > 0)
+      logger.info({ lines: added, report: report.path }, 'report lines other machines found added');
+  } catch (error) {
+    logger.warn(
+      { err: describeError(error), report: report.path },
+      'could not read the report lines other machines saved in the run state; this report holds only the lines found here',
+    );
   }
 }
 

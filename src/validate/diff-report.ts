@@ -8,6 +8,7 @@ import {
   truncateSync,
   writeSync,
 } from 'node:fs';
+import type { SharedReportLines } from '../checkpoint/run-state.js';
 import type { DifferenceKind } from './diff-settings.js';
 
 /** What happened to a reported difference. */
@@ -74,17 +75,25 @@ const dedupeKey = (line: Pick<ReportLine, 'kind' | 'key' | 'column'>): string =>
  * lines the others appended are read before each check, so a range taken over from a dead worker
  * does not report again what that worker reported. Only the process that started the workers
  * (`repairCutLine`) drops a cut line, before the workers open the file.
+ *
+ * With run state in Cassandra (`shared`), every line also goes to the state, where the machines of
+ * a run that spans several find each other's lines (`mergeShared`); `settled` says when the lines
+ * appended so far are saved there, which a range awaits before it commits its progress.
  */
 export class DiffReport {
   private readonly seen = new Set<string>();
   private readonly fd: number;
   /** Bytes of the file already read into `seen` (up to the end of a complete line). */
   private readUpTo = 0;
+  private readonly shared: SharedReportLines | null;
+  private readonly saving = new Set<Promise<void>>();
+  private saveFailure: unknown;
 
   constructor(
     readonly path: string,
-    options: { readonly repairCutLine?: boolean } = {},
+    options: { readonly repairCutLine?: boolean; readonly shared?: SharedReportLines | null } = {},
   ) {
+    this.shared = options.shared ?? null;
     if (existsSync(path) && (options.repairCutLine ?? true)) {
       const bytes = readFileSync(path);
       const complete = completeLength(bytes);
@@ -118,14 +127,59 @@ export class DiffReport {
     return this.seen.has(dedupeKey(line));
   }
 
-  /** Appends a line unless it is already there; returns whether it was written. */
+  /**
+   * Appends a line unless it is already there; returns whether it was written. A line already in
+   * the file is still saved to the shared state: it may be there from before a kill that came
+   * before its save.
+   */
   append(line: ReportLine): boolean {
     this.catchUp();
     const key = dedupeKey(line);
+    const text = JSON.stringify(line);
+    this.share(key, text);
     if (this.seen.has(key)) return false;
     this.seen.add(key);
-    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    writeSync(this.fd, `${text}\n`);
     return true;
+  }
+
+  private share(key: string, text: string): void {
+    if (this.shared === null) return;
+    const saved: Promise<void> = this.shared
+      .save(key, text)
+      .catch((error: unknown) => {
+        this.saveFailure ??= error;
+      })
+      .finally(() => this.saving.delete(saved));
+    this.saving.add(saved);
+  }
+
+  /** Resolves once the lines appended so far are saved to the shared state; throws if one was not. */
+  async settled(): Promise<void> {
+    await Promise.all(this.saving);
+    const failure = this.saveFailure;
+    this.saveFailure = undefined;
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Appends the shared state's lines this file lacks (other machines' findings); returns how many. */
+  async mergeShared(): Promise<number> {
+    if (this.shared === null) return 0;
+    this.catchUp();
+    let added = 0;
+    for await (const text of this.shared.all()) {
+      let key: string;
+      try {
+        key = dedupeKey(JSON.parse(text) as ReportLine);
+      } catch {
+        continue; // Not a line this version wrote: left out rather than copied unread.
+      }
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      writeSync(this.fd, `${text}\n`);
+      added++;
+    }
+    return added;
   }
 
   close(): void {

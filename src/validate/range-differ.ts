@@ -356,6 +356,8 @@ export function diffRangeWorker(setup: DiffSetup): RangeWorker {
         const counts = ready;
         await Promise.all(readyCandidates.map((c) => rechecks(() => settle(c, counts))));
       }
+      // The lines of these tokens are in the run's shared state before their progress is.
+      await setup.report.settled();
       // Also the last commit of a range names its last token: killed before the range is marked
       // done, a restart then finds nothing left to read instead of counting the range twice.
       await commit(

@@ -345,6 +345,55 @@ describe('several worker processes on one run', () => {
     assert.equal(alone.summary.extra, 20);
     assert.equal(alone.summary.mismatched, 30);
     assert.equal(alone.lines.length, 75);
+
+    // Two machines: two commands at once, each with a checkpoint directory (so a report file) of its
+    // own, sharing one run through the Cassandra state, slowed down (a run-wide rate limit) so both
+    // take ranges. Each writes the lines other machines saved into its report when it ends, so the
+    // one that ends last holds every difference of the run.
+    const machine = (name: string) =>
+      startZdm(
+        diffArgs(
+          `${KS}.d`,
+          pair.origin,
+          pair.target,
+          scratchDir(`zdm-machine-${name}-`),
+          '--splits',
+          '24',
+          '--recheck-delay-ms',
+          '100',
+          '--json',
+          '--lease-seconds',
+          LEASE_SECONDS,
+          '--state-store',
+          'cassandra',
+          '--state-keyspace',
+          STATE_KS,
+          '--origin-rate-limit',
+          '600',
+          '--log-level',
+          'info',
+          '--log-format',
+          'json',
+        ),
+      ).done.then((result) => ({ name, result, endedAt: performance.now() }));
+    const ended = (await Promise.all([machine('a'), machine('b')])).sort((x, y) => x.endedAt - y.endedAt);
+    const reports = ended.map(({ name, result }) => {
+      assert.equal(result.code, 1, `machine ${name}: differences found:\n${result.stderr.slice(-3000)}`);
+      const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      const lines = readReport(String(summary.report))
+        .map((l) => `${l.kind} ${JSON.stringify(l.key.partition)} ${l.column ?? ''}`)
+        .sort();
+      return { summary, lines, log: result.stderr };
+    });
+    const [first, last] = reports as [(typeof reports)[0], (typeof reports)[0]];
+    assert.equal(first.summary.checkpoint, last.summary.checkpoint, 'both machines worked on one run');
+    assert.deepEqual(last.lines, alone.lines, 'the machine that ended last reports every difference');
+    for (const line of first.lines) assert.ok(alone.lines.includes(line), `a difference of the run: ${line}`);
+    assert.match(
+      reports.map((r) => r.log).join(''),
+      /report lines other machines found added/,
+      'a machine took lines the other found',
+    );
   });
 
   test('two runs of different tables share one state keyspace without interfering', async () => {
