@@ -3,7 +3,7 @@
  * root; needs Go on PATH, nothing else: no Cassandra):
  *
  *   npx tsx bench/proxy-scaling.ts [--seconds 10] [--warmup 2] [--rounds 3] [--workers 1,2]
- *                                  [--compressions none,lz4,snappy] [--connections 4] [--concurrency 128]
+ *                                  [--compressions none,lz4,snappy] [--connections 8] [--concurrency 512]
  *
  * proxy-bench.ts runs the proxy in front of two real Cassandra nodes on the same 2 cores, so the
  * nodes are the bottleneck and the proxy's own scaling and compression cost cannot be seen. Here
@@ -19,13 +19,13 @@
  * of the proxy (primary and workers), of both null clusters and of the load generator, and the
  * cores each used, plus "other": the machine's busy time not accounted to them (other work on the
  * machine). Then the ratios: N workers / 1 worker, each compression / none, and the ceiling that
- * sharing the cores with the fixture and load generator sets on 2 workers: 2 / (1 + f), where f is
- * their CPU per request over the proxy's.
+ * sharing the cores with the fixture and load generator sets on N workers: min(N, cores) / (1 + f),
+ * where f is their CPU per request over the proxy's.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -41,8 +41,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     workers: { type: 'string', default: '1,2' },
     compressions: { type: 'string', default: 'none,lz4,snappy' },
-    connections: { type: 'string', default: '4' },
-    concurrency: { type: 'string', default: '128' },
+    connections: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '512' },
   },
 });
 const rounds = Number(args.rounds);
@@ -257,23 +257,25 @@ try {
       }
 
   const base = workerCounts[0]!;
+  const machineCores = availableParallelism();
   console.log(
-    `\nWorkers: throughput of N workers over ${base}, the proxy's CPU per request over ${base}'s (1.00: the workers do not contend), and the ceiling 2 / (1 + f) that sharing 2 cores sets, f = (null clusters + load generator CPU per request) / proxy CPU per request at ${base} worker(s)`,
+    `\nWorkers: throughput of N workers over ${base}; the proxy's CPU per request over ${base} worker(s)' (1.00: the workers do not contend); f = (null clusters + load generator CPU per request) / proxy CPU per request, at N workers; the ceiling min(N, ${machineCores} cores) / (1 + f) that sharing the cores with them sets (it holds when the proxy's CPU per request stays that of ${base} worker(s), which had one core to itself); the cores all processes kept busy at N workers`,
   );
   console.log(
-    '| compression | phase | workers | throughput / 1 worker | proxy CPU per request / 1 worker | f | ceiling 2 / (1 + f) |',
+    '| compression | phase | workers | throughput / 1 worker | proxy CPU per request / 1 worker | f | ceiling | cores busy |',
   );
-  console.log('|---|---|---:|---:|---:|---:|---:|');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const compression of compressions)
     for (const phase of PHASES) {
       const one = median(base, compression, phase);
       if (one === undefined) continue;
-      const fShare = (one.cpu.clusters + one.cpu.load) / one.cpu.proxy;
       for (const workers of workerCounts.slice(1)) {
         const n = median(workers, compression, phase);
         if (n === undefined) continue;
+        const share = (n.cpu.clusters + n.cpu.load) / n.cpu.proxy;
+        const busy = n.cpu.proxy + n.cpu.clusters + n.cpu.load + n.cpu.other;
         console.log(
-          `| ${compression} | ${phase} | ${workers} | ${f(n.opsPerSecond / one.opsPerSecond)}x | ${f(µsPerRequest(n.cpu.proxy, n) / µsPerRequest(one.cpu.proxy, one))} | ${f(fShare)} | ${f(2 / (1 + fShare))}x |`,
+          `| ${compression} | ${phase} | ${workers} | ${f(n.opsPerSecond / one.opsPerSecond)}x | ${f(µsPerRequest(n.cpu.proxy, n) / µsPerRequest(one.cpu.proxy, one))} | ${f(share)} | ${f(Math.min(workers, machineCores) / (1 + share))}x | ${f(cores(busy, n))} |`,
         );
       }
     }
