@@ -37,32 +37,16 @@ export function peakRssMiB(pid: number): number {
 }
 
 /**
- * The machine's CPU seconds so far from the `cpu` line of /proc/stat: `busy`, all cores' time less
- * idle and iowait; `kernel`, the part spent serving interrupts and softirqs (loopback TCP is
- * processed there) plus the ksoftirqd threads that take over softirqs under load: network work
- * charged to no process of the benchmark.
+ * CPU seconds all cores have been busy so far: the `cpu` line of /proc/stat less idle and iowait.
+ * Its ticks include the kernel's network work (softirqs) wherever it ran, which processes' own
+ * times include only when it ran in their context.
  */
-export function machineCpuSeconds(): { readonly busy: number; readonly kernel: number } {
+export function machineBusySeconds(): number {
   const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
   // user nice system idle iowait irq softirq steal (guest time is counted within user already).
   const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
-  return {
-    busy: (user! + nice! + system! + irq! + softirq! + steal!) / TICKS,
-    kernel: (irq! + softirq!) / TICKS + KSOFTIRQD.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
-  };
+  return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS;
 }
-
-/** The ksoftirqd kernel threads (one per core). */
-const KSOFTIRQD = readdirSync('/proc')
-  .filter((entry) => /^\d+$/.test(entry))
-  .filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('ksoftirqd/');
-    } catch {
-      return false; // exited meanwhile
-    }
-  })
-  .map(Number);
 
 /** The 1, 5 and 15 minute load averages. */
 export function loadAverage(): string {

@@ -16,12 +16,12 @@
  * in flight over `--connections` connections, `--warmup` unmeasured seconds, then `--seconds`).
  *
  * For each phase it prints (median round by throughput): ops/s, p50/p99, the CPU time per request
- * of the proxy (primary and workers), of both null clusters, of the load generator and of the
- * kernel's interrupt and softirq work (loopback TCP, charged to no process), and the cores each
- * used, plus "other": the machine's busy time not accounted to them (other work on the machine).
- * Then the ratios: N workers / 1 worker, each compression / none, and the ceiling that sharing the
- * cores sets on N workers: min(N, cores) / (1 + f), where f is the CPU per request of everything
- * but the proxy (fixture, load generator, kernel) over the proxy's.
+ * of the proxy (primary and workers), of both null clusters and of the load generator, and the
+ * cores each used, plus "other": the machine's busy time charged to none of them (the kernel's
+ * network work outside their context, other work on the machine). Then the ratios: N workers / 1
+ * worker, each compression / none, and the ceiling that sharing the cores sets on N workers:
+ * min(N, cores) / (1 + f), where f is the fixture's and load generator's CPU per request over the
+ * proxy's.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,7 +33,7 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { freePort } from '../scripts/demo/proxy-process.js';
 import { WireClient } from './cql-wire-client.js';
-import { cpuSeconds, loadAverage, machineCpuSeconds, treeCpuSeconds } from './process-cpu.js';
+import { cpuSeconds, loadAverage, machineBusySeconds, treeCpuSeconds } from './process-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,7 +59,7 @@ interface Sample {
   readonly at: number;
   readonly proxy: number;
   readonly clusters: number;
-  readonly machine: { readonly busy: number; readonly kernel: number };
+  readonly machine: number;
 }
 
 /** One measured phase: what cql-load reported, and the CPU seconds each party used in its window. */
@@ -76,9 +76,10 @@ interface Measured {
     readonly proxy: number;
     readonly clusters: number;
     readonly load: number;
-    /** Interrupts and softirqs (the loopback network's work), charged to no process. */
-    readonly kernel: number;
-    /** The rest of the machine's busy time: other work on the machine. */
+    /**
+     * The rest of the machine's busy time: the kernel's network work charged to no process
+     * (softirqs on an otherwise idle core, ksoftirqd), and any other work on the machine.
+     */
     readonly other: number;
   };
 }
@@ -188,10 +189,9 @@ async function runLoad(
     const proxy = end.proxy - start.proxy;
     const clusters = end.clusters - start.clusters;
     const load = event.cpuSeconds;
-    const kernel = end.machine.kernel - start.machine.kernel;
-    const other = Math.max(0, end.machine.busy - start.machine.busy - proxy - clusters - load - kernel);
+    const other = Math.max(0, end.machine - start.machine - proxy - clusters - load);
     const { event: _, phase, cpuSeconds: __, ...result } = event;
-    measured.set(phase, { ...result, seconds, cpu: { proxy, clusters, load, kernel, other } });
+    measured.set(phase, { ...result, seconds, cpu: { proxy, clusters, load, other } });
   }
   const [code] = await exited;
   if (code !== 0) throw new Error(`cql-load exited with ${code}`);
@@ -216,7 +216,7 @@ try {
     at: performance.now() / 1000,
     proxy: treeCpuSeconds(proxyPid),
     clusters: clusters.reduce((sum, c) => sum + cpuSeconds(c.process.pid!), 0),
-    machine: machineCpuSeconds(),
+    machine: machineBusySeconds(),
   });
   const loadBefore = loadAverage();
   const results = new Map<string, Measured[]>();
@@ -248,29 +248,32 @@ try {
     `\n${args.seconds} s measured per phase after ${args.warmup} s warm-up, ${args.concurrency} requests in flight over ${args.connections} connections, protocol v4, prepared statements, median of ${rounds} round(s) by throughput; load average ${loadBefore} before, ${loadAverage()} after`,
   );
   console.log(
-    '| workers | compression | phase | ops/s | p50 ms | p99 ms | errors | CPU µs / request: proxy | null clusters | load generator | kernel | cores used: proxy | null clusters | load generator | kernel | other |',
+    '| workers | compression | phase | ops/s | p50 ms | p99 ms | errors | CPU µs / request: proxy | null clusters | load generator | cores used: proxy | null clusters | load generator | other |',
   );
-  console.log('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const workers of workerCounts)
     for (const compression of compressions)
       for (const phase of PHASES) {
         const m = median(workers, compression, phase);
         if (m === undefined) continue;
-        const { proxy, clusters: nulls, load, kernel, other } = m.cpu;
+        const { proxy, clusters: nulls, load, other } = m.cpu;
         console.log(
-          `| ${workers} | ${compression} | ${phase} | ${f(m.opsPerSecond, 0)} | ${f(m.p50Ms)} | ${f(m.p99Ms)} | ${m.errors}${m.firstError === undefined ? '' : ` (${m.firstError})`} | ${f(µsPerRequest(proxy, m), 1)} | ${f(µsPerRequest(nulls, m), 1)} | ${f(µsPerRequest(load, m), 1)} | ${f(µsPerRequest(kernel, m), 1)} | ${f(cores(proxy, m))} | ${f(cores(nulls, m))} | ${f(cores(load, m))} | ${f(cores(kernel, m))} | ${f(cores(other, m))} |`,
+          `| ${workers} | ${compression} | ${phase} | ${f(m.opsPerSecond, 0)} | ${f(m.p50Ms)} | ${f(m.p99Ms)} | ${m.errors}${m.firstError === undefined ? '' : ` (${m.firstError})`} | ${f(µsPerRequest(proxy, m), 1)} | ${f(µsPerRequest(nulls, m), 1)} | ${f(µsPerRequest(load, m), 1)} | ${f(cores(proxy, m))} | ${f(cores(nulls, m))} | ${f(cores(load, m))} | ${f(cores(other, m))} |`,
         );
       }
 
   const base = workerCounts[0]!;
   const machineCores = availableParallelism();
   console.log(
-    `\nWorkers: throughput of N workers over ${base}; the proxy's CPU per request over ${base} worker(s)' (1.00: the workers do not contend); f = (null clusters + load generator + kernel CPU per request) / proxy CPU per request, at N workers; the ceiling min(N, ${machineCores} cores) / (1 + f) that sharing the cores with them sets (it holds when the proxy's CPU per request stays that of ${base} worker(s), which had one core to itself); the cores all processes kept busy at N workers`,
+    `\nWorkers, against ${base} worker(s): throughput; the cores the proxy got; its CPU per request (1.00: the workers do not contend). ` +
+      `f = (null clusters + load generator CPU per request) / proxy CPU per request at N workers; the ceiling min(N, ${machineCores} cores) / (1 + f) ` +
+      'is what N workers reach when the proxy keeps its CPU per request and shares every core with those two; ' +
+      '"other" (kernel network work charged to no process, other work on the machine) takes from it too. Cores busy: all of it.',
   );
   console.log(
-    '| compression | phase | workers | throughput / 1 worker | proxy CPU per request / 1 worker | f | ceiling | cores busy |',
+    '| compression | phase | workers | throughput / 1 worker | proxy cores / 1 worker | proxy CPU per request / 1 worker | f | ceiling | other cores | cores busy |',
   );
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const compression of compressions)
     for (const phase of PHASES) {
       const one = median(base, compression, phase);
@@ -278,10 +281,10 @@ try {
       for (const workers of workerCounts.slice(1)) {
         const n = median(workers, compression, phase);
         if (n === undefined) continue;
-        const share = (n.cpu.clusters + n.cpu.load + n.cpu.kernel) / n.cpu.proxy;
-        const busy = n.cpu.proxy + n.cpu.clusters + n.cpu.load + n.cpu.kernel + n.cpu.other;
+        const share = (n.cpu.clusters + n.cpu.load) / n.cpu.proxy;
+        const busy = n.cpu.proxy + n.cpu.clusters + n.cpu.load + n.cpu.other;
         console.log(
-          `| ${compression} | ${phase} | ${workers} | ${f(n.opsPerSecond / one.opsPerSecond)}x | ${f(µsPerRequest(n.cpu.proxy, n) / µsPerRequest(one.cpu.proxy, one))} | ${f(share)} | ${f(Math.min(workers, machineCores) / (1 + share))}x | ${f(cores(busy, n))} |`,
+          `| ${compression} | ${phase} | ${workers} | ${f(n.opsPerSecond / one.opsPerSecond)}x | ${f(cores(n.cpu.proxy, n) / cores(one.cpu.proxy, one))}x | ${f(µsPerRequest(n.cpu.proxy, n) / µsPerRequest(one.cpu.proxy, one))} | ${f(share)} | ${f(Math.min(workers, machineCores) / (1 + share))}x | ${f(cores(n.cpu.other, n))} | ${f(cores(busy, n))} |`,
         );
       }
     }
