@@ -106,7 +106,11 @@ function firstLine(stream: Readable): Promise<string> {
 async function startNullCluster(
   binary: string,
 ): Promise<{ process: ChildProcess; port: number; report: Promise<string> }> {
-  const child = spawn(binary, ['-listen', '127.0.0.1:0'], { env: GO_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its standard input is a lifeline: should this script die without stopping it, it stops too.
+  const child = spawn(binary, ['-listen', '127.0.0.1:0', '-stdin-lifeline'], {
+    env: GO_ENV,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let report = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     report += chunk.toString();

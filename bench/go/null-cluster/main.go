@@ -10,8 +10,9 @@
 //
 //	go run ./null-cluster -listen 127.0.0.1:0
 //
-// It prints `listening ADDRESS:PORT` once it accepts connections, and on SIGTERM or SIGINT, on
-// stderr, how many requests it answered and its CPU time per request.
+// It prints `listening ADDRESS:PORT` once it accepts connections, and on SIGTERM or SIGINT (or,
+// with -stdin-lifeline, when its standard input closes), on stderr, how many requests it answered
+// and its CPU time per request.
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -143,6 +145,7 @@ func cpuSeconds() float64 {
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address:port to listen on (port 0: any free port)")
+	lifeline := flag.Bool("stdin-lifeline", false, "stop when standard input closes (the parent went away)")
 	flag.Parse()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -163,6 +166,12 @@ func main() {
 	}()
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	if *lifeline {
+		go func() {
+			io.Copy(io.Discard, os.Stdin)
+			stop <- syscall.SIGTERM
+		}()
+	}
 	<-stop
 	n := s.requests.Load()
 	cpu := cpuSeconds()
