@@ -22,11 +22,11 @@
  * baseline, of N workers to one and of each compression to none; and the proxy's peak RSS.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import cassandra from 'cassandra-driver';
 import { freePort } from '../scripts/demo/proxy-process.js';
 import type { CompressionAlgorithm } from '../src/proxy/codec/index.js';
 import { serialize, WireClient } from './cql-wire-client.js';
+import { loadAverage, peakRssMiB, treeCpuSeconds } from './process-cpu.js';
 
 const seconds = Number(process.argv[2] ?? 15);
 const concurrency = Number(process.argv[3] ?? 32);
@@ -80,35 +80,6 @@ async function startProxy(workers: number): Promise<ChildProcess> {
   }
   proxy.kill();
   throw new Error('zdm-proxy did not start');
-}
-
-/** `pid` and the processes it started (the proxy's workers). */
-function processTree(pid: number): number[] {
-  const children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
-    readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
-  );
-  return [pid, ...children.flatMap(processTree)];
-}
-
-/** CPU seconds (user + system) the process and its children have used so far. */
-function treeCpuSeconds(pid: number): number {
-  return processTree(pid).reduce((sum, p) => sum + cpuSeconds(p), 0);
-}
-
-/** CPU seconds (user + system) the process has used so far: fields 14 and 15 of /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After the command name, field 3 is index 0: utime is field 14, stime field 15 (clock ticks, 100/s on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Peak resident set size of the process and its children in MiB (VmHWM, summed). */
-function peakRssMiB(pid: number): number {
-  return processTree(pid).reduce((sum, p) => {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-    return sum + (match === null ? Number.NaN : Number(match[1]) / 1024);
-  }, 0);
 }
 
 interface PhaseResult {
@@ -243,7 +214,7 @@ async function baselines(setup: Setup): Promise<{ writes: PhaseResult; reads: Ph
 }
 
 const f = (n: number, d = 2) => n.toFixed(d);
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const load = loadAverage;
 const seeding = await driverWorkload(originHost);
 const seedingTarget = await driverWorkload(targetHost);
 try {

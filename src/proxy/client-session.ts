@@ -140,6 +140,8 @@ export class ClientSession {
   #clientBlocked = false;
   #draining: (() => void) | null = null;
   #inputSeen = false;
+  /** Writes are corked until the next tick (#write). */
+  #corked = false;
   #timer: NodeJS.Timeout | undefined;
   readonly #log: Logger;
 
@@ -523,6 +525,16 @@ export class ClientSession {
   #write(frame: Buffer, streamId?: number): void {
     if (this.#step === SessionStep.CLOSED || this.stream.destroyed) return;
     if (streamId !== undefined) frame.writeInt16BE(streamId, 2);
+    // Answers written in one tick (a cluster's read often holds many) leave in one write: a system
+    // call per answer was the proxy's largest cost per request under load.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.stream.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.stream.uncork();
+      });
+    }
     // A client that does not read its answers is not read either, until it catches up.
     if (!this.stream.write(this.#wire.encode(frame))) this.#clientBlocked = true;
   }
