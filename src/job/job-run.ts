@@ -55,10 +55,11 @@ async function findOrCreateRun(
   for (const removed of await catalog.cleanUnfinished(identity))
     logger.warn({ file: removed }, 'removed a checkpoint a killed process left half-created');
   let planned: TokenRange[] | undefined;
+  let fresh = options.fresh;
   for (;;) {
-    const latest = options.fresh ? undefined : await catalog.latest(identity);
+    const latest = fresh ? undefined : await catalog.latest(identity);
     const run = latest === undefined ? undefined : await latest.run();
-    const decision = decideResume(run, identity, options.fresh);
+    const decision = decideResume(run, identity, fresh);
     switch (decision.kind) {
       case 'completed':
         return { store: latest!, resumed: false, alreadyCompleted: true };
@@ -97,7 +98,10 @@ async function findOrCreateRun(
       logger.info({ checkpoint: created.state.location }, 'new run');
       return { store: created.state, resumed: false, alreadyCompleted: false };
     }
-    // Another process made a run of this job and table at the same moment: join it.
+    // Another process made a run of this job and table at the same moment: join it, even when
+    // asked for a fresh one (machines started together after a completed diff), rather than
+    // replacing the run the other just made.
+    fresh = false;
     logger.info('another worker created this run at the same moment; joining it');
   }
 }
