@@ -56,6 +56,13 @@ async function rowsReadSoFar(
 }
 
 /** Flags of every worker run here: its log lines (JSON, with worker pids) and its summary. */
+/** A diff report's lines as sorted "kind partition column" keys, to compare reports by. */
+function reportKeys(path: string): string[] {
+  return readReport(path)
+    .map((l) => `${l.kind} ${JSON.stringify(l.key.partition)} ${l.column ?? ''}`)
+    .sort();
+}
+
 const OBSERVED = ['--concurrency', '2', '--log-level', 'info', '--log-format', 'json', '--json'];
 
 /** Worker pids the parent logged (`started worker N of M`, JSON lines), by worker index. */
@@ -310,9 +317,7 @@ describe('several worker processes on one run', () => {
       );
       assert.equal(result.code, 1, `differences found:\n${result.stdout}\n${result.stderr.slice(-3000)}`);
       const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-      const lines = readReport(String(summary.report))
-        .map((l) => `${l.kind} ${JSON.stringify(l.key.partition)} ${l.column ?? ''}`)
-        .sort();
+      const lines = reportKeys(String(summary.report));
       return { summary, lines };
     };
     const alone = await diffOf();
@@ -380,9 +385,7 @@ describe('several worker processes on one run', () => {
     const reports = ended.map(({ name, result }) => {
       assert.equal(result.code, 1, `machine ${name}: differences found:\n${result.stderr.slice(-3000)}`);
       const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-      const lines = readReport(String(summary.report))
-        .map((l) => `${l.kind} ${JSON.stringify(l.key.partition)} ${l.column ?? ''}`)
-        .sort();
+      const lines = reportKeys(String(summary.report));
       return { summary, lines, log: result.stderr };
     });
     const [first, last] = reports as [(typeof reports)[0], (typeof reports)[0]];
