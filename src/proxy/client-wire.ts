@@ -2,8 +2,6 @@ import {
   type BlockCompressor,
   type BodyCompression,
   CodecError,
-  decodeHeader,
-  encodeFrame,
   encodeSegments,
   FrameFlag,
   HEADER_LENGTH,
@@ -64,13 +62,14 @@ export class ClientWire {
         field: 'frame flags',
       });
     }
-    const body = this.#bodies.decompress(frame.body, maxBodyLength);
+    // Decompressed after room for the header, which is copied in front: the frame is built in place.
+    const raw = this.#bodies.decompress(frame.body, maxBodyLength, HEADER_LENGTH);
     const header = {
       ...frame.header,
       flags: frame.header.flags & ~FrameFlag.COMPRESSION,
-      length: body.length,
+      length: raw.length - HEADER_LENGTH,
     };
-    const raw = encodeFrame(header, body);
+    writeHeaderInto(raw, frame.raw, header.flags);
     return { header, body: raw.subarray(HEADER_LENGTH), raw };
   }
 
@@ -81,9 +80,24 @@ export class ClientWire {
       return segments.length === 1 ? segments[0]! : Buffer.concat(segments);
     }
     if (!this.#compressResponses || frame.length === HEADER_LENGTH) return frame;
-    const header = decodeHeader(frame);
-    if (isCompressed(header)) return frame;
-    const body = this.#bodies!.compress(frame.subarray(HEADER_LENGTH));
-    return encodeFrame({ ...header, flags: header.flags | FrameFlag.COMPRESSION }, body);
+    const flags = frame[FLAGS_AT]!;
+    if ((flags & FrameFlag.COMPRESSION) !== 0) return frame;
+    const out = this.#bodies!.compress(frame.subarray(HEADER_LENGTH), HEADER_LENGTH);
+    writeHeaderInto(out, frame, flags | FrameFlag.COMPRESSION);
+    return out;
   }
+}
+
+/** Where a v3+ header holds its flags and its body length (spec v4 §2). */
+const FLAGS_AT = 1;
+const LENGTH_AT = 5;
+
+/**
+ * Copies `source`'s header into the room left at the start of `frame`, with `flags`, and sets the
+ * length to the body that follows it in `frame`.
+ */
+function writeHeaderInto(frame: Buffer, source: Buffer, flags: number): void {
+  source.copy(frame, 0, 0, HEADER_LENGTH);
+  frame[FLAGS_AT] = flags;
+  frame.writeInt32BE(frame.length - HEADER_LENGTH, LENGTH_AT);
 }

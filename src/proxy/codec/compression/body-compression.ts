@@ -18,12 +18,14 @@ export function isCompressionAlgorithm(name: string): name is CompressionAlgorit
  */
 export interface BodyCompression {
   readonly algorithm: CompressionAlgorithm;
-  compress(body: Buffer): Buffer;
+  /** The compressed body after `headroom` free bytes (for the caller's frame header; none by default). */
+  compress(body: Buffer, headroom?: number): Buffer;
   /**
    * Reads the decompressed size the format announces, refuses it if it exceeds `maxDecompressedBytes`
-   * before allocating anything, then decompresses. Throws CodecError on corrupt input.
+   * before allocating anything, then decompresses, after `headroom` free bytes. Throws CodecError on
+   * corrupt input.
    */
-  decompress(body: Buffer, maxDecompressedBytes: number): Buffer;
+  decompress(body: Buffer, maxDecompressedBytes: number, headroom?: number): Buffer;
 }
 
 /** A compressed body announces a decompressed size above the limit: refused before decompressing. */

@@ -13,15 +13,13 @@ export class Lz4BodyCompression implements BodyCompression {
   readonly algorithm = 'lz4';
   constructor(private readonly block: BlockCompressor) {}
 
-  compress(body: Buffer): Buffer {
-    const block = this.block.compress(body);
-    const out = Buffer.allocUnsafe(LENGTH_PREFIX + block.length);
-    out.writeUInt32BE(body.length, 0);
-    block.copy(out, LENGTH_PREFIX);
+  compress(body: Buffer, headroom = 0): Buffer {
+    const out = this.block.compress(body, headroom + LENGTH_PREFIX);
+    out.writeUInt32BE(body.length, headroom);
     return out;
   }
 
-  decompress(body: Buffer, maxDecompressedBytes: number): Buffer {
+  decompress(body: Buffer, maxDecompressedBytes: number, headroom = 0): Buffer {
     if (body.length < LENGTH_PREFIX) {
       throw new CodecError(`lz4 body of ${body.length} bytes has no 4-byte decompressed length`, {
         field: 'lz4 decompressed length',
@@ -31,6 +29,6 @@ export class Lz4BodyCompression implements BodyCompression {
     // Read unsigned: a negative [int] becomes a huge length, which the limit refuses.
     const length = body.readUInt32BE(0);
     checkDecompressedLength('lz4', length, maxDecompressedBytes);
-    return this.block.decompress(body.subarray(LENGTH_PREFIX), length);
+    return this.block.decompress(body.subarray(LENGTH_PREFIX), length, headroom);
   }
 }

@@ -5,6 +5,8 @@ import {
   corruptInput,
   lengthMismatch,
 } from './body-compression.js';
+import { withHeadroom } from './byte-copies.js';
+import { snappyCompressBound, snappyCompressInto, snappyDecompressInto } from './snappy-raw.js';
 
 /** The part of the `snappy` package API used here (raw Snappy, not the framing format). */
 export interface SnappyLibrary {
@@ -13,11 +15,24 @@ export interface SnappyLibrary {
 }
 
 /**
- * The decompressed length a raw Snappy block starts with: a little-endian base-128 varint of at
- * most 32 bits (5 bytes). Read here, before the library sees the block, so that the limit applies
- * first.
+ * Up to these sizes the TypeScript codec (snappy-raw.ts) is faster than a call into the library
+ * (`npx tsx bench/compression-small-bodies.ts`: at 64 bytes 5x faster compressing and 9x
+ * decompressing; compressing is 1.16x faster up to 2 KiB, decompressing 1.2x faster up to 16 KiB).
  */
-export function readSnappyLength(block: Buffer): number {
+export const SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO = 2048;
+export const SNAPPY_DECOMPRESS_IN_TYPESCRIPT_UP_TO = 16384;
+
+/** A raw Snappy block's decompressed length and where its elements start, after that varint. */
+export interface SnappyPreamble {
+  readonly length: number;
+  readonly elementsStart: number;
+}
+
+/**
+ * The decompressed length a raw Snappy block starts with: a little-endian base-128 varint of at
+ * most 32 bits (5 bytes). Read here, before any decompression, so that the limit applies first.
+ */
+export function readSnappyPreamble(block: Buffer): SnappyPreamble {
   let length = 0;
   for (let i = 0; i < 5; i++) {
     if (i >= block.length) break;
@@ -25,7 +40,7 @@ export function readSnappyLength(block: Buffer): number {
     length += (byte & 0x7f) * 2 ** (7 * i);
     if ((byte & 0x80) === 0) {
       if (length > 0xffffffff) break;
-      return length;
+      return { length, elementsStart: i + 1 };
     }
   }
   throw new CodecError('snappy body does not start with a valid decompressed length', {
@@ -34,18 +49,34 @@ export function readSnappyLength(block: Buffer): number {
   });
 }
 
-/** Snappy frame bodies of v3/v4 (spec v4 §5): one raw Snappy block, which announces its own length. */
+export function readSnappyLength(block: Buffer): number {
+  return readSnappyPreamble(block).length;
+}
+
+/**
+ * Snappy frame bodies of v3/v4 (spec v4 §5): one raw Snappy block, which announces its own length.
+ * Small bodies in TypeScript, large ones through the native library.
+ */
 export class SnappyBodyCompression implements BodyCompression {
   readonly algorithm = 'snappy';
   constructor(private readonly library: SnappyLibrary) {}
 
-  compress(body: Buffer): Buffer {
-    return this.library.compressSync(body);
+  compress(body: Buffer, headroom = 0): Buffer {
+    if (body.length <= SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO) {
+      const out = Buffer.allocUnsafe(headroom + snappyCompressBound(body.length));
+      return out.subarray(0, snappyCompressInto(body, out, headroom));
+    }
+    return withHeadroom(this.library.compressSync(body), headroom);
   }
 
-  decompress(body: Buffer, maxDecompressedBytes: number): Buffer {
-    const length = readSnappyLength(body);
+  decompress(body: Buffer, maxDecompressedBytes: number, headroom = 0): Buffer {
+    const { length, elementsStart } = readSnappyPreamble(body);
     checkDecompressedLength('snappy', length, maxDecompressedBytes);
+    if (length <= SNAPPY_DECOMPRESS_IN_TYPESCRIPT_UP_TO) {
+      const out = Buffer.allocUnsafe(headroom + length);
+      snappyDecompressInto(body, elementsStart, out, headroom, length);
+      return out;
+    }
     let out: string | Buffer;
     try {
       out = this.library.uncompressSync(body, { asBuffer: true });
@@ -54,6 +85,6 @@ export class SnappyBodyCompression implements BodyCompression {
     }
     if (!Buffer.isBuffer(out)) throw corruptInput('snappy', 'the library returned a string');
     if (out.length !== length) throw lengthMismatch('snappy', out.length, length);
-    return out;
+    return withHeadroom(out, headroom);
   }
 }
