@@ -97,7 +97,12 @@ const LENGTH_AT = 5;
  * length to the body that follows it in `frame`.
  */
 function writeHeaderInto(frame: Buffer, source: Buffer, flags: number): void {
-  source.copy(frame, 0, 0, HEADER_LENGTH);
+  // By hand: for 9 bytes, Buffer#copy and #writeInt32BE cost more in checks than the copy itself.
+  for (let i = 0; i < LENGTH_AT; i++) frame[i] = source[i]!;
   frame[FLAGS_AT] = flags;
-  frame.writeInt32BE(frame.length - HEADER_LENGTH, LENGTH_AT);
+  const length = frame.length - HEADER_LENGTH;
+  frame[LENGTH_AT] = length >>> 24;
+  frame[LENGTH_AT + 1] = (length >>> 16) & 0xff;
+  frame[LENGTH_AT + 2] = (length >>> 8) & 0xff;
+  frame[LENGTH_AT + 3] = length & 0xff;
 }

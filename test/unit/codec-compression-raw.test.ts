@@ -33,7 +33,7 @@ function lz4Compress(data: Buffer, table?: SequenceTable): Buffer {
 
 function lz4Decompress(block: Buffer, length: number): Buffer {
   const out = Buffer.alloc(length);
-  lz4DecompressInto(block, out, 0, length);
+  lz4DecompressInto(block, 0, out, 0, length);
   return out;
 }
 
@@ -186,7 +186,7 @@ describe('LZ4 blocks in TypeScript', () => {
   test('the output is placed at the offset asked, and nothing around it is touched', () => {
     const block = lz4Compress(HELLO);
     const out = Buffer.alloc(9 + 29 + 3, 0xee);
-    lz4DecompressInto(block, out, 9, 29);
+    lz4DecompressInto(block, 0, out, 9, 29);
     assert.deepEqual(out.subarray(9, 38), HELLO);
     assert.deepEqual(out.subarray(0, 9), Buffer.alloc(9, 0xee));
     assert.deepEqual(out.subarray(38), Buffer.alloc(3, 0xee));
@@ -229,7 +229,7 @@ describe('LZ4 blocks in TypeScript', () => {
         (block, length) => {
           const out = Buffer.alloc(8 + length + 8, 0xee);
           try {
-            lz4DecompressInto(block, out, 8, length);
+            lz4DecompressInto(block, 0, out, 8, length);
           } catch (error) {
             assert.ok(error instanceof CodecError, String(error));
           }

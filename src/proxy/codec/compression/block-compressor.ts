@@ -7,6 +7,9 @@
  */
 export interface BlockCompressor {
   compress(data: Buffer, headroom?: number): Buffer;
-  /** Decompresses to exactly `decompressedLength` bytes after the headroom, or throws CodecError. */
-  decompress(block: Buffer, decompressedLength: number, headroom?: number): Buffer;
+  /**
+   * Decompresses the block that fills `source` from `blockStart` to its end (the whole of it by
+   * default), to exactly `decompressedLength` bytes after the headroom, or throws CodecError.
+   */
+  decompress(source: Buffer, decompressedLength: number, headroom?: number, blockStart?: number): Buffer;
 }

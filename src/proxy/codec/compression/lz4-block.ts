@@ -46,12 +46,13 @@ export class Lz4Block implements BlockCompressor {
     return withHeadroom(prefixed.subarray(SIZE_PREFIX), headroom);
   }
 
-  decompress(block: Buffer, decompressedLength: number, headroom = 0): Buffer {
+  decompress(source: Buffer, decompressedLength: number, headroom = 0, blockStart = 0): Buffer {
     if (decompressedLength <= LZ4_DECOMPRESS_IN_TYPESCRIPT_UP_TO) {
       const out = Buffer.allocUnsafe(headroom + decompressedLength);
-      lz4DecompressInto(block, out, headroom, decompressedLength);
+      lz4DecompressInto(source, blockStart, out, headroom, decompressedLength);
       return out;
     }
+    const block = source.subarray(blockStart);
     const prefixed = Buffer.allocUnsafe(SIZE_PREFIX + block.length);
     prefixed.writeUInt32LE(decompressedLength, 0);
     block.copy(prefixed, SIZE_PREFIX);

@@ -29,6 +29,6 @@ export class Lz4BodyCompression implements BodyCompression {
     // Read unsigned: a negative [int] becomes a huge length, which the limit refuses.
     const length = body.readUInt32BE(0);
     checkDecompressedLength('lz4', length, maxDecompressedBytes);
-    return this.block.decompress(body.subarray(LENGTH_PREFIX), length, headroom);
+    return this.block.decompress(body, length, headroom, LENGTH_PREFIX);
   }
 }

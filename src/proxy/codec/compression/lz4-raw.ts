@@ -1,6 +1,6 @@
 import { CodecError } from '../codec-error.js';
 import { copyBytes, copyMatch } from './byte-copies.js';
-import { read32, SequenceTable } from './sequence-table.js';
+import { read32, SequenceTable, slotOf } from './sequence-table.js';
 
 /**
  * The LZ4 block format (lz4 `doc/lz4_Block_format.md`) in plain TypeScript, for the small bodies
@@ -50,17 +50,22 @@ export function lz4CompressInto(
   recentSequences = sharedSequences,
 ): number {
   const length = data.length;
-  recentSequences.start(length);
+  const base = recentSequences.start(length);
+  const slots = recentSequences.slots;
   let pos = outOffset;
   let anchor = 0;
   const lastMatchStart = length - MATCH_SEARCH_LIMIT;
   const matchEndLimit = length - LAST_LITERALS;
   let at = 0;
+  let sequence = lastMatchStart >= 0 ? read32(data, 0) : 0;
   while (at <= lastMatchStart) {
-    const sequence = read32(data, at);
-    const seen = recentSequences.swap(sequence, at);
+    const slot = slotOf(sequence);
+    const seen = slots[slot]! - base - 1;
+    slots[slot] = base + at + 1;
     if (seen < 0 || at - seen > MAX_OFFSET || read32(data, seen) !== sequence) {
       at++;
+      // Roll the sequence one byte on instead of reading 4 again (at + 3 < length here).
+      sequence = (sequence >>> 8) | (data[at + 3]! << 24);
       continue;
     }
     let matchLength = MIN_MATCH;
@@ -69,6 +74,7 @@ export function lz4CompressInto(
     pos = writeSequence(data, anchor, at, out, pos, at - seen, matchLength);
     at += matchLength;
     anchor = at;
+    if (at <= lastMatchStart) sequence = read32(data, at);
   }
   return writeLastLiterals(data, anchor, out, pos);
 }
@@ -119,21 +125,22 @@ function readLengthTail(block: Uint8Array, at: number): [number, number] {
 }
 
 /**
- * Decompresses `block` into `out` at `outOffset`, producing exactly `length` bytes, which the caller
+ * Decompresses `block` from `blockStart` to its end into `out` at `outOffset`, producing exactly `length` bytes, which the caller
  * has checked against its limit and made room for. Every read and write is bounds-checked against
  * the block and the announced length, so hostile input ends in a CodecError, never in bytes outside
  * the output or a result of another size.
  */
 export function lz4DecompressInto(
   block: Uint8Array,
+  blockStart: number,
   out: Uint8Array,
   outOffset: number,
   length: number,
 ): void {
   const end = outOffset + length;
   let pos = outOffset;
-  let at = 0;
-  if (block.length === 0) throw corrupt('the block is empty', 0);
+  let at = blockStart;
+  if (block.length <= blockStart) throw corrupt('the block is empty', blockStart);
   while (at < block.length) {
     const token = block[at++]!;
     let literals = token >>> 4;

@@ -1,6 +1,6 @@
 import { CodecError } from '../codec-error.js';
 import { copyBytes, copyMatch } from './byte-copies.js';
-import { read32, SequenceTable } from './sequence-table.js';
+import { read32, SequenceTable, slotOf } from './sequence-table.js';
 
 /**
  * Raw Snappy (google/snappy `format_description.txt`) in plain TypeScript, for small bodies, where
@@ -39,14 +39,20 @@ export function snappyCompressInto(
 ): number {
   const length = data.length;
   let pos = writeVarint(out, outOffset, length);
-  recentSequences.start(length);
+  const base = recentSequences.start(length);
+  const slots = recentSequences.slots;
+  const lastMatchStart = length - MIN_MATCH;
   let anchor = 0;
   let at = 0;
-  while (at + MIN_MATCH <= length) {
-    const sequence = read32(data, at);
-    const seen = recentSequences.swap(sequence, at);
+  let sequence = lastMatchStart >= 0 ? read32(data, 0) : 0;
+  while (at <= lastMatchStart) {
+    const slot = slotOf(sequence);
+    const seen = slots[slot]! - base - 1;
+    slots[slot] = base + at + 1;
     if (seen < 0 || at - seen > MAX_OFFSET || read32(data, seen) !== sequence) {
       at++;
+      // Roll the sequence one byte on (reads past the end only when the loop is over).
+      sequence = (sequence >>> 8) | ((data[at + 3] ?? 0) << 24);
       continue;
     }
     let matchLength = MIN_MATCH;
@@ -55,6 +61,7 @@ export function snappyCompressInto(
     pos = writeCopy(out, pos, at - seen, matchLength);
     at += matchLength;
     anchor = at;
+    if (at <= lastMatchStart) sequence = read32(data, at);
   }
   return writeLiterals(data, anchor, length, out, pos);
 }
