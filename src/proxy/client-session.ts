@@ -42,6 +42,7 @@ import {
 } from './session-handshake.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { VirtualHost } from './virtual-tables.js';
+import { WriteBatch } from './write-batch.js';
 
 /** The steps of a client connection (spec v4 §4.1.1-4.1.2: STARTUP, then optional SASL). */
 export const SessionStep = {
@@ -140,8 +141,9 @@ export class ClientSession {
   #clientBlocked = false;
   #draining: (() => void) | null = null;
   #inputSeen = false;
-  /** Writes are corked until the next tick (#write). */
-  #corked = false;
+  /** Answers of this tick, written on the next (#write). */
+  readonly #batch = new WriteBatch();
+  #flushScheduled = false;
   #timer: NodeJS.Timeout | undefined;
   readonly #log: Logger;
 
@@ -314,6 +316,7 @@ export class ClientSession {
   }
 
   #endAfterWrite(): void {
+    this.#flush();
     this.#shut();
     // Flush the error and half-close; input still arriving (the rest of an oversized body) is
     // discarded until the peer closes, so it reads the error instead of a reset. Closed for good
@@ -526,16 +529,23 @@ export class ClientSession {
     if (this.#step === SessionStep.CLOSED || this.stream.destroyed) return;
     if (streamId !== undefined) frame.writeInt16BE(streamId, 2);
     // Answers written in one tick (a cluster's read often holds many) leave in one write: a system
-    // call per answer was the proxy's largest cost per request under load.
-    if (!this.#corked) {
-      this.#corked = true;
-      this.stream.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.stream.uncork();
-      });
+    // call, or even a stream write, per answer was the proxy's largest cost per request under load.
+    // They are encoded now, in the wire's current form (it changes after the handshake).
+    this.#wire.encodeInto(frame, this.#batch);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      process.nextTick(() => this.#guarded('answer', () => this.#flush()));
     }
+  }
+
+  /** Writes what this tick's answers left in the batch. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#batch.empty || this.stream.destroyed) return;
+    const parts = this.#batch.take();
+    if (parts.length > 1) this.stream.cork();
     // A client that does not read its answers is not read either, until it catches up.
-    if (!this.stream.write(this.#wire.encode(frame))) this.#clientBlocked = true;
+    for (const part of parts) if (!this.stream.write(part)) this.#clientBlocked = true;
+    if (parts.length > 1) this.stream.uncork();
   }
 }

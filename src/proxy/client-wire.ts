@@ -8,6 +8,7 @@ import {
   isCompressed,
   type RawFrame,
 } from './codec/index.js';
+import type { WriteBatch } from './write-batch.js';
 
 /**
  * How frames travel between the proxy and one client once STARTUP has settled it: as they are,
@@ -69,22 +70,31 @@ export class ClientWire {
       flags: frame.header.flags & ~FrameFlag.COMPRESSION,
       length: raw.length - HEADER_LENGTH,
     };
-    writeHeaderInto(raw, frame.raw, header.flags);
+    writeHeaderInto(raw, 0, frame.raw, header.flags, header.length);
     return { header, body: raw.subarray(HEADER_LENGTH), raw };
   }
 
-  /** A whole frame (header and body) in the form this client reads. */
-  encode(frame: Buffer): Buffer {
+  /**
+   * Adds a whole frame (header and body) to `batch` in the form this client reads. A compressed
+   * body is written straight into the batch, after its header.
+   */
+  encodeInto(frame: Buffer, batch: WriteBatch): void {
     if (this.#segments !== null) {
-      const segments = encodeSegments([frame], this.#segments.compressor);
-      return segments.length === 1 ? segments[0]! : Buffer.concat(segments);
+      for (const segment of encodeSegments([frame], this.#segments.compressor)) batch.append(segment);
+      return;
     }
-    if (!this.#compressResponses || frame.length === HEADER_LENGTH) return frame;
     const flags = frame[FLAGS_AT]!;
-    if ((flags & FrameFlag.COMPRESSION) !== 0) return frame;
-    const out = this.#bodies!.compress(frame.subarray(HEADER_LENGTH), HEADER_LENGTH);
-    writeHeaderInto(out, frame, flags | FrameFlag.COMPRESSION);
-    return out;
+    if (!this.#compressResponses || frame.length === HEADER_LENGTH || (flags & FrameFlag.COMPRESSION) !== 0) {
+      batch.append(frame);
+      return;
+    }
+    const compression = this.#bodies!;
+    const body = frame.subarray(HEADER_LENGTH);
+    const at = batch.reserve(HEADER_LENGTH + compression.compressBound(body.length));
+    const out = batch.buffer;
+    const end = compression.compressInto(body, out, at + HEADER_LENGTH);
+    writeHeaderInto(out, at, frame, flags | FrameFlag.COMPRESSION, end - at - HEADER_LENGTH);
+    batch.commit(end);
   }
 }
 
@@ -92,17 +102,13 @@ export class ClientWire {
 const FLAGS_AT = 1;
 const LENGTH_AT = 5;
 
-/**
- * Copies `source`'s header into the room left at the start of `frame`, with `flags`, and sets the
- * length to the body that follows it in `frame`.
- */
-function writeHeaderInto(frame: Buffer, source: Buffer, flags: number): void {
+/** Writes `source`'s header into `out` at `at`, with `flags` and `bodyLength` instead of its own. */
+function writeHeaderInto(out: Buffer, at: number, source: Buffer, flags: number, bodyLength: number): void {
   // By hand: for 9 bytes, Buffer#copy and #writeInt32BE cost more in checks than the copy itself.
-  for (let i = 0; i < LENGTH_AT; i++) frame[i] = source[i]!;
-  frame[FLAGS_AT] = flags;
-  const length = frame.length - HEADER_LENGTH;
-  frame[LENGTH_AT] = length >>> 24;
-  frame[LENGTH_AT + 1] = (length >>> 16) & 0xff;
-  frame[LENGTH_AT + 2] = (length >>> 8) & 0xff;
-  frame[LENGTH_AT + 3] = length & 0xff;
+  for (let i = 0; i < LENGTH_AT; i++) out[at + i] = source[i]!;
+  out[at + FLAGS_AT] = flags;
+  out[at + LENGTH_AT] = bodyLength >>> 24;
+  out[at + LENGTH_AT + 1] = (bodyLength >>> 16) & 0xff;
+  out[at + LENGTH_AT + 2] = (bodyLength >>> 8) & 0xff;
+  out[at + LENGTH_AT + 3] = bodyLength & 0xff;
 }

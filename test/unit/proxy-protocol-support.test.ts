@@ -27,6 +27,7 @@ import {
   supportedOptions,
 } from '../../src/proxy/protocol-support.js';
 import { PROXY_SETTINGS, proxyConfig } from '../../src/proxy/proxy-settings.js';
+import { WriteBatch } from '../../src/proxy/write-batch.js';
 
 describe('parseBlockedVersions (ZDM_BLOCKED_PROTOCOL_VERSIONS, as in the original)', () => {
   const cases: [string, string[], ReturnType<typeof parseBlockedVersions>][] = [
@@ -137,6 +138,12 @@ describe('ClientWire', () => {
   const request = (flags: number, b: Buffer) =>
     encodeFrame({ version: 4, isResponse: false, flags, streamId: 7, opcode: Opcode.QUERY }, b);
   const frameOf = (raw: Buffer) => new Framer({ supportedVersions: [4, 5] }).push(raw).frames[0]!;
+  /** What the client is sent for these frames, written in one tick. */
+  const encoded = (wire: ClientWire, ...frames: Buffer[]): Buffer => {
+    const batch = new WriteBatch(256);
+    for (const frame of frames) wire.encodeInto(frame, batch);
+    return Buffer.concat(batch.take());
+  };
 
   for (const compression of [lz4, snappy]) {
     test(`${compression.algorithm}: a compressed request is decompressed to its announced size`, () => {
@@ -167,14 +174,37 @@ describe('ClientWire', () => {
         { version: 4, isResponse: true, flags: 0, streamId: 7, opcode: Opcode.RESULT },
         body,
       );
-      assert.equal(wire.encode(response), response, 'not before READY');
+      assert.deepEqual(encoded(wire, response), response, 'not before READY');
       wire.compressResponses();
-      const out = wire.encode(response);
+      const out = encoded(wire, response);
       const header = decodeHeader(out);
       assert.equal(header.flags & FrameFlag.COMPRESSION, FrameFlag.COMPRESSION);
+      assert.equal(header.streamId, 7);
+      assert.equal(header.length, out.length - HEADER_LENGTH);
       assert.deepEqual(compression.decompress(out.subarray(HEADER_LENGTH), 1 << 20), body);
       const empty = encodeFrame({ ...header, flags: 0, opcode: Opcode.READY }, Buffer.alloc(0));
-      assert.equal(wire.encode(empty), empty, 'an empty body stays as it is');
+      assert.deepEqual(encoded(wire, empty), empty, 'an empty body stays as it is');
+    });
+
+    test(`${compression.algorithm}: answers of one tick, small and large, leave in order, each whole`, () => {
+      const wire = new ClientWire();
+      wire.useBodyCompression(compression);
+      wire.compressResponses();
+      // Bodies on both sides of the TypeScript/library switch, and larger than the batch's slab.
+      const bodies = [body.subarray(0, 40), Buffer.from('x'.repeat(9000)), body, Buffer.alloc(70_000, 3)];
+      const frames = bodies.map((b, i) =>
+        encodeFrame({ version: 4, isResponse: true, flags: 0, streamId: i, opcode: Opcode.RESULT }, b),
+      );
+      let out = encoded(wire, ...frames);
+      for (const [i, expected] of bodies.entries()) {
+        const header = decodeHeader(out);
+        assert.equal(header.streamId, i);
+        assert.equal(header.flags & FrameFlag.COMPRESSION, FrameFlag.COMPRESSION);
+        const compressed = out.subarray(HEADER_LENGTH, HEADER_LENGTH + header.length);
+        assert.deepEqual(compression.decompress(compressed, 1 << 20), expected);
+        out = out.subarray(HEADER_LENGTH + header.length);
+      }
+      assert.equal(out.length, 0);
     });
   }
 
@@ -206,7 +236,7 @@ describe('ClientWire', () => {
         { version: 5, isResponse: true, flags: 0, streamId: 7, opcode: Opcode.RESULT },
         body,
       );
-      const { frames, error } = new SegmentFramer({ compressor }).push(wire.encode(response));
+      const { frames, error } = new SegmentFramer({ compressor }).push(encoded(wire, response));
       assert.equal(error, null);
       assert.deepEqual(
         frames.map((f) => Buffer.from(f.raw)),

@@ -18,8 +18,11 @@ export function isCompressionAlgorithm(name: string): name is CompressionAlgorit
  */
 export interface BodyCompression {
   readonly algorithm: CompressionAlgorithm;
-  /** The compressed body after `headroom` free bytes (for the caller's frame header; none by default). */
-  compress(body: Buffer, headroom?: number): Buffer;
+  compress(body: Buffer): Buffer;
+  /** The most bytes compressInto can write for a body of `length` bytes. */
+  compressBound(length: number): number;
+  /** Compresses `body` into `out` at `at`, which has compressBound bytes free; returns the end. */
+  compressInto(body: Buffer, out: Buffer, at: number): number;
   /**
    * Reads the decompressed size the format announces, refuses it if it exceeds `maxDecompressedBytes`
    * before allocating anything, then decompresses, after `headroom` free bytes. Throws CodecError on
@@ -51,6 +54,13 @@ export function checkDecompressedLength(algorithm: string, announced: number, ma
 export function corruptInput(algorithm: string, cause: unknown): CodecError {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new CodecError(`corrupt ${algorithm} data: ${detail}`, { field: `${algorithm} data`, cause });
+}
+
+/** A library wrote more than the bound it documents: refused rather than written past the room. */
+export function beyondBound(algorithm: string, written: number, bound: number): CodecError {
+  return new CodecError(`the ${algorithm} library wrote ${written} bytes, more than its bound of ${bound}`, {
+    field: `${algorithm} compressed length`,
+  });
 }
 
 /** The library produced a different size than announced: the input lied about its length. */

@@ -1,6 +1,6 @@
 import { CodecError } from '../codec-error.js';
 import type { BlockCompressor } from './block-compressor.js';
-import { corruptInput, lengthMismatch } from './body-compression.js';
+import { beyondBound, corruptInput, lengthMismatch } from './body-compression.js';
 import { withHeadroom } from './byte-copies.js';
 import { lz4CompressBound, lz4CompressInto, lz4DecompressInto } from './lz4-raw.js';
 
@@ -31,19 +31,34 @@ export const LZ4_DECOMPRESS_IN_TYPESCRIPT_UP_TO = 512;
 export class Lz4Block implements BlockCompressor {
   constructor(private readonly library: Lz4Library) {}
 
-  compress(data: Buffer, headroom = 0): Buffer {
+  compress(data: Buffer): Buffer {
     if (data.length <= LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO) {
-      const out = Buffer.allocUnsafe(headroom + lz4CompressBound(data.length));
-      return out.subarray(0, lz4CompressInto(data, out, headroom));
+      const out = Buffer.allocUnsafe(lz4CompressBound(data.length));
+      return out.subarray(0, lz4CompressInto(data, out, 0));
     }
+    return this.#libraryCompress(data).subarray(SIZE_PREFIX);
+  }
+
+  compressBound(length: number): number {
+    return lz4CompressBound(length);
+  }
+
+  compressInto(data: Buffer, out: Buffer, at: number): number {
+    if (data.length <= LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO) return lz4CompressInto(data, out, at);
+    const block = this.#libraryCompress(data).subarray(SIZE_PREFIX);
+    const bound = lz4CompressBound(data.length);
+    if (block.length > bound) throw beyondBound('lz4', block.length, bound);
+    return at + block.copy(out, at);
+  }
+
+  #libraryCompress(data: Buffer): Buffer {
     const prefixed = this.library.compressSync(data);
     if (prefixed.length < SIZE_PREFIX || prefixed.readUInt32LE(0) !== data.length) {
       throw new CodecError('the lz4 library output does not start with the size prefix it should write', {
         field: 'lz4 block',
       });
     }
-    if (headroom === SIZE_PREFIX) return prefixed;
-    return withHeadroom(prefixed.subarray(SIZE_PREFIX), headroom);
+    return prefixed;
   }
 
   decompress(source: Buffer, decompressedLength: number, headroom = 0, blockStart = 0): Buffer {

@@ -13,10 +13,18 @@ export class Lz4BodyCompression implements BodyCompression {
   readonly algorithm = 'lz4';
   constructor(private readonly block: BlockCompressor) {}
 
-  compress(body: Buffer, headroom = 0): Buffer {
-    const out = this.block.compress(body, headroom + LENGTH_PREFIX);
-    out.writeUInt32BE(body.length, headroom);
-    return out;
+  compress(body: Buffer): Buffer {
+    const out = Buffer.allocUnsafe(this.compressBound(body.length));
+    return out.subarray(0, this.compressInto(body, out, 0));
+  }
+
+  compressBound(length: number): number {
+    return LENGTH_PREFIX + this.block.compressBound(length);
+  }
+
+  compressInto(body: Buffer, out: Buffer, at: number): number {
+    out.writeUInt32BE(body.length, at);
+    return this.block.compressInto(body, out, at + LENGTH_PREFIX);
   }
 
   decompress(body: Buffer, maxDecompressedBytes: number, headroom = 0): Buffer {

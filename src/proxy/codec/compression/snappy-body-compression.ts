@@ -1,6 +1,7 @@
 import { CodecError } from '../codec-error.js';
 import {
   type BodyCompression,
+  beyondBound,
   checkDecompressedLength,
   corruptInput,
   lengthMismatch,
@@ -61,12 +62,24 @@ export class SnappyBodyCompression implements BodyCompression {
   readonly algorithm = 'snappy';
   constructor(private readonly library: SnappyLibrary) {}
 
-  compress(body: Buffer, headroom = 0): Buffer {
+  compress(body: Buffer): Buffer {
     if (body.length <= SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO) {
-      const out = Buffer.allocUnsafe(headroom + snappyCompressBound(body.length));
-      return out.subarray(0, snappyCompressInto(body, out, headroom));
+      const out = Buffer.allocUnsafe(snappyCompressBound(body.length));
+      return out.subarray(0, snappyCompressInto(body, out, 0));
     }
-    return withHeadroom(this.library.compressSync(body), headroom);
+    return this.library.compressSync(body);
+  }
+
+  compressBound(length: number): number {
+    return snappyCompressBound(length);
+  }
+
+  compressInto(body: Buffer, out: Buffer, at: number): number {
+    if (body.length <= SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO) return snappyCompressInto(body, out, at);
+    const block = this.library.compressSync(body);
+    const bound = snappyCompressBound(body.length);
+    if (block.length > bound) throw beyondBound('snappy', block.length, bound);
+    return at + block.copy(out, at);
   }
 
   decompress(body: Buffer, maxDecompressedBytes: number, headroom = 0): Buffer {
