@@ -18,6 +18,8 @@ const MIN_MATCH = 4;
 const LAST_LITERALS = 5;
 const MATCH_SEARCH_LIMIT = 12;
 const MAX_OFFSET = 0xffff;
+/** After 2^SKIP_TRIGGER positions without a match, look at every other one, then every third... */
+const SKIP_TRIGGER = 4;
 
 /** The largest block `lz4CompressInto` can write for `length` input bytes (LZ4_COMPRESSBOUND). */
 export function lz4CompressBound(length: number): number {
@@ -57,24 +59,23 @@ export function lz4CompressInto(
   const lastMatchStart = length - MATCH_SEARCH_LIMIT;
   const matchEndLimit = length - LAST_LITERALS;
   let at = 0;
-  let sequence = lastMatchStart >= 0 ? read32(data, 0) : 0;
+  let misses = 1 << SKIP_TRIGGER;
   while (at <= lastMatchStart) {
+    const sequence = read32(data, at);
     const slot = slotOf(sequence);
     const seen = slots[slot]! - base - 1;
     slots[slot] = base + at + 1;
     if (seen < 0 || at - seen > MAX_OFFSET || read32(data, seen) !== sequence) {
-      at++;
-      // Roll the sequence one byte on instead of reading 4 again (at + 3 < length here).
-      sequence = (sequence >>> 8) | (data[at + 3]! << 24);
+      at += misses++ >> SKIP_TRIGGER;
       continue;
     }
+    misses = 1 << SKIP_TRIGGER;
     let matchLength = MIN_MATCH;
     while (at + matchLength < matchEndLimit && data[at + matchLength] === data[seen + matchLength])
       matchLength++;
     pos = writeSequence(data, anchor, at, out, pos, at - seen, matchLength);
     at += matchLength;
     anchor = at;
-    if (at <= lastMatchStart) sequence = read32(data, at);
   }
   return writeLastLiterals(data, anchor, out, pos);
 }

@@ -14,6 +14,8 @@ import { read32, SequenceTable, slotOf } from './sequence-table.js';
 
 const MIN_MATCH = 4;
 const MAX_OFFSET = 0xffff;
+/** After 2^SKIP_TRIGGER positions without a match, look at every other one, then every third... */
+const SKIP_TRIGGER = 4;
 const LITERAL = 0b00;
 const COPY_1 = 0b01;
 const COPY_2 = 0b10;
@@ -44,24 +46,23 @@ export function snappyCompressInto(
   const lastMatchStart = length - MIN_MATCH;
   let anchor = 0;
   let at = 0;
-  let sequence = lastMatchStart >= 0 ? read32(data, 0) : 0;
+  let misses = 1 << SKIP_TRIGGER;
   while (at <= lastMatchStart) {
+    const sequence = read32(data, at);
     const slot = slotOf(sequence);
     const seen = slots[slot]! - base - 1;
     slots[slot] = base + at + 1;
     if (seen < 0 || at - seen > MAX_OFFSET || read32(data, seen) !== sequence) {
-      at++;
-      // Roll the sequence one byte on (reads past the end only when the loop is over).
-      sequence = (sequence >>> 8) | ((data[at + 3] ?? 0) << 24);
+      at += misses++ >> SKIP_TRIGGER;
       continue;
     }
+    misses = 1 << SKIP_TRIGGER;
     let matchLength = MIN_MATCH;
     while (at + matchLength < length && data[at + matchLength] === data[seen + matchLength]) matchLength++;
     pos = writeLiterals(data, anchor, at, out, pos);
     pos = writeCopy(out, pos, at - seen, matchLength);
     at += matchLength;
     anchor = at;
-    if (at <= lastMatchStart) sequence = read32(data, at);
   }
   return writeLiterals(data, anchor, length, out, pos);
 }
