@@ -147,11 +147,28 @@ const PROGRAM_SESSIONS: readonly ProgramSession[] = [
     args: ['lz4'],
   },
   {
+    title: 'the Java driver 4.x on protocol v4 asking for lz4',
+    name: 'java_v4_lz4',
+    install: installs.java,
+    profile: { maxVersion: 4, compression: 'lz4' },
+    args: ['lz4', 'V4'],
+  },
+  {
     title: 'gocql v2',
     name: 'gocql',
     install: installs.gocql,
     profile: { maxVersion: 5, compression: 'none' },
   },
+  // Frame bodies compressed by each driver's own codec (lz4-java, pierrec/lz4, golang/snappy) and
+  // by the proxy: small ones in TypeScript, large ones (the schema tables drivers read at start) by
+  // the native libraries.
+  ...(['lz4', 'snappy'] as const).map((compression) => ({
+    title: `gocql v2 on protocol v4 asking for ${compression}`,
+    name: `gocql_v4_${compression}`,
+    install: installs.gocql,
+    profile: { maxVersion: 4, compression },
+    args: [compression, '4'],
+  })),
   ...(['auto', 'lz4', 'snappy'] as const).map((compression) => ({
     title:
       compression === 'auto'

@@ -1,6 +1,7 @@
 // The scripted client session (test/clients/README.md) with gocql v2.
 //
-// Usage: session HOST PORT KEYSPACE. Prints one JSON report line last.
+// Usage: session HOST PORT KEYSPACE [COMPRESSION [PROTOCOL_VERSION]]. COMPRESSION is none (the
+// default), lz4 or snappy; without a version the driver negotiates. Prints one JSON report line last.
 package main
 
 import (
@@ -17,8 +18,29 @@ import (
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/apache/cassandra-gocql-driver/v2/lz4"
+	"github.com/apache/cassandra-gocql-driver/v2/snappy"
 	"gopkg.in/inf.v0"
 )
+
+// options are the optional arguments after HOST PORT KEYSPACE.
+type options struct {
+	compression string
+	version     int
+}
+
+func parseOptions(args []string) options {
+	opts := options{compression: "none"}
+	if len(args) > 0 {
+		opts.compression = args[0]
+	}
+	if len(args) > 1 {
+		version, err := strconv.Atoi(args[1])
+		must(err, "protocol version")
+		opts.version = version
+	}
+	return opts
+}
 
 // versions records the protocol version of the RESULT frames the driver reads: what it negotiated
 // (frames of a refused handshake attempt at a higher version are not RESULTs).
@@ -70,9 +92,19 @@ func driverVersion() string {
 	return "gocql (version unknown)"
 }
 
-func newCluster(host string, port int, observer *versions) *gocql.ClusterConfig {
+func newCluster(host string, port int, observer *versions, opts options) *gocql.ClusterConfig {
 	cluster := gocql.NewCluster(host)
 	cluster.Port = port
+	cluster.ProtoVersion = opts.version
+	switch opts.compression {
+	case "none":
+	case "lz4":
+		cluster.Compressor = lz4.LZ4Compressor{}
+	case "snappy":
+		cluster.Compressor = snappy.SnappyCompressor{}
+	default:
+		must(fmt.Errorf("unknown compression %q", opts.compression), "compression")
+	}
 	// Only timeouts are raised: schema changes go to both clusters through the proxy on a busy machine.
 	cluster.Timeout = 60 * time.Second
 	cluster.ConnectTimeout = 30 * time.Second
@@ -86,8 +118,9 @@ func main() {
 	port, err := strconv.Atoi(os.Args[2])
 	must(err, "port")
 	observer := &versions{seen: map[int]bool{}}
+	opts := parseOptions(os.Args[4:])
 
-	admin, err := newCluster(host, port, observer).CreateSession()
+	admin, err := newCluster(host, port, observer, opts).CreateSession()
 	must(err, "connect")
 	must(admin.Query("DROP KEYSPACE IF EXISTS "+keyspace).Exec(), "drop keyspace")
 	must(admin.Query("CREATE KEYSPACE "+keyspace+
@@ -96,7 +129,7 @@ func main() {
 
 	// gocql refuses a USE statement (it would change the keyspace of one pooled connection only); its
 	// keyspace setting sends USE on every connection it opens instead.
-	cluster := newCluster(host, port, observer)
+	cluster := newCluster(host, port, observer, opts)
 	cluster.Keyspace = keyspace
 	session, err := cluster.CreateSession()
 	must(err, "connect to the keyspace")

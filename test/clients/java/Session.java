@@ -1,6 +1,7 @@
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.config.ProgrammaticDriverConfigLoaderBuilder;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
@@ -45,9 +46,15 @@ public final class Session {
     String keyspace = args[2];
     // An optional fourth argument names the compression to ask for in STARTUP (e.g. lz4).
     String compressionAsked = args.length > 3 ? args[3] : "none";
+    // An optional fifth argument pins the protocol version (e.g. V4); the driver negotiates otherwise.
+    String versionPinned = args.length > 4 ? args[4] : null;
     // Only timeouts are raised: schema changes go to both clusters through the proxy on a busy machine.
+    ProgrammaticDriverConfigLoaderBuilder builder = DriverConfigLoader.programmaticBuilder();
+    if (versionPinned != null) {
+      builder = builder.withString(DefaultDriverOption.PROTOCOL_VERSION, versionPinned);
+    }
     DriverConfigLoader config =
-        DriverConfigLoader.programmaticBuilder()
+        builder
             .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(60))
             .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(30))
             .withDuration(DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, Duration.ofSeconds(60))
