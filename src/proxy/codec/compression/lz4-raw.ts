@@ -43,7 +43,7 @@ function writeLengthTail(out: Uint8Array, at: number, rest: number): number {
 /**
  * Compresses `data` into `out` from `outOffset`, which must have `lz4CompressBound(data.length)`
  * bytes free; returns the end of the block. Greedy matching over a hash of 4-byte sequences, like
- * the reference's fast mode: a smaller ratio than the library's, at a fraction of its call cost.
+ * the reference's fast mode (about the library's ratio on CQL bodies), at a fraction of its call cost.
  */
 export function lz4CompressInto(
   data: Uint8Array,
