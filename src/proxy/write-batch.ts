@@ -1,60 +1,86 @@
-/** Answers up to this size are copied into the batch; larger ones are written as they are. */
+/** Answers up to this size are copied into a slab; larger ones are written as they are. */
 const COPY_UP_TO = 8 * 1024;
 const SLAB_BYTES = 64 * 1024;
 
 /**
- * The bytes one client is sent during one tick, gathered into few buffers so that they leave in
- * one write. Answers are encoded (compressed, framed) straight into a shared slab instead of a
- * buffer each: with small answers, a buffer and a stream write per answer cost more than the
- * answer (bench/proxy-results.md). A slab is never written over: once its bytes are taken, the
- * next answers go after them, and a full slab is left to the socket and replaced.
+ * Memory that answers are encoded into, shared by every client of the process. JavaScript runs one
+ * piece of work at a time, so a reservation is filled and committed before any other is made, and
+ * bytes are never written twice: a full slab is left to the sockets still writing from it, and
+ * replaced. An idle client holds no slab of its own.
+ */
+export class Slab {
+  buffer: Buffer;
+  /** End of the bytes committed so far: the next reservation starts here. */
+  end = 0;
+
+  constructor(readonly bytes = SLAB_BYTES) {
+    this.buffer = Buffer.allocUnsafe(bytes);
+  }
+
+  /** Room for `length` bytes at `end`: a new slab when this one has not enough left. */
+  makeRoom(length: number): void {
+    if (this.end + length <= this.buffer.length) return;
+    this.buffer = Buffer.allocUnsafe(Math.max(this.bytes, length));
+    this.end = 0;
+  }
+}
+
+const processSlab = new Slab();
+
+/**
+ * The bytes one client is sent during one tick, so that they leave in one write. Answers are
+ * encoded (compressed, framed) straight into the shared slab instead of a buffer each: with small
+ * answers, a buffer and a stream write per answer cost more than the answer (bench/proxy-results.md).
+ * Consecutive answers to one client are consecutive in the slab and leave as one buffer.
  */
 export class WriteBatch {
-  #slab: Buffer;
-  /** Start of the bytes not taken yet, and end of the bytes written. */
+  /** Parts ready to write, in order, before the part being written. */
+  #ready: Buffer[] = [];
+  /** The part being written: `#buffer` from `#start` to `#end`. */
+  #buffer: Buffer | null = null;
   #start = 0;
   #end = 0;
-  /** Parts ready to write, in order, before the slab's own part. */
-  #ready: Buffer[] = [];
 
-  constructor(private readonly slabBytes = SLAB_BYTES) {
-    this.#slab = Buffer.allocUnsafe(slabBytes);
-  }
+  constructor(private readonly slab: Slab = processSlab) {}
 
   /**
    * Makes room for up to `length` bytes; returns where to write them in `buffer`. They join the
-   * batch when `commit` is called with their end.
+   * batch when `commit` is called with their end, before any other reservation.
    */
   reserve(length: number): number {
-    if (this.#end + length > this.#slab.length) {
-      this.#keepSlabPart();
-      this.#slab = Buffer.allocUnsafe(Math.max(this.slabBytes, length));
-      this.#start = 0;
-      this.#end = 0;
+    const slab = this.slab;
+    slab.makeRoom(length);
+    // Another client wrote in between, or the slab was replaced: this part ends and a new one starts.
+    if (this.#buffer !== slab.buffer || this.#end !== slab.end) {
+      this.#keepPart();
+      this.#buffer = slab.buffer;
+      this.#start = slab.end;
+      this.#end = slab.end;
     }
-    return this.#end;
+    return slab.end;
   }
 
   /** The buffer `reserve` made room in. */
   get buffer(): Buffer {
-    return this.#slab;
+    return this.#buffer!;
   }
 
-  /** The bytes reserved up to `end` are written. */
+  /** The bytes reserved are written up to `end`. */
   commit(end: number): void {
     this.#end = end;
+    this.slab.end = end;
   }
 
   /** Adds bytes: small ones are copied, large ones join as they are (after what came before). */
   append(bytes: Buffer): void {
     if (bytes.length > COPY_UP_TO) {
-      this.#keepSlabPart();
+      this.#keepPart();
       this.#ready.push(bytes);
       return;
     }
     const at = this.reserve(bytes.length);
-    bytes.copy(this.#slab, at);
-    this.#end = at + bytes.length;
+    bytes.copy(this.#buffer!, at);
+    this.commit(at + bytes.length);
   }
 
   get empty(): boolean {
@@ -63,15 +89,14 @@ export class WriteBatch {
 
   /** Everything added since the last take, in order. */
   take(): Buffer[] {
-    this.#keepSlabPart();
+    this.#keepPart();
     const parts = this.#ready;
     this.#ready = [];
     return parts;
   }
 
-  #keepSlabPart(): void {
-    if (this.#end === this.#start) return;
-    this.#ready.push(this.#slab.subarray(this.#start, this.#end));
+  #keepPart(): void {
+    if (this.#end > this.#start) this.#ready.push(this.#buffer!.subarray(this.#start, this.#end));
     this.#start = this.#end;
   }
 }

@@ -27,7 +27,7 @@ import {
   supportedOptions,
 } from '../../src/proxy/protocol-support.js';
 import { PROXY_SETTINGS, proxyConfig } from '../../src/proxy/proxy-settings.js';
-import { WriteBatch } from '../../src/proxy/write-batch.js';
+import { Slab, WriteBatch } from '../../src/proxy/write-batch.js';
 
 describe('parseBlockedVersions (ZDM_BLOCKED_PROTOCOL_VERSIONS, as in the original)', () => {
   const cases: [string, string[], ReturnType<typeof parseBlockedVersions>][] = [
@@ -140,7 +140,7 @@ describe('ClientWire', () => {
   const frameOf = (raw: Buffer) => new Framer({ supportedVersions: [4, 5] }).push(raw).frames[0]!;
   /** What the client is sent for these frames, written in one tick. */
   const encoded = (wire: ClientWire, ...frames: Buffer[]): Buffer => {
-    const batch = new WriteBatch(256);
+    const batch = new WriteBatch(new Slab(256));
     for (const frame of frames) wire.encodeInto(frame, batch);
     return Buffer.concat(batch.take());
   };
