@@ -14,7 +14,9 @@ import {
   encodePrepare,
   encodeQuery,
   encodeStartup,
+  FrameFlag,
   Framer,
+  loadCompression,
   Opcode,
   queryParameters,
   type RawFrame,
@@ -657,4 +659,123 @@ describe('metrics of the request path', () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
     c.session.close();
   });
+});
+
+describe('a session with compressed frames (LZ4 or Snappy agreed in STARTUP)', () => {
+  const loaded = loadCompression();
+  for (const compression of loaded.bodies) {
+    const name = compression.algorithm;
+    /** A session that agreed on `name`, and its two recording nodes. */
+    async function compressedSession(limits?: Partial<SessionContext['limits']>) {
+      const origin = voidNode();
+      const target = voidNode();
+      const c = open({
+        origin: origin.script,
+        target: target.script,
+        context: {
+          protocol: { versions: [4], compressions: loaded.bodies, lz4Block: loaded.lz4Block },
+          ...(limits === undefined ? {} : { limits: { ...baseLimits(), ...limits } }),
+        },
+      });
+      const options = new Map([
+        ['CQL_VERSION', '3.0.0'],
+        ['COMPRESSION', name],
+      ]);
+      c.send(0, Opcode.STARTUP, encodeStartup({ options }));
+      const ready = await c.answer(0);
+      assert.equal(ready.header.opcode, Opcode.READY);
+      assert.equal(ready.header.flags & FrameFlag.COMPRESSION, 0, 'READY itself is not compressed');
+      const sendCompressed = (stream: number, body: Buffer) =>
+        c.client.write(
+          encodeFrame(
+            {
+              version: 4,
+              isResponse: false,
+              flags: FrameFlag.COMPRESSION,
+              streamId: stream,
+              opcode: Opcode.QUERY,
+            },
+            body,
+          ),
+        );
+      return { c, origin, target, sendCompressed };
+    }
+
+    test(`${name}: requests are decompressed for the clusters, answers compressed, many in one write`, async () => {
+      const { c, origin, target, sendCompressed } = await compressedSession();
+      const statements = Array.from(
+        { length: 20 },
+        (_, i) => `INSERT INTO ks.t (k, v) VALUES (${i}, '${'v'.repeat(i * 50)}')`,
+      );
+      // All in one write: their answers leave in the same tick, through one batch.
+      c.client.write(
+        Buffer.concat(
+          statements.map((text, i) =>
+            encodeFrame(
+              {
+                version: 4,
+                isResponse: false,
+                flags: FrameFlag.COMPRESSION,
+                streamId: i + 1,
+                opcode: Opcode.QUERY,
+              },
+              compression.compress(query(text)),
+            ),
+          ),
+        ),
+      );
+      for (const i of statements.keys()) {
+        const frame = await c.answer(i + 1);
+        assert.equal(
+          frame.header.flags & FrameFlag.COMPRESSION,
+          FrameFlag.COMPRESSION,
+          `answer ${i + 1} compressed`,
+        );
+        const body = compression.decompress(frame.body, 1 << 20);
+        assert.equal(frame.header.opcode, Opcode.RESULT);
+        assert.equal(body.readInt32BE(0), 1, 'a VOID result'); // RESULT kind 0x0001 (spec v4 §4.2.5.1)
+      }
+      assert.deepEqual(
+        origin.received.map((r) => r.text),
+        statements,
+      );
+      assert.deepEqual(
+        target.received.map((r) => r.text),
+        statements,
+      );
+      sendCompressed(99, compression.compress(query('SELECT * FROM ks.t')));
+      assert.equal((await c.answer(99)).header.flags & FrameFlag.COMPRESSION, FrameFlag.COMPRESSION);
+      c.session.close();
+    });
+
+    test(`${name}: a corrupt body gets a protocol error that names it, reaches no cluster, and closes the connection`, async () => {
+      const { c, origin, target, sendCompressed } = await compressedSession();
+      const valid = compression.compress(query(`INSERT INTO ks.t (k, v) VALUES (1, '${'x'.repeat(200)}')`));
+      const corrupt = Buffer.from(valid);
+      corrupt.fill(0xff, corrupt.length - 8); // the last bytes of the block, past the length it announces
+      sendCompressed(5, corrupt);
+      const frame = await c.answer(5);
+      const error = decodeError(compression.decompress(frame.body, 1 << 20), 4);
+      assert.equal(error.code, ErrorCode.PROTOCOL_ERROR);
+      assert.match(error.message, new RegExp(`malformed request: .*${name}`));
+      await c.closed();
+      assert.deepEqual(origin.received, []);
+      assert.deepEqual(target.received, []);
+    });
+
+    test(`${name}: a body that decompresses past the frame limit is refused before it is decompressed`, async () => {
+      const { c, origin, sendCompressed } = await compressedSession({ maxFrameBytes: 4096 });
+      // 8 KiB of one byte compresses to a few dozen bytes: small on the wire, too large once decompressed.
+      sendCompressed(
+        6,
+        compression.compress(query(`INSERT INTO ks.t (k, v) VALUES (1, '${'a'.repeat(8192)}')`)),
+      );
+      const frame = await c.answer(6);
+      const error = decodeError(compression.decompress(frame.body, 1 << 20), 4);
+      assert.equal(error.code, ErrorCode.PROTOCOL_ERROR);
+      assert.match(error.message, /ZDM_PROXY_MAX_FRAME_SIZE_BYTES applies to the decompressed body/);
+      await c.closed();
+      assert.deepEqual(origin.received, []);
+    });
+  }
 });
