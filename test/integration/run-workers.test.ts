@@ -16,6 +16,15 @@ const ROWS = 200_000;
 const COUNTER_ROWS = 20_000;
 /** Short leases, so the ranges of a killed or stopped worker go to the others within seconds. */
 const LEASE_SECONDS = '4';
+/** The run's state in Cassandra, with short leases so that a dead worker's ranges are freed soon. */
+const CASSANDRA_STATE = [
+  '--state-store',
+  'cassandra',
+  '--state-keyspace',
+  STATE_KS,
+  '--lease-seconds',
+  LEASE_SECONDS,
+];
 
 /** The latest run of a job of `table` in a state store, opened through the product's own catalog. */
 async function latestRun(
@@ -135,12 +144,7 @@ async function migrateWithFaults(
       scratchDir('zdm-workers-'),
       '--workers',
       '3',
-      '--state-store',
-      'cassandra',
-      '--state-keyspace',
-      STATE_KS,
-      '--lease-seconds',
-      LEASE_SECONDS,
+      ...CASSANDRA_STATE,
       '--splits',
       '48',
       '--fetch-size',
@@ -323,16 +327,7 @@ describe('several worker processes on one run', () => {
     const alone = await diffOf();
     const splitRuns = {
       sqlite: await diffOf('--workers', '2', '--lease-seconds', LEASE_SECONDS),
-      cassandra: await diffOf(
-        '--workers',
-        '2',
-        '--lease-seconds',
-        LEASE_SECONDS,
-        '--state-store',
-        'cassandra',
-        '--state-keyspace',
-        STATE_KS,
-      ),
+      cassandra: await diffOf('--workers', '2', ...CASSANDRA_STATE),
     };
     for (const [store, split] of Object.entries(splitRuns)) {
       for (const field of [
@@ -367,12 +362,7 @@ describe('several worker processes on one run', () => {
           '--recheck-delay-ms',
           '100',
           '--json',
-          '--lease-seconds',
-          LEASE_SECONDS,
-          '--state-store',
-          'cassandra',
-          '--state-keyspace',
-          STATE_KS,
+          ...CASSANDRA_STATE,
           '--origin-rate-limit',
           '600',
           '--log-level',
@@ -417,12 +407,7 @@ describe('several worker processes on one run', () => {
           scratchDir('zdm-share-'),
           '--workers',
           '2',
-          '--state-store',
-          'cassandra',
-          '--state-keyspace',
-          STATE_KS,
-          '--lease-seconds',
-          LEASE_SECONDS,
+          ...CASSANDRA_STATE,
           '--splits',
           '16',
           '--json',
