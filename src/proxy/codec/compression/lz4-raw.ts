@@ -1,6 +1,6 @@
 import { CodecError } from '../codec-error.js';
 import { copyBytes, copyMatch } from './byte-copies.js';
-import { read32, SequenceTable, slotOf } from './sequence-table.js';
+import { SequenceTable } from './sequence-table.js';
 
 /**
  * The LZ4 block format (lz4 `doc/lz4_Block_format.md`) in plain TypeScript, for the small bodies
@@ -17,9 +17,6 @@ const MIN_MATCH = 4;
 /** The format's end rules: the last 5 bytes are literals, and no match starts in the last 12. */
 const LAST_LITERALS = 5;
 const MATCH_SEARCH_LIMIT = 12;
-const MAX_OFFSET = 0xffff;
-/** After 2^SKIP_TRIGGER positions without a match, look at every other one, then every third... */
-const SKIP_TRIGGER = 4;
 
 /** The largest block `lz4CompressInto` can write for `length` input bytes (LZ4_COMPRESSBOUND). */
 export function lz4CompressBound(length: number): number {
@@ -52,30 +49,20 @@ export function lz4CompressInto(
   recentSequences = sharedSequences,
 ): number {
   const length = data.length;
-  const base = recentSequences.start(length);
-  const slots = recentSequences.slots;
+  recentSequences.start(length);
   let pos = outOffset;
   let anchor = 0;
   const lastMatchStart = length - MATCH_SEARCH_LIMIT;
   const matchEndLimit = length - LAST_LITERALS;
-  let at = 0;
-  let misses = 1 << SKIP_TRIGGER;
-  while (at <= lastMatchStart) {
-    const sequence = read32(data, at);
-    const slot = slotOf(sequence);
-    const seen = slots[slot]! - base - 1;
-    slots[slot] = base + at + 1;
-    if (seen < 0 || at - seen > MAX_OFFSET || read32(data, seen) !== sequence) {
-      at += misses++ >> SKIP_TRIGGER;
-      continue;
-    }
-    misses = 1 << SKIP_TRIGGER;
+  for (;;) {
+    const at = recentSequences.nextMatch(data, anchor, lastMatchStart);
+    if (at < 0) break;
+    const seen = recentSequences.earlier;
     let matchLength = MIN_MATCH;
     while (at + matchLength < matchEndLimit && data[at + matchLength] === data[seen + matchLength])
       matchLength++;
     pos = writeSequence(data, anchor, at, out, pos, at - seen, matchLength);
-    at += matchLength;
-    anchor = at;
+    anchor = at + matchLength;
   }
   return writeLastLiterals(data, anchor, out, pos);
 }

@@ -1,6 +1,6 @@
 import { CodecError } from '../codec-error.js';
 import { copyBytes, copyMatch } from './byte-copies.js';
-import { read32, SequenceTable, slotOf } from './sequence-table.js';
+import { SequenceTable } from './sequence-table.js';
 
 /**
  * Raw Snappy (google/snappy `format_description.txt`) in plain TypeScript, for small bodies, where
@@ -13,9 +13,6 @@ import { read32, SequenceTable, slotOf } from './sequence-table.js';
  */
 
 const MIN_MATCH = 4;
-const MAX_OFFSET = 0xffff;
-/** After 2^SKIP_TRIGGER positions without a match, look at every other one, then every third... */
-const SKIP_TRIGGER = 4;
 const LITERAL = 0b00;
 const COPY_1 = 0b01;
 const COPY_2 = 0b10;
@@ -41,28 +38,18 @@ export function snappyCompressInto(
 ): number {
   const length = data.length;
   let pos = writeVarint(out, outOffset, length);
-  const base = recentSequences.start(length);
-  const slots = recentSequences.slots;
+  recentSequences.start(length);
   const lastMatchStart = length - MIN_MATCH;
   let anchor = 0;
-  let at = 0;
-  let misses = 1 << SKIP_TRIGGER;
-  while (at <= lastMatchStart) {
-    const sequence = read32(data, at);
-    const slot = slotOf(sequence);
-    const seen = slots[slot]! - base - 1;
-    slots[slot] = base + at + 1;
-    if (seen < 0 || at - seen > MAX_OFFSET || read32(data, seen) !== sequence) {
-      at += misses++ >> SKIP_TRIGGER;
-      continue;
-    }
-    misses = 1 << SKIP_TRIGGER;
+  for (;;) {
+    const at = recentSequences.nextMatch(data, anchor, lastMatchStart);
+    if (at < 0) break;
+    const seen = recentSequences.earlier;
     let matchLength = MIN_MATCH;
     while (at + matchLength < length && data[at + matchLength] === data[seen + matchLength]) matchLength++;
     pos = writeLiterals(data, anchor, at, out, pos);
     pos = writeCopy(out, pos, at - seen, matchLength);
-    at += matchLength;
-    anchor = at;
+    anchor = at + matchLength;
   }
   return writeLiterals(data, anchor, length, out, pos);
 }
