@@ -12,7 +12,7 @@ import {
   Lz4BodyCompression,
   type Lz4Library,
   loadCompression,
-  readSnappyLength,
+  readSnappyPreamble,
   SnappyBodyCompression,
   type SnappyLibrary,
   workingCompressions,
@@ -127,7 +127,7 @@ describe('Snappy frame bodies (spec v4 §5)', () => {
       '5a0600', // copy of 23 bytes from offset 6: the rest of the text
     );
     assert.deepEqual(snappy.decompress(body, 1024), HELLO);
-    assert.equal(readSnappyLength(body), 29);
+    assert.equal(readSnappyPreamble(body).length, 29);
   });
 
   test('our bodies are the library output, starting with the varint length', () => {
@@ -135,7 +135,7 @@ describe('Snappy frame bodies (spec v4 §5)', () => {
     const body = snappy.compress(long);
     assert.deepEqual(body, snappyLibrary.compressSync(long));
     assert.deepEqual(body.subarray(0, 2), hex('ac02')); // 300 = 0b10_0101100: 0xac, 0x02
-    assert.equal(readSnappyLength(body), 300);
+    assert.equal(readSnappyPreamble(body).length, 300);
     assert.deepEqual(snappy.decompress(body, 300), long);
     assert.deepEqual(snappy.compress(Buffer.alloc(0)), hex('00'));
     assert.deepEqual(snappy.decompress(hex('00'), 0), Buffer.alloc(0));
@@ -148,10 +148,10 @@ describe('Snappy frame bodies (spec v4 §5)', () => {
       ['8001', 128],
       ['ffffffff0f', 0xffffffff],
     ] as const) {
-      assert.equal(readSnappyLength(hex(bytes)), length, bytes);
+      assert.equal(readSnappyPreamble(hex(bytes)).length, length, bytes);
     }
     for (const bad of ['', '80', 'ffffffff1f', 'ffffffffff01']) {
-      assert.throws(() => readSnappyLength(hex(bad)), CodecError, bad);
+      assert.throws(() => readSnappyPreamble(hex(bad)).length, CodecError, bad);
     }
   });
 

@@ -9,5 +9,5 @@ export {
 export { type LoadedCompression, loadCompression, type PackageLoader } from './load-compression.js';
 export { Lz4Block, type Lz4Library } from './lz4-block.js';
 export { Lz4BodyCompression } from './lz4-body-compression.js';
-export { readSnappyLength, SnappyBodyCompression, type SnappyLibrary } from './snappy-body-compression.js';
+export { readSnappyPreamble, SnappyBodyCompression, type SnappyLibrary } from './snappy-body-compression.js';
 export { type CompressionCheck, workingCompressions } from './working-compressions.js';

@@ -50,10 +50,6 @@ export function readSnappyPreamble(block: Buffer): SnappyPreamble {
   });
 }
 
-export function readSnappyLength(block: Buffer): number {
-  return readSnappyPreamble(block).length;
-}
-
 /**
  * Snappy frame bodies of v3/v4 (spec v4 §5): one raw Snappy block, which announces its own length.
  * Small bodies in TypeScript, large ones through the native library.

@@ -6,7 +6,7 @@ import { SequenceTable } from './sequence-table.js';
  * Raw Snappy (google/snappy `format_description.txt`) in plain TypeScript, for small bodies, where
  * a call into the native library costs more than the work (see lz4-raw.ts).
  *
- * After the decompressed length (a varint, read by readSnappyLength), a block is a run of
+ * After the decompressed length (a varint, read by readSnappyPreamble), a block is a run of
  * elements whose tag's low 2 bits say what follows: 00 literals (length - 1 in the upper 6 bits, or
  * 60-63 for 1-4 length bytes), 01 a copy of 4-11 bytes within 2047 back, 10 a copy of 1-64 bytes
  * with a 2-byte offset, 11 the same with a 4-byte offset.
