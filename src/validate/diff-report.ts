@@ -137,6 +137,11 @@ export class DiffReport {
     const key = dedupeKey(line);
     const text = JSON.stringify(line);
     this.share(key, text);
+    return this.writeNew(key, text);
+  }
+
+  /** Writes a line whose key the file does not hold yet; returns whether it was written. */
+  private writeNew(key: string, text: string): boolean {
     if (this.seen.has(key)) return false;
     this.seen.add(key);
     writeSync(this.fd, `${text}\n`);
@@ -174,10 +179,7 @@ export class DiffReport {
       } catch {
         continue; // Not a line this version wrote: left out rather than copied unread.
       }
-      if (this.seen.has(key)) continue;
-      this.seen.add(key);
-      writeSync(this.fd, `${text}\n`);
-      added++;
+      if (this.writeNew(key, text)) added++;
     }
     return added;
   }
