@@ -34,8 +34,8 @@ const { types, errors } = cassandra;
 const QUORUM = types.consistencies.quorum;
 const SERIAL = types.consistencies.serial;
 
-/** What every state query runs with. */
-const READ = { prepare: true, consistency: QUORUM };
+/** What every state query and plain write runs with (conditional updates: CONDITIONAL). */
+const PLAIN = { prepare: true, consistency: QUORUM };
 const CONDITIONAL = { prepare: true, consistency: QUORUM, serialConsistency: SERIAL };
 
 /** Ranges read per query when a run's ranges are listed (IN on the partition key's last part). */
@@ -137,7 +137,7 @@ export class CassandraRunState implements RunState {
       await this.client.execute(
         `INSERT INTO ${this.table('report_lines')} (run_id, bucket, line_key, line) VALUES (?, ?, ?, ?)`,
         [this.runId, reportBucket(key), key, line],
-        READ,
+        PLAIN,
       );
     },
     all: () => this.allReportLines(),
@@ -149,7 +149,7 @@ export class CassandraRunState implements RunState {
       const rows = this.client.stream(
         `SELECT line FROM ${this.table('report_lines')} WHERE run_id = ? AND bucket = ?`,
         [this.runId, bucket],
-        { ...READ, fetchSize: REPORT_PAGE },
+        { ...PLAIN, fetchSize: REPORT_PAGE },
       ) as unknown as AsyncIterable<Row>;
       for await (const row of rows) yield String(row.get('line'));
     }
@@ -161,7 +161,7 @@ export class CassandraRunState implements RunState {
 
   async run(): Promise<RunRecord> {
     const row = (
-      await this.client.execute(`SELECT * FROM ${this.table('runs')} WHERE run_id = ?`, [this.runId], READ)
+      await this.client.execute(`SELECT * FROM ${this.table('runs')} WHERE run_id = ?`, [this.runId], PLAIN)
     ).first();
     if (row === null)
       throw new OperatorError(
@@ -234,7 +234,7 @@ export class CassandraRunState implements RunState {
           this.client.execute(
             `SELECT * FROM ${this.table('ranges')} WHERE run_id = ? AND range_id IN ?`,
             [this.runId, ids],
-            READ,
+            PLAIN,
           ),
         ),
       ),
@@ -270,7 +270,7 @@ export class CassandraRunState implements RunState {
       `INSERT INTO ${this.table('workers')} (run_id, worker_id, host, pid, started_at, heartbeat, ranges)
        VALUES (?, ?, ?, ?, ?, ?, '[]') USING TTL ?`,
       [this.runId, worker.id, worker.host, worker.pid, big(now), big(now), this.workerTtl()],
-      READ,
+      PLAIN,
     );
   }
 
@@ -286,7 +286,7 @@ export class CassandraRunState implements RunState {
     await this.client.execute(
       `DELETE FROM ${this.table('workers')} WHERE run_id = ? AND worker_id = ?`,
       [this.runId, workerId],
-      READ,
+      PLAIN,
     );
   }
 
@@ -294,7 +294,7 @@ export class CassandraRunState implements RunState {
     const rows = await this.client.execute(
       `SELECT * FROM ${this.table('workers')} WHERE run_id = ?`,
       [this.runId],
-      READ,
+      PLAIN,
     );
     return rows.rows.map((r) => ({
       id: String(r.get('worker_id')),
@@ -450,7 +450,7 @@ export class CassandraRunState implements RunState {
     await this.client.execute(
       `UPDATE ${this.table('workers')} USING TTL ? SET heartbeat = ?, ranges = ? WHERE run_id = ? AND worker_id = ?`,
       [this.workerTtl(), big(Date.now()), JSON.stringify(held), this.runId, workerId],
-      READ,
+      PLAIN,
     );
     return lost;
   }

@@ -87,6 +87,17 @@ export class LeaseLost extends Error {
 }
 
 /**
+ * A diff's report lines kept in the run's state, so that every machine of a run can write the whole
+ * report, not only the lines of the ranges it compared (`zdm diff` on several machines).
+ */
+export interface SharedReportLines {
+  /** Saves one line under its key; the same key again overwrites it (saving twice is harmless). */
+  save(key: string, line: string): Promise<void>;
+  /** Every line saved for the run, read in pages. */
+  all(): AsyncIterable<string>;
+}
+
+/**
  * Everything a job does with its run's state, wherever it lives (an SQLite file on this machine, or
  * a keyspace of a Cassandra cluster that workers on any machine share).
  *
@@ -98,17 +109,6 @@ export class LeaseLost extends Error {
  * A second process joins a run by opening its state by `runId` (`RunCatalog.open`, no lock) and
  * running `runRanges` on it, which registers it as a worker and claims ranges like the first one.
  */
-/**
- * A diff's report lines kept in the run's state, so that every machine of a run can write the whole
- * report, not only the lines of the ranges it compared (`zdm diff` on several machines).
- */
-export interface SharedReportLines {
-  /** Saves one line under its key; the same key again overwrites it (saving twice is harmless). */
-  save(key: string, line: string): Promise<void>;
-  /** Every line saved for the run, read in pages. */
-  all(): AsyncIterable<string>;
-}
-
 export interface RunState {
   /** Names the run among all runs of its store (the checkpoint file name, or the Cassandra run id). */
   readonly runId: string;
