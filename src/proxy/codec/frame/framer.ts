@@ -22,6 +22,26 @@ export interface RawFrame {
   readonly raw: Buffer;
 }
 
+/**
+ * A frame as the framer cuts it: the view of its body is made when first asked for. Many frames
+ * never need it (an answer forwarded whole, a compressed request decompressed from `raw`), and
+ * making a view costs about as much as handling a short frame. (`{ ...frame }` copies `header` and
+ * `raw`, not the cache, so a spread must give its own `body`, as every one does.)
+ */
+class CutFrame implements RawFrame {
+  #body: Buffer | null = null;
+
+  constructor(
+    readonly header: FrameHeader,
+    readonly raw: Buffer,
+  ) {}
+
+  get body(): Buffer {
+    if (this.#body === null) this.#body = this.raw.subarray(HEADER_LENGTH);
+    return this.#body;
+  }
+}
+
 export interface FramerOptions {
   /** Versions accepted in the header (without the direction bit); others give UnsupportedVersionError. */
   readonly supportedVersions: readonly number[];
@@ -114,13 +134,15 @@ export class Framer {
     for (;;) {
       if (queue.length === 0 || this.#paused) break;
       // The version byte alone decides support, so a v1/v2 peer (8-byte header) is still reported.
-      const version = queue.peek(1).readUInt8(0) & ~RESPONSE_BIT;
+      const version = queue.firstByte() & ~RESPONSE_BIT;
       if (!this.#supported.has(version)) {
         this.#error = new UnsupportedVersionError(version, queue.consumed);
         break;
       }
       if (queue.length < HEADER_LENGTH) break;
-      const header = decodeHeader(queue.peek(HEADER_LENGTH));
+      const chunk = queue.chunkHolding(HEADER_LENGTH);
+      const header =
+        chunk !== null ? decodeHeader(chunk, queue.headOffset) : decodeHeader(queue.peek(HEADER_LENGTH));
       if (header.length < 0) {
         this.#error = new NegativeFrameLengthError(header, queue.consumed);
         break;
@@ -132,7 +154,7 @@ export class Framer {
       const total = HEADER_LENGTH + header.length;
       if (queue.length < total) break;
       const raw = queue.take(total);
-      frames.push({ header, body: raw.subarray(HEADER_LENGTH), raw });
+      frames.push(new CutFrame(header, raw));
       if (this.#pauseAfter?.(header) === true) this.#paused = true;
     }
     if (this.#error !== null) this.#queue = new ByteQueue();

@@ -24,6 +24,25 @@ export class ByteQueue {
     this.#length += chunk.length;
   }
 
+  /** The next byte, without consuming it; the caller checks `length > 0` first. */
+  firstByte(): number {
+    return this.#chunks[0]![this.#headOffset]!;
+  }
+
+  /**
+   * The chunk holding the next `n` bytes whole, from `headOffset`, or null when they span chunks;
+   * the caller checks `length >= n` first. Reading in place costs no view (peek makes one).
+   */
+  chunkHolding(n: number): Buffer | null {
+    const first = this.#chunks[0]!;
+    return first.length - this.#headOffset >= n ? first : null;
+  }
+
+  /** Where the next byte is in the first chunk. */
+  get headOffset(): number {
+    return this.#headOffset;
+  }
+
   /** The next `n` bytes without consuming them; the caller checks `length >= n` first. */
   peek(n: number): Buffer {
     const first = this.#chunks[0]!;
