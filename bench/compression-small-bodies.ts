@@ -78,7 +78,7 @@ for (const size of [32, 64, 128, 256, 512, 1024, 2048, 4096, 16384, 65536]) {
   const results = {
     lz4Compress: [
       nsPerCall(() => lz4.compressSync(body)),
-      nsPerCall(() => lz4CompressInto(body, Buffer.allocUnsafe(lz4CompressBound(size)), 0)),
+      nsPerCall(() => lz4CompressInto(body, 0, Buffer.allocUnsafe(lz4CompressBound(size)), 0)),
     ],
     lz4Decompress: [
       nsPerCall(() => lz4.uncompressSync(lz4Block)),
@@ -86,7 +86,7 @@ for (const size of [32, 64, 128, 256, 512, 1024, 2048, 4096, 16384, 65536]) {
     ],
     snappyCompress: [
       nsPerCall(() => snappy.compressSync(body)),
-      nsPerCall(() => snappyCompressInto(body, Buffer.allocUnsafe(snappyCompressBound(size)), 0)),
+      nsPerCall(() => snappyCompressInto(body, 0, Buffer.allocUnsafe(snappyCompressBound(size)), 0)),
     ],
     snappyDecompress: [
       nsPerCall(() => snappy.uncompressSync(snappyBlock, { asBuffer: true })),
@@ -102,8 +102,8 @@ for (const size of [32, 64, 128, 256, 512, 1024, 2048, 4096, 16384, 65536]) {
       ts!.toFixed(0),
       `${(native! / ts!).toFixed(2)}x`,
     ]),
-    `${lz4Block.length - 4} / ${lz4CompressInto(body, jsLz4, 0)}`,
-    `${snappyBlock.length} / ${snappyCompressInto(body, jsSnappy, 0)}`,
+    `${lz4Block.length - 4} / ${lz4CompressInto(body, 0, jsLz4, 0)}`,
+    `${snappyBlock.length} / ${snappyCompressInto(body, 0, jsSnappy, 0)}`,
   ]);
 }
 

@@ -4,6 +4,7 @@ import {
   CodecError,
   encodeSegments,
   FrameFlag,
+  type FrameHeader,
   HEADER_LENGTH,
   isCompressed,
   type RawFrame,
@@ -64,10 +65,16 @@ export class ClientWire {
       });
     }
     // Decompressed after room for the header, which is copied in front: the frame is built in place.
-    const raw = this.#bodies.decompress(frame.body, maxBodyLength, HEADER_LENGTH);
-    const header = {
-      ...frame.header,
-      flags: frame.header.flags & ~FrameFlag.COMPRESSION,
+    // From `raw` rather than `body`, whose view the framer makes only when asked.
+    const raw = this.#bodies.decompress(frame.raw, maxBodyLength, HEADER_LENGTH, HEADER_LENGTH);
+    const received = frame.header;
+    // Built field by field: a spread of the received header costs more, once per request.
+    const header: FrameHeader = {
+      version: received.version,
+      isResponse: received.isResponse,
+      flags: received.flags & ~FrameFlag.COMPRESSION,
+      streamId: received.streamId,
+      opcode: received.opcode,
       length: raw.length - HEADER_LENGTH,
     };
     writeHeaderInto(raw, 0, frame.raw, header.flags, header.length);
@@ -89,10 +96,9 @@ export class ClientWire {
       return;
     }
     const compression = this.#bodies!;
-    const body = frame.subarray(HEADER_LENGTH);
-    const at = batch.reserve(HEADER_LENGTH + compression.compressBound(body.length));
+    const at = batch.reserve(HEADER_LENGTH + compression.compressBound(frame.length - HEADER_LENGTH));
     const out = batch.buffer;
-    const end = compression.compressInto(body, out, at + HEADER_LENGTH);
+    const end = compression.compressInto(frame, HEADER_LENGTH, out, at + HEADER_LENGTH);
     writeHeaderInto(out, at, frame, flags | FrameFlag.COMPRESSION, end - at - HEADER_LENGTH);
     batch.commit(end);
   }

@@ -29,7 +29,7 @@ const HELLO = Buffer.from('hello hello hello hello hello'); // 29 bytes
 
 function lz4Compress(data: Buffer, table?: SequenceTable): Buffer {
   const out = Buffer.alloc(lz4CompressBound(data.length));
-  return out.subarray(0, lz4CompressInto(data, out, 0, table));
+  return out.subarray(0, lz4CompressInto(data, 0, out, 0, table));
 }
 
 function lz4Decompress(block: Buffer, length: number): Buffer {
@@ -40,7 +40,7 @@ function lz4Decompress(block: Buffer, length: number): Buffer {
 
 function snappyCompress(data: Buffer, table?: SequenceTable): Buffer {
   const out = Buffer.alloc(snappyCompressBound(data.length));
-  return out.subarray(0, snappyCompressInto(data, out, 0, table));
+  return out.subarray(0, snappyCompressInto(data, 0, out, 0, table));
 }
 
 function snappyDecompress(block: Buffer): Buffer {
@@ -220,9 +220,21 @@ describe('LZ4 blocks in TypeScript', () => {
     assert.deepEqual(out.subarray(0, 9), Buffer.alloc(9, 0xee));
     assert.deepEqual(out.subarray(38), Buffer.alloc(3, 0xee));
     const compressed = Buffer.alloc(13 + lz4CompressBound(29), 0xee);
-    const end = lz4CompressInto(HELLO, compressed, 13);
+    const end = lz4CompressInto(HELLO, 0, compressed, 13);
     assert.deepEqual(compressed.subarray(0, 13), Buffer.alloc(13, 0xee));
     assert.deepEqual(compressed.subarray(13, end), block);
+  });
+
+  test('compressing from a start offset reads nothing before it (a body after its frame header)', () => {
+    const body = Buffer.from('the quick brown fox '.repeat(6));
+    // The bytes before the start repeat the body, so a matcher that looked at them would use them.
+    const frame = Buffer.concat([body.subarray(0, 9), body]);
+    const out = Buffer.alloc(lz4CompressBound(body.length));
+    assert.deepEqual(lz4Decompress(out.subarray(0, lz4CompressInto(frame, 9, out, 0)), body.length), body);
+    assert.deepEqual(out.subarray(0, lz4CompressInto(frame, 9, out, 0)), lz4Compress(body));
+    const snappyOut = Buffer.alloc(snappyCompressBound(body.length));
+    const snappyEnd = snappyCompressInto(frame, 9, snappyOut, 0);
+    assert.deepEqual(snappyOut.subarray(0, snappyEnd), snappyCompress(body));
   });
 
   test('corrupt blocks give a CodecError', () => {
@@ -335,4 +347,36 @@ describe('the table of recent sequences', () => {
       hex('d0', '6162636465666768', '68656c6c6f'),
     );
   });
+});
+
+describe('compressing a body after its header, into a room inside a larger buffer', () => {
+  const codecs = [
+    { name: 'lz4', bound: lz4CompressBound, into: lz4CompressInto, whole: lz4Compress },
+    { name: 'snappy', bound: snappyCompressBound, into: snappyCompressInto, whole: snappyCompress },
+  ];
+  // The compressors stage a copy of the input at the end of their room and copy literals from it,
+  // so this checks that the block never overwrites a part of that copy still to be read, and that
+  // nothing outside the room is written, whatever the header's length (up to 16 bytes the staged
+  // copy takes the header along) and the room's place.
+  for (const codec of codecs) {
+    test(`${codec.name}: the same block as the body alone, and nothing written outside the room`, () => {
+      fc.assert(
+        fc.property(
+          compressible,
+          fc.integer({ min: 0, max: 40 }),
+          fc.integer({ min: 0, max: 20 }),
+          (body, headerLength, roomAt) => {
+            const frame = Buffer.concat([Buffer.alloc(headerLength, 0xab), body]);
+            const room = codec.bound(body.length);
+            const out = Buffer.alloc(roomAt + room + 8, 0xee);
+            const end = codec.into(frame, headerLength, out, roomAt);
+            assert.deepEqual(out.subarray(roomAt, end), codec.whole(body));
+            assert.deepEqual(out.subarray(0, roomAt), Buffer.alloc(roomAt, 0xee));
+            assert.deepEqual(out.subarray(roomAt + room), Buffer.alloc(8, 0xee));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  }
 });

@@ -228,7 +228,7 @@ describe('which compressions work here', () => {
     algorithm: 'lz4',
     compress: (body) => body,
     compressBound: (length) => length,
-    compressInto: (body, out, at) => at + body.copy(out, at),
+    compressInto: (source, from, out, at) => at + source.copy(out, at, from),
     decompress: (body) => body.subarray(1),
   };
 

@@ -10,8 +10,11 @@ export interface BlockCompressor {
   compress(data: Buffer): Buffer;
   /** The most bytes compressInto can write for `length` bytes of input. */
   compressBound(length: number): number;
-  /** Compresses `data` into `out` at `at`, which has compressBound bytes free; returns the end. */
-  compressInto(data: Buffer, out: Buffer, at: number): number;
+  /**
+   * Compresses `source` from `from` to its end into `out` at `at`, which has compressBound bytes
+   * free; returns the end. (An offset rather than a view: a view costs as much as a short body.)
+   */
+  compressInto(source: Buffer, from: number, out: Buffer, at: number): number;
   /**
    * Decompresses the block that fills `source` from `blockStart` to its end (the whole of it by
    * default), to exactly `decompressedLength` bytes after the headroom, or throws CodecError.

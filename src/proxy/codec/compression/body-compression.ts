@@ -21,14 +21,18 @@ export interface BodyCompression {
   compress(body: Buffer): Buffer;
   /** The most bytes compressInto can write for a body of `length` bytes. */
   compressBound(length: number): number;
-  /** Compresses `body` into `out` at `at`, which has compressBound bytes free; returns the end. */
-  compressInto(body: Buffer, out: Buffer, at: number): number;
   /**
-   * Reads the decompressed size the format announces, refuses it if it exceeds `maxDecompressedBytes`
-   * before allocating anything, then decompresses, after `headroom` free bytes. Throws CodecError on
+   * Compresses the body that fills `source` from `from` to its end (a frame after its header) into
+   * `out` at `at`, which has compressBound bytes free; returns the end.
+   */
+  compressInto(source: Buffer, from: number, out: Buffer, at: number): number;
+  /**
+   * Decompresses the body that fills `source` from `from` (0 by default) to its end. Reads the
+   * decompressed size the format announces, refuses it if it exceeds `maxDecompressedBytes` before
+   * allocating anything, then decompresses, after `headroom` free bytes. Throws CodecError on
    * corrupt input.
    */
-  decompress(body: Buffer, maxDecompressedBytes: number, headroom?: number): Buffer;
+  decompress(source: Buffer, maxDecompressedBytes: number, headroom?: number, from?: number): Buffer;
 }
 
 /** A compressed body announces a decompressed size above the limit: refused before decompressing. */

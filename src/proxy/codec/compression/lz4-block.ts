@@ -34,7 +34,7 @@ export class Lz4Block implements BlockCompressor {
   compress(data: Buffer): Buffer {
     if (data.length <= LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO) {
       const out = Buffer.allocUnsafe(lz4CompressBound(data.length));
-      return out.subarray(0, lz4CompressInto(data, out, 0));
+      return out.subarray(0, lz4CompressInto(data, 0, out, 0));
     }
     return this.#libraryCompress(data).subarray(SIZE_PREFIX);
   }
@@ -43,10 +43,11 @@ export class Lz4Block implements BlockCompressor {
     return lz4CompressBound(length);
   }
 
-  compressInto(data: Buffer, out: Buffer, at: number): number {
-    if (data.length <= LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO) return lz4CompressInto(data, out, at);
-    const block = this.#libraryCompress(data).subarray(SIZE_PREFIX);
-    const bound = lz4CompressBound(data.length);
+  compressInto(source: Buffer, from: number, out: Buffer, at: number): number {
+    const length = source.length - from;
+    if (length <= LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO) return lz4CompressInto(source, from, out, at);
+    const block = this.#libraryCompress(source.subarray(from)).subarray(SIZE_PREFIX);
+    const bound = lz4CompressBound(length);
     if (block.length > bound) throw beyondBound('lz4', block.length, bound);
     return at + block.copy(out, at);
   }

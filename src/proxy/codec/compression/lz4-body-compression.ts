@@ -15,33 +15,35 @@ export class Lz4BodyCompression implements BodyCompression {
 
   compress(body: Buffer): Buffer {
     const out = Buffer.allocUnsafe(this.compressBound(body.length));
-    return out.subarray(0, this.compressInto(body, out, 0));
+    return out.subarray(0, this.compressInto(body, 0, out, 0));
   }
 
   compressBound(length: number): number {
     return LENGTH_PREFIX + this.block.compressBound(length);
   }
 
-  compressInto(body: Buffer, out: Buffer, at: number): number {
+  compressInto(source: Buffer, from: number, out: Buffer, at: number): number {
     // By hand: Buffer#writeUInt32BE's checks cost more than the write, once per answer.
-    const length = body.length;
+    const length = source.length - from;
     out[at] = length >>> 24;
     out[at + 1] = (length >>> 16) & 0xff;
     out[at + 2] = (length >>> 8) & 0xff;
     out[at + 3] = length & 0xff;
-    return this.block.compressInto(body, out, at + LENGTH_PREFIX);
+    return this.block.compressInto(source, from, out, at + LENGTH_PREFIX);
   }
 
-  decompress(body: Buffer, maxDecompressedBytes: number, headroom = 0): Buffer {
-    if (body.length < LENGTH_PREFIX) {
-      throw new CodecError(`lz4 body of ${body.length} bytes has no 4-byte decompressed length`, {
+  decompress(source: Buffer, maxDecompressedBytes: number, headroom = 0, from = 0): Buffer {
+    if (source.length - from < LENGTH_PREFIX) {
+      throw new CodecError(`lz4 body of ${source.length - from} bytes has no 4-byte decompressed length`, {
         field: 'lz4 decompressed length',
-        offset: 0,
+        offset: from,
       });
     }
-    // Read unsigned: a negative [int] becomes a huge length, which the limit refuses.
-    const length = body.readUInt32BE(0);
+    // Read unsigned (a negative [int] becomes a huge length, which the limit refuses), by hand as
+    // in compressInto.
+    const length =
+      source[from]! * 0x1000000 + ((source[from + 1]! << 16) | (source[from + 2]! << 8) | source[from + 3]!);
     checkDecompressedLength('lz4', length, maxDecompressedBytes);
-    return this.block.decompress(body, length, headroom, LENGTH_PREFIX);
+    return this.block.decompress(source, length, headroom, from + LENGTH_PREFIX);
   }
 }

@@ -1,5 +1,5 @@
 import { CodecError } from '../codec-error.js';
-import { copyBytes, copyMatch } from './byte-copies.js';
+import { copyBytes, copyLiterals, copyMatch, stageInput } from './byte-copies.js';
 import { SequenceTable } from './sequence-table.js';
 
 /**
@@ -38,22 +38,33 @@ function writeLengthTail(out: Uint8Array, at: number, rest: number): number {
 }
 
 /**
- * Compresses `data` into `out` from `outOffset`, which must have `lz4CompressBound(data.length)`
- * bytes free; returns the end of the block. Greedy matching over a hash of 4-byte sequences, like
- * the reference's fast mode (about the library's ratio on CQL bodies), at a fraction of its call cost.
+ * Compresses `data` from `dataStart` to its end into `out` from `outOffset`, which must have
+ * `lz4CompressBound(data.length - dataStart)` bytes free; returns the end of the block. Greedy
+ * matching over a hash of 4-byte sequences, like the reference's fast mode (about the library's
+ * ratio on CQL bodies), at a fraction of its call cost.
+ *
+ * No views: making one costs about as much as compressing a short body. So the input is read from
+ * `dataStart` on, and literals are copied from a copy of the input staged at the end of the room
+ * `out` has (byte-copies.ts). The room past the returned end is left with bytes of that copy.
  */
 export function lz4CompressInto(
   data: Uint8Array,
+  dataStart: number,
   out: Uint8Array,
   outOffset: number,
   recentSequences = sharedSequences,
 ): number {
-  const length = data.length;
-  recentSequences.start(length);
+  const end = data.length;
+  // The block never reaches the part of the staged copy still to be read: a sequence with a match
+  // writes at most the input it covers plus 1 byte per 255 literals, a run of literals adds a
+  // token and 1 byte per 255, so after p input bytes the block has at most p + p/255 + 2 bytes,
+  // and the copy of input byte p sits at p + 16 + length/255 (the bound's slack).
+  const staged = stageInput(data, dataStart, out, outOffset, outOffset + lz4CompressBound(end - dataStart));
+  recentSequences.start(end);
   let pos = outOffset;
-  let anchor = 0;
-  const lastMatchStart = length - MATCH_SEARCH_LIMIT;
-  const matchEndLimit = length - LAST_LITERALS;
+  let anchor = dataStart;
+  const lastMatchStart = end - MATCH_SEARCH_LIMIT;
+  const matchEndLimit = end - LAST_LITERALS;
   for (;;) {
     const at = recentSequences.nextMatch(data, anchor, lastMatchStart);
     if (at < 0) break;
@@ -61,39 +72,21 @@ export function lz4CompressInto(
     let matchLength = MIN_MATCH;
     while (at + matchLength < matchEndLimit && data[at + matchLength] === data[seen + matchLength])
       matchLength++;
-    pos = writeSequence(data, anchor, at, out, pos, at - seen, matchLength);
+    const literals = at - anchor;
+    const extraMatch = matchLength - MIN_MATCH;
+    out[pos++] = (Math.min(literals, 15) << 4) | Math.min(extraMatch, 15);
+    if (literals >= 15) pos = writeLengthTail(out, pos, literals - 15);
+    pos = copyLiterals(data, anchor, at, out, pos, staged);
+    const offset = at - seen;
+    out[pos++] = offset & 0xff;
+    out[pos++] = offset >>> 8;
+    if (extraMatch >= 15) pos = writeLengthTail(out, pos, extraMatch - 15);
     anchor = at + matchLength;
   }
-  return writeLastLiterals(data, anchor, out, pos);
-}
-
-function writeSequence(
-  data: Uint8Array,
-  anchor: number,
-  matchStart: number,
-  out: Uint8Array,
-  at: number,
-  offset: number,
-  matchLength: number,
-): number {
-  const literals = matchStart - anchor;
-  const extraMatch = matchLength - MIN_MATCH;
-  let pos = at;
-  out[pos++] = (Math.min(literals, 15) << 4) | Math.min(extraMatch, 15);
-  if (literals >= 15) pos = writeLengthTail(out, pos, literals - 15);
-  pos = copyBytes(data, anchor, matchStart, out, pos);
-  out[pos++] = offset & 0xff;
-  out[pos++] = offset >>> 8;
-  if (extraMatch >= 15) pos = writeLengthTail(out, pos, extraMatch - 15);
-  return pos;
-}
-
-function writeLastLiterals(data: Uint8Array, anchor: number, out: Uint8Array, at: number): number {
-  const literals = data.length - anchor;
-  let pos = at;
+  const literals = end - anchor;
   out[pos++] = Math.min(literals, 15) << 4;
   if (literals >= 15) pos = writeLengthTail(out, pos, literals - 15);
-  return copyBytes(data, anchor, data.length, out, pos);
+  return copyLiterals(data, anchor, end, out, pos, staged);
 }
 
 function corrupt(reason: string, offset: number): CodecError {

@@ -32,14 +32,14 @@ export class SequenceTable {
   /** `restartAbove`: the largest entry before the table starts over (a test makes it small). */
   constructor(private readonly restartAbove = LARGEST_ENTRY) {}
 
-  /** Starts a new input of `length` bytes. */
-  start(length: number): void {
-    if (this.#next + length + 1 > this.restartAbove) {
+  /** Starts a new input, whose positions are below `end` (it may start above 0). */
+  start(end: number): void {
+    if (this.#next + end + 1 > this.restartAbove) {
       this.#slots.fill(0);
       this.#next = 0;
     }
     this.#base = this.#next;
-    this.#next += length + 1;
+    this.#next += end + 1;
   }
 
   /**

@@ -30,23 +30,24 @@ export interface SnappyPreamble {
 }
 
 /**
- * The decompressed length a raw Snappy block starts with: a little-endian base-128 varint of at
- * most 32 bits (5 bytes). Read here, before any decompression, so that the limit applies first.
+ * The decompressed length a raw Snappy block (in `block` from `start`) starts with: a
+ * little-endian base-128 varint of at most 32 bits (5 bytes). Read here, before any decompression,
+ * so that the limit applies first.
  */
-export function readSnappyPreamble(block: Buffer): SnappyPreamble {
+export function readSnappyPreamble(block: Buffer, start = 0): SnappyPreamble {
   let length = 0;
   for (let i = 0; i < 5; i++) {
-    if (i >= block.length) break;
-    const byte = block[i]!;
+    if (start + i >= block.length) break;
+    const byte = block[start + i]!;
     length += (byte & 0x7f) * 2 ** (7 * i);
     if ((byte & 0x80) === 0) {
       if (length > 0xffffffff) break;
-      return { length, elementsStart: i + 1 };
+      return { length, elementsStart: start + i + 1 };
     }
   }
   throw new CodecError('snappy body does not start with a valid decompressed length', {
     field: 'snappy decompressed length',
-    offset: 0,
+    offset: start,
   });
 }
 
@@ -61,7 +62,7 @@ export class SnappyBodyCompression implements BodyCompression {
   compress(body: Buffer): Buffer {
     if (body.length <= SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO) {
       const out = Buffer.allocUnsafe(snappyCompressBound(body.length));
-      return out.subarray(0, snappyCompressInto(body, out, 0));
+      return out.subarray(0, snappyCompressInto(body, 0, out, 0));
     }
     return this.library.compressSync(body);
   }
@@ -70,25 +71,26 @@ export class SnappyBodyCompression implements BodyCompression {
     return snappyCompressBound(length);
   }
 
-  compressInto(body: Buffer, out: Buffer, at: number): number {
-    if (body.length <= SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO) return snappyCompressInto(body, out, at);
-    const block = this.library.compressSync(body);
-    const bound = snappyCompressBound(body.length);
+  compressInto(source: Buffer, from: number, out: Buffer, at: number): number {
+    const length = source.length - from;
+    if (length <= SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO) return snappyCompressInto(source, from, out, at);
+    const block = this.library.compressSync(source.subarray(from));
+    const bound = snappyCompressBound(length);
     if (block.length > bound) throw beyondBound('snappy', block.length, bound);
     return at + block.copy(out, at);
   }
 
-  decompress(body: Buffer, maxDecompressedBytes: number, headroom = 0): Buffer {
-    const { length, elementsStart } = readSnappyPreamble(body);
+  decompress(source: Buffer, maxDecompressedBytes: number, headroom = 0, from = 0): Buffer {
+    const { length, elementsStart } = readSnappyPreamble(source, from);
     checkDecompressedLength('snappy', length, maxDecompressedBytes);
     if (length <= SNAPPY_DECOMPRESS_IN_TYPESCRIPT_UP_TO) {
       const out = Buffer.allocUnsafe(headroom + length);
-      snappyDecompressInto(body, elementsStart, out, headroom, length);
+      snappyDecompressInto(source, elementsStart, out, headroom, length);
       return out;
     }
     let out: string | Buffer;
     try {
-      out = this.library.uncompressSync(body, { asBuffer: true });
+      out = this.library.uncompressSync(from === 0 ? source : source.subarray(from), { asBuffer: true });
     } catch (error) {
       throw corruptInput('snappy', error);
     }

@@ -1,5 +1,5 @@
 import { CodecError } from '../codec-error.js';
-import { copyBytes, copyMatch } from './byte-copies.js';
+import { copyBytes, copyLiterals, copyMatch, stageInput } from './byte-copies.js';
 import { SequenceTable } from './sequence-table.js';
 
 /**
@@ -26,32 +26,44 @@ export function snappyCompressBound(length: number): number {
 const sharedSequences = new SequenceTable();
 
 /**
- * Compresses `data` into `out` from `outOffset`, which must have `snappyCompressBound(data.length)`
- * bytes free, length varint included; returns the end of the block. Greedy matching as in
- * lz4-raw.ts.
+ * Compresses `data` from `dataStart` to its end into `out` from `outOffset`, which must have
+ * `snappyCompressBound(data.length - dataStart)` bytes free, length varint included; returns the
+ * end of the block. Greedy matching, and literals copied from a staged copy, as in lz4-raw.ts.
  */
 export function snappyCompressInto(
   data: Uint8Array,
+  dataStart: number,
   out: Uint8Array,
   outOffset: number,
   recentSequences = sharedSequences,
 ): number {
-  const length = data.length;
-  let pos = writeVarint(out, outOffset, length);
-  recentSequences.start(length);
-  const lastMatchStart = length - MIN_MATCH;
-  let anchor = 0;
+  const end = data.length;
+  // The block never reaches the part of the staged copy still to be read: the copies for a match
+  // are at least 1 byte shorter than it, and a run of literals adds a tag byte and, past 60
+  // literals, 1 to 4 length bytes; so after p input bytes the block has at most 5 (the varint) +
+  // p + p/61 + 5 bytes, and the copy of input byte p sits at p + 32 + length/6 (the bound's slack).
+  const staged = stageInput(
+    data,
+    dataStart,
+    out,
+    outOffset,
+    outOffset + snappyCompressBound(end - dataStart),
+  );
+  let pos = writeVarint(out, outOffset, end - dataStart);
+  recentSequences.start(end);
+  const lastMatchStart = end - MIN_MATCH;
+  let anchor = dataStart;
   for (;;) {
     const at = recentSequences.nextMatch(data, anchor, lastMatchStart);
     if (at < 0) break;
     const seen = recentSequences.earlier;
     let matchLength = MIN_MATCH;
-    while (at + matchLength < length && data[at + matchLength] === data[seen + matchLength]) matchLength++;
-    pos = writeLiterals(data, anchor, at, out, pos);
+    while (at + matchLength < end && data[at + matchLength] === data[seen + matchLength]) matchLength++;
+    pos = copyLiterals(data, anchor, at, out, writeLiteralTag(out, pos, at - anchor), staged);
     pos = writeCopy(out, pos, at - seen, matchLength);
     anchor = at + matchLength;
   }
-  return writeLiterals(data, anchor, length, out, pos);
+  return copyLiterals(data, anchor, end, out, writeLiteralTag(out, pos, end - anchor), staged);
 }
 
 function writeVarint(out: Uint8Array, at: number, value: number): number {
@@ -65,8 +77,8 @@ function writeVarint(out: Uint8Array, at: number, value: number): number {
   return pos;
 }
 
-function writeLiterals(data: Uint8Array, from: number, to: number, out: Uint8Array, at: number): number {
-  const count = to - from;
+/** Writes the tag (and length bytes) of a run of `count` literals, none for an empty run. */
+function writeLiteralTag(out: Uint8Array, at: number, count: number): number {
   if (count === 0) return at;
   let pos = at;
   const stored = count - 1;
@@ -77,7 +89,7 @@ function writeLiterals(data: Uint8Array, from: number, to: number, out: Uint8Arr
     out[pos++] = ((59 + lengthBytes) << 2) | LITERAL;
     for (let i = 0; i < lengthBytes; i++) out[pos++] = (stored >>> (8 * i)) & 0xff;
   }
-  return copyBytes(data, from, to, out, pos);
+  return pos;
 }
 
 /** A copy of any length, as copies of at most 64 bytes, none shorter than 4 (the reference's EmitCopy). */
