@@ -13,6 +13,8 @@ import { SequenceTable } from './sequence-table.js';
  */
 
 const MIN_MATCH = 4;
+/** As the reference compressor does, no match starts in the last 15 bytes (kInputMarginBytes). */
+const INPUT_MARGIN = 15;
 const LITERAL = 0b00;
 const COPY_1 = 0b01;
 const COPY_2 = 0b10;
@@ -51,7 +53,7 @@ export function snappyCompressInto(
   );
   let pos = writeVarint(out, outOffset, end - dataStart);
   recentSequences.start(end);
-  const lastMatchStart = end - MIN_MATCH;
+  const lastMatchStart = end - INPUT_MARGIN;
   let anchor = dataStart;
   for (;;) {
     const at = recentSequences.nextMatch(data, anchor, lastMatchStart);
