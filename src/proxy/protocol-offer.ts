@@ -5,15 +5,16 @@ import { acceptedVersions } from './protocol-support.js';
 
 /**
  * What this proxy process offers clients: the protocol versions not blocked, and the compressions
- * whose native library loads here and round-trips its probes. A missing or broken library costs
- * that algorithm (logged), never the proxy.
+ * that round-trip their probes. A native library that does not load leaves its algorithm to the
+ * TypeScript codec (logged); one that loads but fails the probes costs that algorithm (logged),
+ * never the proxy.
  */
 export function protocolOffer(blocked: readonly number[], logger: Logger): ProtocolOffer {
   const loaded = loadCompression();
   for (const failure of loaded.failures) {
     logger.warn(
       { algorithm: failure.algorithm, err: failure.error },
-      `${failure.algorithm} compression is unavailable: its library did not load`,
+      `${failure.algorithm}: its native library did not load; the TypeScript codec is used at every size (slower on bodies of several KiB)`,
     );
   }
   const check = workingCompressions(loaded.bodies);

@@ -29,10 +29,17 @@ export const LZ4_DECOMPRESS_IN_TYPESCRIPT_UP_TO = 512;
  * codec must produce exactly that many bytes.
  */
 export class Lz4Block implements BlockCompressor {
-  constructor(private readonly library: Lz4Library) {}
+  readonly #compressInTypeScriptUpTo: number;
+  readonly #decompressInTypeScriptUpTo: number;
+
+  /** Without a library (it did not load on this platform), every size goes through TypeScript. */
+  constructor(private readonly library: Lz4Library | null) {
+    this.#compressInTypeScriptUpTo = library === null ? Infinity : LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO;
+    this.#decompressInTypeScriptUpTo = library === null ? Infinity : LZ4_DECOMPRESS_IN_TYPESCRIPT_UP_TO;
+  }
 
   compress(data: Buffer): Buffer {
-    if (data.length <= LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO) {
+    if (data.length <= this.#compressInTypeScriptUpTo) {
       const out = Buffer.allocUnsafe(lz4CompressBound(data.length));
       return out.subarray(0, lz4CompressInto(data, 0, out, 0));
     }
@@ -45,7 +52,7 @@ export class Lz4Block implements BlockCompressor {
 
   compressInto(source: Buffer, from: number, out: Buffer, at: number): number {
     const length = source.length - from;
-    if (length <= LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO) return lz4CompressInto(source, from, out, at);
+    if (length <= this.#compressInTypeScriptUpTo) return lz4CompressInto(source, from, out, at);
     const block = this.#libraryCompress(source.subarray(from)).subarray(SIZE_PREFIX);
     const bound = lz4CompressBound(length);
     if (block.length > bound) throw beyondBound('lz4', block.length, bound);
@@ -53,7 +60,7 @@ export class Lz4Block implements BlockCompressor {
   }
 
   #libraryCompress(data: Buffer): Buffer {
-    const prefixed = this.library.compressSync(data);
+    const prefixed = this.library!.compressSync(data);
     if (prefixed.length < SIZE_PREFIX || prefixed.readUInt32LE(0) !== data.length) {
       throw new CodecError('the lz4 library output does not start with the size prefix it should write', {
         field: 'lz4 block',
@@ -63,7 +70,7 @@ export class Lz4Block implements BlockCompressor {
   }
 
   decompress(source: Buffer, decompressedLength: number, headroom = 0, blockStart = 0): Buffer {
-    if (decompressedLength <= LZ4_DECOMPRESS_IN_TYPESCRIPT_UP_TO) {
+    if (decompressedLength <= this.#decompressInTypeScriptUpTo) {
       const out = Buffer.allocUnsafe(headroom + decompressedLength);
       lz4DecompressInto(source, blockStart, out, headroom, decompressedLength);
       return out;
@@ -74,7 +81,7 @@ export class Lz4Block implements BlockCompressor {
     block.copy(prefixed, SIZE_PREFIX);
     let out: Buffer;
     try {
-      out = this.library.uncompressSync(prefixed);
+      out = this.library!.uncompressSync(prefixed);
     } catch (error) {
       throw corruptInput('lz4', error);
     }

@@ -57,14 +57,21 @@ export function readSnappyPreamble(block: Buffer, start = 0): SnappyPreamble {
  */
 export class SnappyBodyCompression implements BodyCompression {
   readonly algorithm = 'snappy';
-  constructor(private readonly library: SnappyLibrary) {}
+  readonly #compressInTypeScriptUpTo: number;
+  readonly #decompressInTypeScriptUpTo: number;
+
+  /** Without a library (it did not load on this platform), every size goes through TypeScript. */
+  constructor(private readonly library: SnappyLibrary | null) {
+    this.#compressInTypeScriptUpTo = library === null ? Infinity : SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO;
+    this.#decompressInTypeScriptUpTo = library === null ? Infinity : SNAPPY_DECOMPRESS_IN_TYPESCRIPT_UP_TO;
+  }
 
   compress(body: Buffer): Buffer {
-    if (body.length <= SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO) {
+    if (body.length <= this.#compressInTypeScriptUpTo) {
       const out = Buffer.allocUnsafe(snappyCompressBound(body.length));
       return out.subarray(0, snappyCompressInto(body, 0, out, 0));
     }
-    return this.library.compressSync(body);
+    return this.library!.compressSync(body);
   }
 
   compressBound(length: number): number {
@@ -73,8 +80,8 @@ export class SnappyBodyCompression implements BodyCompression {
 
   compressInto(source: Buffer, from: number, out: Buffer, at: number): number {
     const length = source.length - from;
-    if (length <= SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO) return snappyCompressInto(source, from, out, at);
-    const block = this.library.compressSync(source.subarray(from));
+    if (length <= this.#compressInTypeScriptUpTo) return snappyCompressInto(source, from, out, at);
+    const block = this.library!.compressSync(source.subarray(from));
     const bound = snappyCompressBound(length);
     if (block.length > bound) throw beyondBound('snappy', block.length, bound);
     return at + block.copy(out, at);
@@ -83,14 +90,14 @@ export class SnappyBodyCompression implements BodyCompression {
   decompress(source: Buffer, maxDecompressedBytes: number, headroom = 0, from = 0): Buffer {
     const { length, elementsStart } = readSnappyPreamble(source, from);
     checkDecompressedLength('snappy', length, maxDecompressedBytes);
-    if (length <= SNAPPY_DECOMPRESS_IN_TYPESCRIPT_UP_TO) {
+    if (length <= this.#decompressInTypeScriptUpTo) {
       const out = Buffer.allocUnsafe(headroom + length);
       snappyDecompressInto(source, elementsStart, out, headroom, length);
       return out;
     }
     let out: string | Buffer;
     try {
-      out = this.library.uncompressSync(from === 0 ? source : source.subarray(from), { asBuffer: true });
+      out = this.library!.uncompressSync(from === 0 ? source : source.subarray(from), { asBuffer: true });
     } catch (error) {
       throw corruptInput('snappy', error);
     }
