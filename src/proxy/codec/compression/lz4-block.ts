@@ -29,17 +29,11 @@ export const LZ4_DECOMPRESS_IN_TYPESCRIPT_UP_TO = 512;
  * codec must produce exactly that many bytes.
  */
 export class Lz4Block implements BlockCompressor {
-  readonly #compressInTypeScriptUpTo: number;
-  readonly #decompressInTypeScriptUpTo: number;
-
   /** Without a library (it did not load on this platform), every size goes through TypeScript. */
-  constructor(private readonly library: Lz4Library | null) {
-    this.#compressInTypeScriptUpTo = library === null ? Infinity : LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO;
-    this.#decompressInTypeScriptUpTo = library === null ? Infinity : LZ4_DECOMPRESS_IN_TYPESCRIPT_UP_TO;
-  }
+  constructor(private readonly library: Lz4Library | null) {}
 
   compress(data: Buffer): Buffer {
-    if (data.length <= this.#compressInTypeScriptUpTo) {
+    if (this.library === null || data.length <= LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO) {
       const out = Buffer.allocUnsafe(lz4CompressBound(data.length));
       return out.subarray(0, lz4CompressInto(data, 0, out, 0));
     }
@@ -52,7 +46,8 @@ export class Lz4Block implements BlockCompressor {
 
   compressInto(source: Buffer, from: number, out: Buffer, at: number): number {
     const length = source.length - from;
-    if (length <= this.#compressInTypeScriptUpTo) return lz4CompressInto(source, from, out, at);
+    if (this.library === null || length <= LZ4_COMPRESS_IN_TYPESCRIPT_UP_TO)
+      return lz4CompressInto(source, from, out, at);
     const block = this.#libraryCompress(source.subarray(from)).subarray(SIZE_PREFIX);
     const bound = lz4CompressBound(length);
     if (block.length > bound) throw beyondBound('lz4', block.length, bound);
@@ -70,7 +65,7 @@ export class Lz4Block implements BlockCompressor {
   }
 
   decompress(source: Buffer, decompressedLength: number, headroom = 0, blockStart = 0): Buffer {
-    if (decompressedLength <= this.#decompressInTypeScriptUpTo) {
+    if (this.library === null || decompressedLength <= LZ4_DECOMPRESS_IN_TYPESCRIPT_UP_TO) {
       const out = Buffer.allocUnsafe(headroom + decompressedLength);
       lz4DecompressInto(source, blockStart, out, headroom, decompressedLength);
       return out;

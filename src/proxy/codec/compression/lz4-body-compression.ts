@@ -39,10 +39,8 @@ export class Lz4BodyCompression implements BodyCompression {
         offset: from,
       });
     }
-    // Read unsigned (a negative [int] becomes a huge length, which the limit refuses), by hand as
-    // in compressInto.
-    const length =
-      source[from]! * 0x1000000 + ((source[from + 1]! << 16) | (source[from + 2]! << 8) | source[from + 3]!);
+    // Read unsigned: a negative [int] becomes a huge length, which the limit refuses.
+    const length = source.readUInt32BE(from);
     checkDecompressedLength('lz4', length, maxDecompressedBytes);
     return this.block.decompress(source, length, headroom, from + LENGTH_PREFIX);
   }

@@ -57,17 +57,11 @@ export function readSnappyPreamble(block: Buffer, start = 0): SnappyPreamble {
  */
 export class SnappyBodyCompression implements BodyCompression {
   readonly algorithm = 'snappy';
-  readonly #compressInTypeScriptUpTo: number;
-  readonly #decompressInTypeScriptUpTo: number;
-
   /** Without a library (it did not load on this platform), every size goes through TypeScript. */
-  constructor(private readonly library: SnappyLibrary | null) {
-    this.#compressInTypeScriptUpTo = library === null ? Infinity : SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO;
-    this.#decompressInTypeScriptUpTo = library === null ? Infinity : SNAPPY_DECOMPRESS_IN_TYPESCRIPT_UP_TO;
-  }
+  constructor(private readonly library: SnappyLibrary | null) {}
 
   compress(body: Buffer): Buffer {
-    if (body.length <= this.#compressInTypeScriptUpTo) {
+    if (this.library === null || body.length <= SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO) {
       const out = Buffer.allocUnsafe(snappyCompressBound(body.length));
       return out.subarray(0, snappyCompressInto(body, 0, out, 0));
     }
@@ -80,7 +74,8 @@ export class SnappyBodyCompression implements BodyCompression {
 
   compressInto(source: Buffer, from: number, out: Buffer, at: number): number {
     const length = source.length - from;
-    if (length <= this.#compressInTypeScriptUpTo) return snappyCompressInto(source, from, out, at);
+    if (this.library === null || length <= SNAPPY_COMPRESS_IN_TYPESCRIPT_UP_TO)
+      return snappyCompressInto(source, from, out, at);
     const block = this.library!.compressSync(source.subarray(from));
     const bound = snappyCompressBound(length);
     if (block.length > bound) throw beyondBound('snappy', block.length, bound);
@@ -90,7 +85,7 @@ export class SnappyBodyCompression implements BodyCompression {
   decompress(source: Buffer, maxDecompressedBytes: number, headroom = 0, from = 0): Buffer {
     const { length, elementsStart } = readSnappyPreamble(source, from);
     checkDecompressedLength('snappy', length, maxDecompressedBytes);
-    if (length <= this.#decompressInTypeScriptUpTo) {
+    if (this.library === null || length <= SNAPPY_DECOMPRESS_IN_TYPESCRIPT_UP_TO) {
       const out = Buffer.allocUnsafe(headroom + length);
       snappyDecompressInto(source, elementsStart, out, headroom, length);
       return out;
